@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairnlabs/cairn/daemon/instance"
+)
+
+func newDoctorCmd() *cobra.Command {
+	var port int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Diagnose the daemon, its lock, port, discovery files and token",
+		Long: `Diagnose the daemon: who holds the lock and the port, whether the discovery
+files are present and consistent, and whether the control token is private.
+For each problem it prints the exact command that fixes it. It changes nothing.
+Exit 0 when there is no problem, 1 otherwise.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			port, err := resolvePort(port)
+			if err != nil {
+				return err
+			}
+			p, err := resolvePaths()
+			if err != nil {
+				return err
+			}
+			d := instance.Diagnose(cmd.Context(), p, port)
+			out := cmd.OutOrStdout()
+			if asJSON {
+				err = printJSON(out, d)
+			} else {
+				printDoctor(out, d)
+			}
+			if err != nil {
+				return err
+			}
+			if len(d.Problems) > 0 {
+				return &silentExit{1}
+			}
+			return nil
+		},
+	}
+	portFlag(cmd, &port)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the diagnosis as JSON")
+	return cmd
+}
+
+func printDoctor(w io.Writer, d instance.Diagnosis) {
+	fmt.Fprintf(w, "Cairn: %s\n", statusLine(d))
+	fmt.Fprintf(w, "  data dir   %s\n", d.DataDir)
+
+	switch {
+	case !d.Lock.Exists:
+		fmt.Fprintf(w, "  lock       %s: absent\n", d.Lock.Path)
+	case d.Lock.Held:
+		fmt.Fprintf(w, "  lock       %s: held by %s\n", d.Lock.Path, describeProcess(d.Lock.Holder, d.Lock.PID))
+	default:
+		fmt.Fprintf(w, "  lock       %s: not held (stale)\n", d.Lock.Path)
+	}
+
+	if len(d.PortHolders) == 0 && d.Daemon != nil {
+		fmt.Fprintf(w, "  port %-5d held by the daemon\n", d.Port)
+	} else if len(d.PortHolders) == 0 {
+		fmt.Fprintf(w, "  port %-5d free\n", d.Port)
+	}
+	for _, l := range d.PortHolders {
+		fmt.Fprintf(w, "  port %-5d %s: %s\n", d.Port, l.Addr, describeProcess(l.Process, l.PID))
+	}
+
+	for _, f := range d.Discovery {
+		switch {
+		case !f.Exists:
+			fmt.Fprintf(w, "  discovery  %s: absent\n", f.Path)
+		case f.Error != "":
+			fmt.Fprintf(w, "  discovery  %s: unreadable (%s)\n", f.Path, f.Error)
+		case f.Stale:
+			fmt.Fprintf(w, "  discovery  %s: %s (stale)\n", f.Path, f.Addr)
+		default:
+			fmt.Fprintf(w, "  discovery  %s: %s\n", f.Path, f.Addr)
+		}
+	}
+
+	switch {
+	case !d.Token.Exists:
+		fmt.Fprintf(w, "  token      %s: absent (the daemon creates it)\n", d.Token.Path)
+	case !d.Token.Valid:
+		fmt.Fprintf(w, "  token      %s: malformed\n", d.Token.Path)
+	case !d.Token.Private:
+		fmt.Fprintf(w, "  token      %s: readable by other users\n", d.Token.Path)
+	default:
+		fmt.Fprintf(w, "  token      %s: ok (owner only)\n", d.Token.Path)
+	}
+
+	if len(d.Problems) == 0 {
+		fmt.Fprintln(w, "\nNo problems found.")
+		return
+	}
+	fmt.Fprintf(w, "\n%d problem(s):\n", len(d.Problems))
+	for _, p := range d.Problems {
+		fmt.Fprintf(w, "  - %s\n    fix: %s\n", p.Summary, p.Fix)
+	}
+}
+
+func describeProcess(p *instance.Process, pid int) string {
+	if p == nil {
+		if pid > 0 {
+			return fmt.Sprintf("PID %d (details not visible to this user)", pid)
+		}
+		return "an unknown process"
+	}
+	s := p.String()
+	if p.User != "" {
+		s += ", user " + p.User
+	}
+	if len(p.Cmdline) > 0 {
+		s += ", command: " + strings.Join(p.Cmdline, " ")
+	}
+	return s
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/instance"
+)
+
+func newStatusCmd() *cobra.Command {
+	var port int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Say whether the daemon runs (exit 0) or not (exit 3)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			port, err := resolvePort(port)
+			if err != nil {
+				return err
+			}
+			p, err := resolvePaths()
+			if err != nil {
+				return err
+			}
+			d := instance.Diagnose(cmd.Context(), p, port)
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := printJSON(out, statusOf(d)); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintln(out, statusLine(d))
+			}
+			if d.State != instance.StateRunning {
+				return &silentExit{exitcode.PortInUse}
+			}
+			return nil
+		},
+	}
+	portFlag(cmd, &port)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return cmd
+}
+
+type statusJSON struct {
+	State   string  `json:"state"`
+	PID     int     `json:"pid,omitempty"`
+	Addr    string  `json:"addr,omitempty"`
+	Uptime  float64 `json:"uptime_s,omitempty"`
+	Version string  `json:"version,omitempty"`
+	Detail  string  `json:"detail"`
+}
+
+func statusOf(d instance.Diagnosis) statusJSON {
+	s := statusJSON{State: d.State, Detail: statusLine(d)}
+	if d.Daemon != nil {
+		s.PID, s.Addr, s.Uptime, s.Version = d.Daemon.PID, d.Addr, d.Daemon.Uptime, d.Daemon.Version
+	}
+	return s
+}
+
+func statusLine(d instance.Diagnosis) string {
+	switch d.State {
+	case instance.StateRunning:
+		return fmt.Sprintf("running at %s (PID %d, version %s, up %s)", d.Addr, d.Daemon.PID, d.Daemon.Version,
+			formatUptime(time.Duration(d.Daemon.Uptime*float64(time.Second))))
+	case instance.StateNotResponding:
+		return fmt.Sprintf("not responding: %s holds the lock but does not answer; run 'cairn doctor'", d.Lock.Holder)
+	case instance.StateConflict:
+		if len(d.PortHolders) > 0 {
+			return fmt.Sprintf("conflict: port %d is in use by %s; run 'cairn doctor'", d.Port, instance.DescribeHolders(d.PortHolders))
+		}
+		return fmt.Sprintf("conflict: the daemon lock is held by %s; run 'cairn doctor'", d.Lock.Holder)
+	default:
+		return "stopped; run 'cairn start'"
+	}
+}
+
+// formatUptime prints "2 h 3 min", "4 min 5 s" or "6 s".
+func formatUptime(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%d h %d min", h, m)
+	case m > 0:
+		return fmt.Sprintf("%d min %d s", m, s)
+	default:
+		return fmt.Sprintf("%d s", s)
+	}
+}

@@ -1,0 +1,42 @@
+// Package api holds the JSON shapes of the daemon's local HTTP API, shared
+// by the server and its client so the two cannot drift apart.
+package api
+
+import "time"
+
+// Service is the value of Health.Service; it tells a Cairn daemon apart from
+// any other server that happens to answer /health.
+const Service = "cairn"
+
+// Health is the body of GET /health. It holds nothing private.
+type Health struct {
+	Status  string  `json:"status"`
+	Service string  `json:"service"`
+	PID     int     `json:"pid"`
+	Version string  `json:"version"`
+	Uptime  float64 `json:"uptime_s"`
+}
+
+// Status is the body of GET /v1/status.
+type Status struct {
+	PID        int       `json:"pid"`
+	Addr       string    `json:"addr"`
+	StartedAt  time.Time `json:"started_at"`
+	Uptime     float64   `json:"uptime_s"`
+	Version    string    `json:"version"`
+	DataDir    string    `json:"data_dir"`
+	Supervisor string    `json:"supervisor"` // tray, systemd, launchd, cli, terminal, unknown
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Error string `json:"error"`
+}
+
+// Event names sent on GET /v1/events.
+const (
+	EventReady     = "ready"
+	EventHeartbeat = "heartbeat"
+	EventDraining  = "draining"
+	EventStopping  = "stopping"
+)

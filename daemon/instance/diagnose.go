@@ -1,0 +1,246 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/client"
+	"github.com/cairnlabs/cairn/daemon/discovery"
+	"github.com/cairnlabs/cairn/daemon/lock"
+	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/token"
+)
+
+// States of a diagnosis.
+const (
+	StateRunning       = "running"        // a healthy Cairn daemon answers
+	StateStopped       = "stopped"        // nothing holds the lock or the port
+	StateConflict      = "conflict"       // the port or lock is held by something that is not our healthy daemon
+	StateNotResponding = "not_responding" // a Cairn daemon holds the lock but does not answer
+)
+
+// Diagnosis is the full picture of one data dir and port, the engine behind
+// `cairn doctor`, `cairn status` and the tray's startup.
+type Diagnosis struct {
+	State       string            `json:"state"`
+	DataDir     string            `json:"data_dir"`
+	Port        int               `json:"port"`
+	Daemon      *api.Health       `json:"daemon,omitempty"`
+	Addr        string            `json:"addr,omitempty"`
+	Lock        LockReport        `json:"lock"`
+	PortHolders []Listener        `json:"port_holders"`
+	Discovery   []DiscoveryReport `json:"discovery"`
+	Token       TokenReport       `json:"token"`
+	Problems    []Problem         `json:"problems"`
+}
+
+// LockReport describes daemon.lock.
+type LockReport struct {
+	Path        string   `json:"path"`
+	Exists      bool     `json:"exists"`
+	Held        bool     `json:"held"`
+	PID         int      `json:"pid,omitempty"`
+	RecordError string   `json:"record_error,omitempty"`
+	Holder      *Process `json:"holder,omitempty"`
+}
+
+// DiscoveryReport describes one http_addr file.
+type DiscoveryReport struct {
+	Path   string `json:"path"`
+	Exists bool   `json:"exists"`
+	Addr   string `json:"addr,omitempty"`
+	Error  string `json:"error,omitempty"`
+	Stale  bool   `json:"stale"`
+}
+
+// TokenReport describes control.token.
+type TokenReport struct {
+	Path    string `json:"path"`
+	Exists  bool   `json:"exists"`
+	Valid   bool   `json:"valid"`
+	Private bool   `json:"private"`
+}
+
+// Problem is something wrong and the exact command that fixes it.
+type Problem struct {
+	Summary string `json:"summary"`
+	Fix     string `json:"fix"`
+}
+
+// HealthTimeout bounds each /health probe of a diagnosis.
+var HealthTimeout = time.Second
+
+// Diagnose inspects the data dir of p and the given port. It changes nothing.
+func Diagnose(ctx context.Context, p paths.Paths, port int) Diagnosis {
+	d := Diagnosis{DataDir: p.DataDir, Port: port, PortHolders: []Listener{}, Problems: []Problem{}}
+
+	// A healthy daemon at the discovered address is the common case.
+	if c, err := client.Discover(p); err == nil {
+		hctx, cancel := context.WithTimeout(ctx, HealthTimeout)
+		if h, err := c.Health(hctx); err == nil {
+			d.Daemon, d.Addr = &h, c.Addr().String()
+		}
+		cancel()
+		c.CloseIdle()
+	}
+
+	d.Lock = inspectLock(ctx, p, d.Daemon)
+	d.Discovery = inspectDiscovery(p, d.Addr)
+	d.Token = inspectToken(p)
+
+	runningOnPort := d.Daemon != nil && d.Addr == fmt.Sprintf("127.0.0.1:%d", port)
+	if !runningOnPort {
+		ls, err := Listeners(ctx, port)
+		if err == nil {
+			d.PortHolders = ls
+		}
+	}
+
+	switch {
+	case d.Daemon != nil:
+		d.State = StateRunning
+	case d.Lock.Held && d.Lock.Holder != nil && d.Lock.Holder.IsCairnDaemon():
+		d.State = StateNotResponding
+	case d.Lock.Held || len(d.PortHolders) > 0:
+		d.State = StateConflict
+	default:
+		d.State = StateStopped
+	}
+	d.Problems = problems(d)
+	return d
+}
+
+func inspectLock(ctx context.Context, p paths.Paths, daemon *api.Health) LockReport {
+	r := LockReport{Path: p.Lock}
+	if _, err := os.Stat(p.Lock); err != nil {
+		return r
+	}
+	r.Exists = true
+	pid, err := lock.ReadRecord(p.Lock)
+	if err != nil {
+		r.RecordError = err.Error()
+	} else {
+		r.PID = pid
+		r.Holder, _ = LookupProcess(ctx, pid)
+	}
+	if daemon != nil && daemon.PID == pid {
+		r.Held = true // the healthy daemon holds it; no need to probe
+		return r
+	}
+	held, err := lock.Probe(p.Lock)
+	if err != nil {
+		r.RecordError = fmt.Sprintf("cannot probe the lock: %v", err)
+	}
+	r.Held = held
+	if !held {
+		r.Holder = nil // a dead holder's PID may have been reused
+	}
+	return r
+}
+
+func inspectDiscovery(p paths.Paths, liveAddr string) []DiscoveryReport {
+	var out []DiscoveryReport
+	for _, f := range p.AddrFiles() {
+		r := DiscoveryReport{Path: f}
+		addr, err := discovery.Read(f)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			r.Exists, r.Error, r.Stale = true, err.Error(), true
+		default:
+			r.Exists, r.Addr = true, addr.String()
+			r.Stale = addr.String() != liveAddr
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func inspectToken(p paths.Paths) TokenReport {
+	r := TokenReport{Path: p.Token}
+	if _, err := os.Stat(p.Token); err != nil {
+		return r
+	}
+	r.Exists = true
+	_, err := token.Read(p.Token)
+	r.Valid = err == nil
+	r.Private = token.Private(p.Token)
+	return r
+}
+
+func problems(d Diagnosis) []Problem {
+	ps := []Problem{}
+	add := func(summary, fix string) { ps = append(ps, Problem{summary, fix}) }
+
+	switch d.State {
+	case StateNotResponding:
+		add(fmt.Sprintf("%s holds the daemon lock but does not answer /health", d.Lock.Holder),
+			"cairn stop --force")
+	case StateConflict:
+		if d.Lock.Held && (d.Lock.Holder == nil || !d.Lock.Holder.IsCairnDaemon()) {
+			add(fmt.Sprintf("the daemon lock %s is held by %s, which is not a Cairn daemon", d.Lock.Path, d.Lock.Holder),
+				fmt.Sprintf("stop %s, then run: cairn start", d.Lock.Holder))
+		}
+		if len(d.PortHolders) > 0 {
+			fix := fmt.Sprintf("cairn start --port %d", d.Port+1)
+			if pid := d.PortHolders[0].PID; pid > 0 && d.PortHolders[0].Process != nil && d.PortHolders[0].Process.OwnedByMe() {
+				fix = fmt.Sprintf("kill %d   (or use another port: %s)", pid, fix)
+			}
+			add(fmt.Sprintf("port %d is already in use by %s", d.Port, DescribeHolders(d.PortHolders)), fix)
+		}
+	}
+	if d.Lock.Exists && !d.Lock.Held && d.State != StateRunning {
+		what := "a stale lock file"
+		if d.Lock.PID > 0 {
+			what = fmt.Sprintf("a stale lock file left by PID %d, which no longer holds it", d.Lock.PID)
+		}
+		add(what+" (harmless: the next start reclaims it)", "rm -f "+shellQuote(d.Lock.Path))
+	}
+	for _, f := range d.Discovery {
+		if !f.Exists {
+			if d.State == StateRunning {
+				add(fmt.Sprintf("discovery file %s is missing", f.Path), "cairn stop && cairn start")
+			}
+			continue
+		}
+		if f.Stale {
+			why := "no daemon answers there"
+			if f.Error != "" {
+				why = f.Error
+			} else if d.State == StateRunning {
+				why = "the daemon runs at " + d.Addr
+			}
+			fix := "rm -f " + shellQuote(f.Path)
+			if d.State == StateRunning {
+				fix = "cairn stop && cairn start"
+			}
+			add(fmt.Sprintf("discovery file %s is stale (%s)", f.Path, why), fix)
+		}
+	}
+	switch {
+	case d.Token.Exists && !d.Token.Private:
+		add(fmt.Sprintf("control token %s can be read by other users", d.Token.Path),
+			"cairn stop && cairn start   (the daemon replaces a token others could read)")
+	case d.Token.Exists && !d.Token.Valid:
+		add(fmt.Sprintf("control token %s is malformed", d.Token.Path),
+			"cairn stop && cairn start   (the daemon writes a new one)")
+	case !d.Token.Exists && d.State == StateRunning:
+		add(fmt.Sprintf("control token %s is missing; clients cannot authenticate", d.Token.Path),
+			"cairn stop --force && cairn start")
+	}
+	return ps
+}
+
+func shellQuote(s string) string {
+	for _, c := range s {
+		if !(c == '/' || c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
+}

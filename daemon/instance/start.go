@@ -1,0 +1,201 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/client"
+	"github.com/cairnlabs/cairn/daemon/discovery"
+	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/paths"
+)
+
+// StartOptions configure Start.
+type StartOptions struct {
+	Exe     string        // the cairn binary; os.Executable() when empty
+	Port    int           // passed as --port
+	Timeout time.Duration // how long to wait for ready; 15 s when zero
+}
+
+// StartResult says what Start found or made.
+type StartResult struct {
+	PID            int    `json:"pid"`
+	Addr           string `json:"addr"`
+	AlreadyRunning bool   `json:"already_running"`
+	Log            string `json:"log"`
+}
+
+// maxDaemonOut is the size at which daemon.out is rotated before a start.
+const maxDaemonOut = 10 << 20
+
+// Start runs `cairn serve --foreground` detached from this process, its raw
+// output appended to logs/daemon.out, and waits until it is ready: the
+// discovery file names it and /health answers with its PID. A daemon that
+// exits first is reported by its exit code as an *exitcode.Error.
+func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, error) {
+	res := StartResult{Log: p.DaemonLog}
+	if h, addr, ok := Healthy(ctx, p); ok {
+		res.PID, res.Addr, res.AlreadyRunning = h, addr.String(), true
+		return res, nil
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	exe := opts.Exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return res, fmt.Errorf("find the cairn binary: %w", err)
+		}
+	}
+	if err := p.EnsureDataDir(); err != nil {
+		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
+			"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
+	}
+	out, offset, err := openDaemonOut(p.DaemonOut)
+	if err != nil {
+		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf("open %s: %v", p.DaemonOut, err))
+	}
+	defer out.Close()
+
+	cmd := exec.Command(exe, "serve", "--foreground", "--port", strconv.Itoa(opts.Port))
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = append(os.Environ(), "CAIRN_SUPERVISOR=cli")
+	cmd.SysProcAttr = detached()
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("start %s: %w", exe, err)
+	}
+	exited := make(chan int, 1)
+	go func() {
+		cmd.Wait()
+		exited <- cmd.ProcessState.ExitCode()
+	}()
+
+	res.PID = cmd.Process.Pid
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	addr, err := WaitReady(ctx, p, res.PID, exited)
+	if err == nil {
+		res.Addr = addr.String()
+		return res, nil
+	}
+	var exit *childExit
+	if !errors.As(err, &exit) {
+		cmd.Process.Kill() // never leave a daemon behind that we gave up on
+		<-exited
+		return res, fmt.Errorf("the daemon did not become ready within %s; see %s", opts.Timeout, p.DaemonLog)
+	}
+	if exit.code == exitcode.OK {
+		// Another daemon won the race and is healthy: that is success.
+		if h, addr, ok := Healthy(context.Background(), p); ok {
+			return StartResult{PID: h, Addr: addr.String(), AlreadyRunning: true, Log: p.DaemonLog}, nil
+		}
+	}
+	msg := lastLine(p.DaemonOut, offset)
+	if msg == "" {
+		msg = fmt.Sprintf("the daemon exited with code %d; see %s", exit.code, p.DaemonOut)
+	}
+	code := exit.code
+	if code == exitcode.OK || code < 0 {
+		code = exitcode.Failure
+	}
+	return res, exitcode.New(code, msg)
+}
+
+type childExit struct{ code int }
+
+func (e *childExit) Error() string { return fmt.Sprintf("daemon exited with code %d", e.code) }
+
+// WaitReady waits until the discovery file names a daemon that answers
+// /health with pid, the readiness contract of `serve --foreground`. It
+// returns early with a *childExit error when exited delivers the child's
+// exit code, and with ctx's error at the deadline.
+func WaitReady(ctx context.Context, p paths.Paths, pid int, exited <-chan int) (netip.AddrPort, error) {
+	delay := 2 * time.Millisecond
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case code := <-exited:
+			return netip.AddrPort{}, &childExit{code}
+		case <-ctx.Done():
+			return netip.AddrPort{}, ctx.Err()
+		case <-t.C:
+		}
+		if addr, err := discovery.Read(p.AddrFile); err == nil {
+			c := client.New(addr, "")
+			hctx, cancel := context.WithTimeout(ctx, HealthTimeout)
+			h, err := c.Health(hctx)
+			cancel()
+			c.CloseIdle()
+			if err == nil && h.PID == pid {
+				return addr, nil
+			}
+		}
+		// Readiness comes within milliseconds on a healthy machine; back off
+		// so a slow one is not hammered.
+		t.Reset(delay)
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+// Healthy reports the PID and address of a healthy Cairn daemon answering at
+// the discovered address.
+func Healthy(ctx context.Context, p paths.Paths) (int, netip.AddrPort, bool) {
+	c, err := client.Discover(p)
+	if err != nil {
+		return 0, netip.AddrPort{}, false
+	}
+	defer c.CloseIdle()
+	ctx, cancel := context.WithTimeout(ctx, HealthTimeout)
+	defer cancel()
+	h, err := c.Health(ctx)
+	if err != nil {
+		return 0, netip.AddrPort{}, false
+	}
+	return h.PID, c.Addr(), true
+}
+
+// openDaemonOut opens daemon.out for appending, rotating it to daemon.out.1
+// first when it has grown past maxDaemonOut. It returns the offset where
+// this run's output begins.
+func openDaemonOut(path string) (*os.File, int64, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > maxDaemonOut {
+		os.Rename(path, path+".1")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, 0, err
+	}
+	off, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, off, nil
+}
+
+// lastLine returns the last non-empty line written to path after offset,
+// which is the daemon's one-line explanation of why it exited.
+func lastLine(path string, offset int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return ""
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, 64<<10))
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	return strings.TrimPrefix(last, "cairn: ")
+}

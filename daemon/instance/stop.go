@@ -1,0 +1,156 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/client"
+	"github.com/cairnlabs/cairn/daemon/lock"
+	"github.com/cairnlabs/cairn/daemon/paths"
+)
+
+// StopOptions configure Stop.
+type StopOptions struct {
+	Timeout time.Duration // per step; 10 s when zero
+	Force   bool          // escalate to SIGKILL (TerminateProcess) after Timeout
+}
+
+// StopResult says what Stop did.
+type StopResult struct {
+	WasRunning bool   `json:"was_running"`
+	PID        int    `json:"pid,omitempty"`
+	Method     string `json:"method,omitempty"` // api, signal, kill
+	Cleaned    bool   `json:"cleaned,omitempty"` // stale lock or discovery files removed
+}
+
+// ErrStillRunning means the daemon outlived the timeout and Force was off.
+var ErrStillRunning = errors.New("the daemon is still running")
+
+// Stop shuts the data dir's daemon down: through the API with the token when
+// it answers, else by signalling the lock holder after checking that it is a
+// Cairn daemon of this user. It waits for the process to exit and the lock
+// to be released.
+func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	var res StopResult
+
+	if c, err := client.Discover(p); err == nil {
+		hctx, cancel := context.WithTimeout(ctx, HealthTimeout)
+		h, herr := c.Health(hctx)
+		cancel()
+		if herr == nil {
+			sctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+			serr := c.Shutdown(sctx)
+			cancel()
+			c.CloseIdle()
+			if serr == nil {
+				res = StopResult{WasRunning: true, PID: h.PID, Method: "api"}
+				if waitGone(ctx, p, h.PID, opts.Timeout) {
+					return res, nil
+				}
+				// Accepted but not gone in time (a hung drain): fall through
+				// to signals, which re-check what the holder is.
+			}
+		}
+	}
+
+	pid, recErr := lock.ReadRecord(p.Lock)
+	held, _ := lock.Probe(p.Lock)
+	if !held || recErr != nil {
+		if held {
+			return res, fmt.Errorf("the daemon lock %s is held but names no PID (%v); run `cairn doctor`", p.Lock, recErr)
+		}
+		res.Cleaned = CleanStale(p)
+		return res, nil
+	}
+	holder, err := LookupProcess(ctx, pid)
+	if err != nil {
+		res.Cleaned = CleanStale(p)
+		return res, nil
+	}
+	if err := checkSignallable(holder); err != nil {
+		return res, err
+	}
+	res.WasRunning, res.PID = true, pid
+	if res.Method == "" {
+		res.Method = "signal"
+		if err := terminate(holder.PID); err == nil && waitGone(ctx, p, pid, opts.Timeout) {
+			res.Cleaned = CleanStale(p)
+			return res, nil
+		}
+	}
+	if !opts.Force {
+		return res, fmt.Errorf("%w: %s did not exit within %s; run `cairn stop --force` to kill it", ErrStillRunning, holder, opts.Timeout)
+	}
+	if !SameProcess(ctx, holder) {
+		res.Cleaned = CleanStale(p)
+		return res, nil
+	}
+	res.Method = "kill"
+	if err := kill(holder.PID); err != nil {
+		return res, fmt.Errorf("kill %s: %w", holder, err)
+	}
+	if !waitGone(ctx, p, pid, opts.Timeout) {
+		return res, fmt.Errorf("%w: %s survived a kill", ErrStillRunning, holder)
+	}
+	res.Cleaned = CleanStale(p)
+	return res, nil
+}
+
+// checkSignallable refuses to signal anything but a Cairn daemon of this
+// user that is not PID 1, this process or its parent.
+func checkSignallable(p *Process) error {
+	switch {
+	case p.PID <= 1 || p.PID == os.Getpid() || p.PID == os.Getppid():
+		return fmt.Errorf("refusing to signal %s", p)
+	case !p.IsCairnDaemon():
+		return fmt.Errorf("the daemon lock is held by %s, which is not a Cairn daemon; not stopping it (run `cairn doctor`)", p)
+	case !p.OwnedByMe():
+		return fmt.Errorf("the Cairn daemon %s belongs to user %q; stop it as that user", p, p.User)
+	}
+	return nil
+}
+
+// waitGone waits until pid has exited and the lock is free.
+func waitGone(ctx context.Context, p paths.Paths, pid int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	delay := 2 * time.Millisecond
+	for {
+		if !Alive(ctx, pid) {
+			if held, _ := lock.Probe(p.Lock); !held {
+				return true
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(delay)
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+// CleanStale removes the files a dead daemon left behind: the discovery
+// files and the lock. It takes the lock first, so it cannot race a daemon
+// that is starting; if the lock is held, a live daemon owns those files and
+// nothing is removed. It reports whether it removed anything.
+func CleanStale(p paths.Paths) bool {
+	_, lockErr := os.Stat(p.Lock)
+	lk, err := lock.Acquire(p.Lock, os.Getpid())
+	if err != nil {
+		return false
+	}
+	cleaned := lockErr == nil
+	for _, f := range p.AddrFiles() {
+		if _, err := os.Stat(f); err == nil && os.Remove(f) == nil {
+			cleaned = true
+		}
+	}
+	lk.Release()
+	return cleaned
+}
+

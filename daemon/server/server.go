@@ -1,0 +1,185 @@
+// Package server is the daemon's local HTTP API and the security that wraps
+// every request: Host allowlist, cross-origin protection, bearer token, body
+// limit and JSON errors.
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/api"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// HeartbeatInterval is how often /v1/events sends a heartbeat.
+var HeartbeatInterval = 15 * time.Second
+
+// Info describes the running daemon for /health and /v1/status.
+type Info struct {
+	PID        int
+	Addr       string
+	Version    string
+	DataDir    string
+	Supervisor string
+	StartedAt  time.Time
+}
+
+// Server serves the API. Create it with New.
+type Server struct {
+	info     Info
+	token    string
+	shutdown func() // asks the daemon to shut down; called at most once
+
+	shutdownOnce sync.Once
+	drainOnce    sync.Once
+	draining     chan struct{}
+}
+
+// New returns a server that authenticates with token and calls shutdown when
+// a client asks the daemon to stop.
+func New(info Info, token string, shutdown func()) *Server {
+	return &Server{info: info, token: token, shutdown: shutdown, draining: make(chan struct{})}
+}
+
+// HTTPServer returns an http.Server with the API's handler and timeouts that
+// keep a slow or stuck client from holding the daemon.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// BeginDrain tells long-lived requests (the event stream) that the daemon is
+// shutting down, so they send their last events and end; http.Server's
+// Shutdown then only waits for ordinary requests.
+func (s *Server) BeginDrain() {
+	s.drainOnce.Do(func() { close(s.draining) })
+}
+
+// Handler is the API with its security middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/health", only(http.MethodGet, http.HandlerFunc(s.health)))
+	mux.Handle("/v1/status", only(http.MethodGet, s.authed(s.status)))
+	mux.Handle("/v1/shutdown", only(http.MethodPost, s.authed(s.shutdownHandler)))
+	mux.Handle("/v1/events", only(http.MethodGet, s.authed(s.events)))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	})
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "cross-origin request refused")
+	}))
+	return checkHost(limitBody(cop.Handler(mux)))
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, api.Health{
+		Status:  "ok",
+		Service: api.Service,
+		PID:     s.info.PID,
+		Version: s.info.Version,
+		Uptime:  uptime(s.info.StartedAt),
+	})
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, api.Status{
+		PID:        s.info.PID,
+		Addr:       s.info.Addr,
+		StartedAt:  s.info.StartedAt,
+		Uptime:     uptime(s.info.StartedAt),
+		Version:    s.info.Version,
+		DataDir:    s.info.DataDir,
+		Supervisor: s.info.Supervisor,
+	})
+}
+
+// shutdownHandler answers 202 before the daemon starts draining, so the
+// caller learns its request was accepted; it then waits for the lock to go.
+func (s *Server) shutdownHandler(w http.ResponseWriter, r *http.Request) {
+	// The body is optional and ignored, but it is read so an oversized one
+	// is refused like everywhere else.
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "shutting down"})
+	s.shutdownOnce.Do(func() { go s.shutdown() })
+}
+
+// events streams server-sent events: ready at once, a heartbeat while idle,
+// and draining then stopping when the daemon shuts down. A supervisor
+// holding it open learns of a shutdown, or of a death (the stream ends),
+// at once instead of at its next probe.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	send := func(event string) bool {
+		// The server's WriteTimeout would cut a long stream; each event gets
+		// its own deadline instead.
+		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		data, _ := json.Marshal(map[string]any{"pid": s.info.PID, "uptime_s": uptime(s.info.StartedAt)})
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send(api.EventReady) {
+		return
+	}
+	tick := time.NewTicker(HeartbeatInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.draining:
+			send(api.EventDraining)
+			send(api.EventStopping)
+			return
+		case <-tick.C:
+			if !send(api.EventHeartbeat) {
+				return
+			}
+		}
+	}
+}
+
+func uptime(start time.Time) float64 {
+	return float64(time.Since(start).Milliseconds()) / 1000
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, api.Error{Error: msg})
+}
+
+func writeBodyError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit))
+		return
+	}
+	writeError(w, http.StatusBadRequest, "cannot read request body: "+err.Error())
+}
