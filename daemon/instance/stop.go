@@ -22,7 +22,7 @@ type StopOptions struct {
 type StopResult struct {
 	WasRunning bool   `json:"was_running"`
 	PID        int    `json:"pid,omitempty"`
-	Method     string `json:"method,omitempty"` // api, signal, kill
+	Method     string `json:"method,omitempty"`  // api, signal, kill
 	Cleaned    bool   `json:"cleaned,omitempty"` // stale lock or discovery files removed
 }
 
@@ -153,4 +153,3 @@ func CleanStale(p paths.Paths) bool {
 	lk.Release()
 	return cleaned
 }
-

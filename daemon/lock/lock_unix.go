@@ -24,8 +24,14 @@ func writeRecord(l *Lock, data []byte) error {
 	return f.Close()
 }
 
+// release removes the path only while it still names the file we locked:
+// if someone deleted it and a successor created and locked a new one, that
+// file is the successor's.
 func release(l *Lock) error {
-	rmErr := os.Remove(l.path)
+	var rmErr error
+	if same, _ := namesLockedFile(l.fl, l.path); same {
+		rmErr = os.Remove(l.path)
+	}
 	if err := l.fl.Unlock(); err != nil {
 		return err
 	}

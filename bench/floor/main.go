@@ -1,0 +1,89 @@
+// Command floor is the baseline that `make bench` compares cairn against:
+// the least a daemon can do and still keep cairn's contract on the happy
+// path. It binds exactly 127.0.0.1:<port>, writes $CAIRN_HOME/http_addr
+// with the same durability as cairn, answers GET /health, and on
+// SIGTERM/SIGINT shuts down and removes the file. Anything cairn does beyond
+// this (lock, single-instance guard, token, logs, [::1] bind) is its overhead.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+)
+
+func main() {
+	port := flag.Int("port", 7070, "port to bind on 127.0.0.1")
+	flag.Parse()
+
+	// Register before binding so a SIGTERM that arrives right after ready
+	// is a clean stop, not the default kill.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	addr := fmt.Sprintf("127.0.0.1:%d", *port)
+	ln, err := net.Listen("tcp4", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "floor:", err)
+		os.Exit(3) // the same code cairn uses for "port already in use"
+	}
+	file := filepath.Join(os.Getenv("CAIRN_HOME"), "http_addr")
+	if err := writeAtomic(file, []byte(addr+"\n")); err != nil {
+		fmt.Fprintln(os.Stderr, "floor:", err)
+		os.Exit(1)
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"status": "ok", "service": "cairn", "pid": os.Getpid()})
+	})
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+
+	<-ctx.Done()
+	srv.Shutdown(context.Background())
+	os.Remove(file)
+}
+
+// writeAtomic matches cairn's discovery write: temp file in the same dir,
+// write, fsync, rename, fsync the dir, so the floor pays the same I/O cost.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".http_addr.tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op once renamed
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,145 @@
+// Command bench is `make bench`: it compares cairn's lifecycle latencies
+// with those of a floor program (bench/floor) that does only what the
+// contract needs on the happy path — bind 127.0.0.1:<port>, write the
+// discovery file atomically, answer /health, stop on SIGTERM — and prints
+// medians and the ratio cairn/floor as a markdown table. The goal is every
+// ratio ≤ 1.5; a miss is reported, not turned into a failure, so the number
+// is always seen. It exits non-zero only when the harness itself fails.
+//
+// Run it from the repository root: go run ./bench [-n 25]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+const (
+	modulePath = "github.com/cairnlabs/cairn"
+	minRuns    = 20
+	goalRatio  = 1.5
+)
+
+func main() {
+	n := flag.Int("n", 25, fmt.Sprintf("timed runs per program and measurement (at least %d)", minRuns))
+	warmup := flag.Int("warmup", 2, "untimed runs first, so page cache and CPU frequency settle")
+	flag.Parse()
+	if *n < minRuns || *warmup < 0 {
+		fmt.Fprintf(os.Stderr, "bench: -n must be at least %d and -warmup not negative\n", minRuns)
+		os.Exit(2)
+	}
+	// Ctrl-C ends the loops through ctx so the deferred cleanup still kills
+	// children and removes the temp dirs.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *n, *warmup); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, n, warmup int) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "cairn-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	progs, err := build(ctx, root, tmp)
+	if err != nil {
+		return err
+	}
+	results := map[string]map[string][]sample{}
+	for _, m := range measurements {
+		fmt.Fprintf(os.Stderr, "%-24s ", m.name)
+		res, err := runMeasurement(ctx, m, progs, tmp, n, warmup)
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		results[m.name] = res
+	}
+	report(os.Stdout, results, progs, n, warmup)
+	return nil
+}
+
+// runMeasurement alternates the two programs, and swaps which goes first
+// every iteration, so a burst of machine noise or a drift in CPU frequency
+// lands on both alike instead of on whichever ran in that stretch.
+func runMeasurement(ctx context.Context, m measurement, progs [2]*program, tmp string, n, warmup int) (map[string][]sample, error) {
+	res := map[string][]sample{}
+	for i := -warmup; i < n; i++ {
+		order := progs
+		if i%2 != 0 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, p := range order {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			s, err := m.run(ctx, p, tmp)
+			if err != nil {
+				return nil, err
+			}
+			if i >= 0 {
+				res[p.name] = append(res[p.name], s)
+			}
+		}
+		fmt.Fprint(os.Stderr, ".")
+	}
+	return res, nil
+}
+
+// repoRoot walks up from the working directory to this module's go.mod, so
+// `go run ./bench` works from the root and `go run .` from bench/.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module "+modulePath+"\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod for %s above the working directory; run from the repository", modulePath)
+		}
+		dir = parent
+	}
+}
+
+// build compiles both programs the same way, into tmp, so they differ only
+// in what they do.
+func build(ctx context.Context, root, tmp string) ([2]*program, error) {
+	cairn := &program{
+		name: "cairn", bin: filepath.Join(tmp, "cairn"), refusalCode: 0,
+		args: func(port int) []string { return []string{"serve", "--foreground", "--port", fmt.Sprint(port)} },
+	}
+	floor := &program{
+		name: "floor", bin: filepath.Join(tmp, "floor"), refusalCode: 3,
+		args: func(port int) []string { return []string{"--port", fmt.Sprint(port)} },
+	}
+	for _, b := range []struct{ out, pkg string }{{cairn.bin, "./cmd/cairn"}, {floor.bin, "./bench/floor"}} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", b.out, b.pkg)
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return [2]*program{}, fmt.Errorf("go build %s: %w", b.pkg, err)
+		}
+	}
+	return [2]*program{cairn, floor}, nil
+}

@@ -1,0 +1,5 @@
+package proctest
+
+import "syscall"
+
+func ownGroup() *syscall.SysProcAttr { return &syscall.SysProcAttr{} }

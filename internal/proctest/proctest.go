@@ -1,0 +1,280 @@
+// Package proctest is the support for Cairn's end-to-end tests: it builds
+// the real binaries once per test binary, gives every test its own HOME,
+// CAIRN_HOME and free port, runs processes that are always cleaned up, and
+// waits on events with deadlines instead of sleeping.
+package proctest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/paths"
+)
+
+// Build compiles the main packages (import paths such as
+// "github.com/cairnlabs/cairn/cmd/cairn") into dir and returns the binary
+// path for each. Race-enabled test binaries build race-enabled daemons, so
+// the daemon's own races fail the suite too. Call it from TestMain.
+func Build(dir string, pkgs ...string) (map[string]string, error) {
+	out := map[string]string{}
+	args := []string{"build"}
+	if RaceEnabled {
+		args = append(args, "-race")
+	}
+	for _, pkg := range pkgs {
+		bin := filepath.Join(dir, filepath.Base(pkg))
+		if runtime.GOOS == "windows" {
+			bin += ".exe"
+		}
+		cmd := exec.Command("go", append(args, "-o", bin, pkg)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("go build %s: %v\n%s", pkg, err, stderr.String())
+		}
+		out[pkg] = bin
+	}
+	return out, nil
+}
+
+// Env is one test's isolated world: its own HOME, XDG dirs, CAIRN_HOME and
+// a port nobody else uses.
+type Env struct {
+	Home      string
+	CairnHome string
+	Port      int
+	Extra     []string // more KEY=VALUE entries
+}
+
+// NewEnv makes an Env under t.TempDir with a free port.
+func NewEnv(t testing.TB) *Env {
+	t.Helper()
+	root := t.TempDir()
+	e := &Env{
+		Home:      filepath.Join(root, "home"),
+		CairnHome: filepath.Join(root, "cairn"),
+		Port:      FreePort(t),
+	}
+	if err := os.MkdirAll(e.Home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Paths are the Cairn paths of this Env.
+func (e *Env) Paths() paths.Paths { return paths.ForDataDir(e.CairnHome, e.Home) }
+
+// Environ is the process environment for this Env: the test's own minus
+// anything that would leak the developer's real Cairn or desktop.
+func (e *Env) Environ() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "HOME" || k == "CAIRN_HOME" || k == "CAIRN_PORT" || k == "CAIRN_SUPERVISOR":
+		case strings.HasPrefix(k, "XDG_") || k == "DBUS_SESSION_BUS_ADDRESS" || k == "INVOCATION_ID":
+		default:
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
+		"HOME="+e.Home,
+		"CAIRN_HOME="+e.CairnHome,
+		fmt.Sprintf("CAIRN_PORT=%d", e.Port),
+		"XDG_DATA_HOME="+filepath.Join(e.Home, ".local", "share"),
+		"XDG_CONFIG_HOME="+filepath.Join(e.Home, ".config"),
+		"XDG_STATE_HOME="+filepath.Join(e.Home, ".local", "state"),
+		"XDG_CACHE_HOME="+filepath.Join(e.Home, ".cache"),
+	)
+	return append(env, e.Extra...)
+}
+
+// FreePort returns a TCP port that was free on 127.0.0.1 and [::1] a moment
+// ago. Ports are handed out once per test binary, so parallel tests never
+// share one.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if v6, err := net.Listen("tcp6", fmt.Sprintf("[::1]:%d", port)); err == nil {
+			v6.Close()
+		} else if !strings.Contains(err.Error(), "cannot assign") {
+			continue
+		}
+		portsMu.Lock()
+		taken := ports[port]
+		ports[port] = true
+		portsMu.Unlock()
+		if !taken {
+			return port
+		}
+	}
+	t.Fatal("no free port found")
+	return 0
+}
+
+var (
+	portsMu sync.Mutex
+	ports   = map[int]bool{}
+)
+
+// Proc is a process started by a test. It is killed, and waited for, when
+// the test ends if it is still running.
+type Proc struct {
+	Cmd    *exec.Cmd
+	stdout syncBuffer
+	stderr syncBuffer
+	done   chan struct{}
+	code   int
+}
+
+// Start runs bin with args in env. The process gets its own process group
+// so a test can signal exactly it.
+func Start(t testing.TB, env *Env, bin string, args ...string) *Proc {
+	t.Helper()
+	return StartWith(t, env, nil, bin, args...)
+}
+
+// StartWith is Start with a hook that adjusts the process attributes, e.g.
+// to run it as another user.
+func StartWith(t testing.TB, env *Env, adjust func(*syscall.SysProcAttr), bin string, args ...string) *Proc {
+	t.Helper()
+	p := &Proc{Cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	p.Cmd.Env = env.Environ()
+	p.Cmd.Stdout = &p.stdout
+	p.Cmd.Stderr = &p.stderr
+	p.Cmd.SysProcAttr = ownGroup()
+	if adjust != nil {
+		adjust(p.Cmd.SysProcAttr)
+	}
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	go func() {
+		p.Cmd.Wait()
+		p.code = p.Cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.Cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// PID of the process.
+func (p *Proc) PID() int { return p.Cmd.Process.Pid }
+
+// Done is closed when the process has exited and been reaped.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Exited reports whether the process has exited.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stdout and Stderr return what the process printed so far.
+func (p *Proc) Stdout() string { return p.stdout.String() }
+func (p *Proc) Stderr() string { return p.stderr.String() }
+
+// Wait waits for the exit and returns the exit code, failing the test at
+// the deadline.
+func (p *Proc) Wait(t testing.TB, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(d):
+		t.Fatalf("%s did not exit within %s\nstdout: %s\nstderr: %s", p.Cmd.Args, d, p.Stdout(), p.Stderr())
+		return -1
+	}
+}
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v to %d: %v", sig, p.PID(), err)
+	}
+}
+
+// Run runs bin to completion and returns its exit code and output.
+func Run(t testing.TB, env *Env, bin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	p := Start(t, env, bin, args...)
+	code = p.Wait(t, 60*time.Second)
+	return code, p.Stdout(), p.Stderr()
+}
+
+// Eventually polls cond until it holds or d passes. The condition is an
+// observation of another process's state, which offers no event to wait on.
+func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	delay := time.Millisecond
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Code is the exit code; valid once Done is closed.
+func (p *Proc) Code() int {
+	<-p.done
+	return p.code
+}
+
+// ExitCh delivers the exit code once the process exits, in the shape
+// instance.WaitReady takes.
+func (p *Proc) ExitCh() <-chan int {
+	ch := make(chan int, 1)
+	go func() { ch <- p.Code() }()
+	return ch
+}
