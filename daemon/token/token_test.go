@@ -1,0 +1,35 @@
+package token
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+func TestLoadOrCreate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "control.token")
+	tok, created, err := LoadOrCreate(path)
+	if err != nil || !created || !Valid(tok) {
+		t.Fatalf("create: %q %v %v", tok, created, err)
+	}
+	if fi, _ := os.Stat(path); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	again, created, err := LoadOrCreate(path)
+	if err != nil || created || again != tok {
+		t.Errorf("reload: %q %v %v", again, created, err)
+	}
+	// A token others could read is replaced, not reused.
+	if runtime.GOOS != "windows" {
+		os.Chmod(path, 0o644)
+		third, created, err := LoadOrCreate(path)
+		if err != nil || !created || third == tok || !Private(path) {
+			t.Errorf("loose token kept: %v %v", created, err)
+		}
+	}
+	os.WriteFile(path, []byte("garbage"), 0o600)
+	if fixed, created, err := LoadOrCreate(path); err != nil || !created || !Valid(fixed) {
+		t.Errorf("garbage token not replaced: %v %v", created, err)
+	}
+}
