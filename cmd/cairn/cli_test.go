@@ -258,4 +258,3 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version --json: exit %d, %q", code, out)
 	}
 }
-
