@@ -1,3 +1,8 @@
+//go:build !windows
+
+// The end-to-end tests drive POSIX signals (SIGTERM, SIGKILL, SIGSTOP);
+// Windows binaries cannot run on the CI machine.
+
 package main
 
 import (

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite needs, when they are missing.
+# As root on Debian/Ubuntu it installs them with apt-get; anywhere else it
+# names the missing packages and stops, so nothing fails later for an
+# obscure reason.
+set -euo pipefail
+
+# command -> Debian package that provides it
+declare -A need=(
+  [go]=""              # Go comes from go.dev, not apt: see README
+  [dbus-daemon]=dbus   # private session buses for the tray's D-Bus tests
+  [sleep]=coreutils
+)
+
+missing_cmds=()
+missing_pkgs=()
+for cmd in "${!need[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1; then
+    missing_cmds+=("$cmd")
+    [ -n "${need[$cmd]}" ] && missing_pkgs+=("${need[$cmd]}")
+  fi
+done
+
+if [ ${#missing_cmds[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [[ " ${missing_cmds[*]} " == *" go "* ]]; then
+  echo "test-deps: Go is missing: install Go 1.26 or newer (https://go.dev/dl) and put it on PATH." >&2
+  exit 1
+fi
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test-deps: installing ${missing_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" </dev/null
+  exit 0
+fi
+
+echo "test-deps: missing packages: ${missing_pkgs[*]}" >&2
+if command -v apt-get >/dev/null 2>&1; then
+  echo "test-deps: install them with: sudo apt-get install -y ${missing_pkgs[*]}" >&2
+else
+  echo "test-deps: install the equivalents of these Debian packages with your package manager." >&2
+fi
+exit 1
