@@ -60,7 +60,7 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 			"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
 	}
-	out, offset, err := openDaemonOut(p.DaemonOut)
+	out, offset, err := OpenDaemonOut(p.DaemonOut)
 	if err != nil {
 		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf("open %s: %v", p.DaemonOut, err))
 	}
@@ -164,10 +164,10 @@ func Healthy(ctx context.Context, p paths.Paths) (int, netip.AddrPort, bool) {
 	return h.PID, c.Addr(), true
 }
 
-// openDaemonOut opens daemon.out for appending, rotating it to daemon.out.1
+// OpenDaemonOut opens daemon.out for appending, rotating it to daemon.out.1
 // first when it has grown past maxDaemonOut. It returns the offset where
 // this run's output begins.
-func openDaemonOut(path string) (*os.File, int64, error) {
+func OpenDaemonOut(path string) (*os.File, int64, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > maxDaemonOut {
 		os.Rename(path, path+".1")
 	}

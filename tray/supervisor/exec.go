@@ -1,0 +1,212 @@
+package supervisor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/client"
+	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/paths"
+)
+
+// ExecSpawner spawns the real `cairn serve --foreground`.
+type ExecSpawner struct {
+	Bin   string // the cairn binary
+	Paths paths.Paths
+}
+
+// Spawn starts the daemon in its own session (so a Ctrl-C aimed at the
+// tray's terminal does not reach it, and it outlives a killed tray), its
+// output appended to logs/daemon.out. The file, not a pipe, is the child's
+// stdout: a pipe would break, and kill it with SIGPIPE, when the tray dies.
+func (e ExecSpawner) Spawn(port int) (Process, error) {
+	if err := e.Paths.EnsureDataDir(); err != nil {
+		return nil, fmt.Errorf("the data dir %s is unusable: %w", e.Paths.DataDir, err)
+	}
+	out, offset, err := instance.OpenDaemonOut(e.Paths.DaemonOut)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd := exec.Command(e.Bin, "serve", "--foreground", "--port", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = append(os.Environ(), "CAIRN_SUPERVISOR=tray")
+	cmd.SysProcAttr = ownSession()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", e.Bin, err)
+	}
+	p := &execProcess{cmd: cmd, done: make(chan struct{}), out: e.Paths.DaemonOut, offset: offset, logDir: e.Paths.LogDir}
+	go func() {
+		cmd.Wait()
+		p.code = cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+type execProcess struct {
+	cmd    *exec.Cmd
+	done   chan struct{}
+	code   int
+	out    string // daemon.out
+	offset int64  // where this process's output begins in it
+	logDir string
+}
+
+func (p *execProcess) PID() int              { return p.cmd.Process.Pid }
+func (p *execProcess) Done() <-chan struct{} { return p.done }
+func (p *execProcess) ExitCode() int         { <-p.done; return p.code }
+func (p *execProcess) Kill() error           { return p.cmd.Process.Kill() }
+func (p *execProcess) Terminate() error      { return terminate(p.cmd.Process) }
+
+// output reads what this process wrote to daemon.out, bounded.
+func (p *execProcess) output() []string {
+	f, err := os.Open(p.out)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if _, err := f.Seek(p.offset, io.SeekStart); err != nil {
+		return nil
+	}
+	var lines []string
+	sc := bufio.NewScanner(io.LimitReader(f, 8<<20))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}
+
+func (p *execProcess) LastLine() string {
+	lines := p.output()
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return strings.TrimPrefix(l, "cairn: ")
+		}
+	}
+	return fmt.Sprintf("the daemon exited with code %d", p.ExitCode())
+}
+
+// CrashReport keeps the crash output (the first and last 200 lines, which
+// hold the panic message and its goroutine traces) in
+// logs/crash-<time>-<pid>.log, as Syncthing keeps its panic logs.
+func (p *execProcess) CrashReport(n int) ([]string, string) {
+	lines := p.output()
+	kept := lines
+	if len(kept) > 400 {
+		kept = append(append(kept[:200:200], fmt.Sprintf("… %d lines left out …", len(lines)-400)), lines[len(lines)-200:]...)
+	}
+	name := filepath.Join(p.logDir, fmt.Sprintf("crash-%s-%d.log", time.Now().Format("20060102-150405"), p.PID()))
+	body := fmt.Sprintf("cairn daemon PID %d exited with code %d\n\n%s\n", p.PID(), p.ExitCode(), strings.Join(kept, "\n"))
+	if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
+		name = p.out
+	}
+	return tail(lines, n), name
+}
+
+func tail(lines []string, n int) []string {
+	var out []string
+	for i := len(lines) - 1; i >= 0 && len(out) < n; i-- {
+		if strings.TrimSpace(lines[i]) != "" {
+			out = append([]string{lines[i]}, out...)
+		}
+	}
+	return out
+}
+
+// LocalDaemon is the real Daemon: the data dir's files and the local API.
+type LocalDaemon struct {
+	Paths paths.Paths
+}
+
+func (d LocalDaemon) Diagnose(ctx context.Context, port int) instance.Diagnosis {
+	return instance.Diagnose(ctx, d.Paths, port)
+}
+
+func (d LocalDaemon) CleanStale() bool { return instance.CleanStale(d.Paths) }
+
+func (d LocalDaemon) WaitReady(ctx context.Context, pid int, exited <-chan struct{}) (string, error) {
+	codes := make(chan int, 1)
+	go func() {
+		select {
+		case <-exited:
+			codes <- -1
+		case <-ctx.Done():
+		}
+	}()
+	addr, err := instance.WaitReady(ctx, d.Paths, pid, codes)
+	if err != nil {
+		return "", err
+	}
+	return addr.String(), nil
+}
+
+func (d LocalDaemon) Health(ctx context.Context) (int, string, error) {
+	c, err := client.Discover(d.Paths)
+	if err != nil {
+		return 0, "", err
+	}
+	defer c.CloseIdle()
+	h, err := c.Health(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	return h.PID, c.Addr().String(), nil
+}
+
+func (d LocalDaemon) ManagedBy(ctx context.Context) string {
+	c, err := client.Discover(d.Paths)
+	if err != nil {
+		return ""
+	}
+	defer c.CloseIdle()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	st, err := c.Status(ctx)
+	if err != nil {
+		return ""
+	}
+	return st.Supervisor
+}
+
+func (d LocalDaemon) Events(ctx context.Context) error {
+	c, err := client.Discover(d.Paths)
+	if err != nil {
+		return err
+	}
+	defer c.CloseIdle()
+	return c.Events(ctx, func(string) bool { return true })
+}
+
+// Shutdown asks the daemon at the discovered address to stop, but only
+// when it is the process we mean.
+func (d LocalDaemon) Shutdown(ctx context.Context, pid int) error {
+	c, err := client.Discover(d.Paths)
+	if err != nil {
+		return err
+	}
+	defer c.CloseIdle()
+	h, err := c.Health(ctx)
+	if err != nil {
+		return err
+	}
+	if h.PID != pid {
+		return errors.New("the daemon at the discovered address is another process")
+	}
+	return c.Shutdown(ctx)
+}
+
+func (d LocalDaemon) Stop(ctx context.Context) error {
+	_, err := instance.Stop(ctx, d.Paths, instance.StopOptions{})
+	return err
+}

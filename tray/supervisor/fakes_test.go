@@ -1,0 +1,368 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/instance"
+)
+
+// fakeClock fires timers only when the test advances it.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at      time.Time
+	d       time.Duration
+	f       func()
+	stopped bool
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{at: c.now.Add(d), d: d, f: f}
+	c.timers = append(c.timers, t)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		was := !t.stopped
+		t.stopped = true
+		return was
+	}
+}
+
+// Advance moves time forward and runs the timers that fall due, in order.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	var due []*fakeTimer
+	keep := c.timers[:0]
+	for _, t := range c.timers {
+		switch {
+		case t.stopped:
+		case !t.at.After(c.now):
+			due = append(due, t)
+		default:
+			keep = append(keep, t)
+		}
+	}
+	c.timers = keep
+	c.mu.Unlock()
+	sort.Slice(due, func(i, j int) bool { return due[i].at.Before(due[j].at) })
+	for _, t := range due {
+		t.f()
+	}
+}
+
+// pending lists the durations of live timers.
+func (c *fakeClock) pending() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ds []time.Duration
+	for _, t := range c.timers {
+		if !t.stopped {
+			ds = append(ds, t.d)
+		}
+	}
+	return ds
+}
+
+type fakeProc struct {
+	pid        int
+	done       chan struct{}
+	once       sync.Once
+	code       int
+	mu         sync.Mutex
+	terminated bool
+	killed     bool
+	lastLine   string
+}
+
+func (p *fakeProc) PID() int              { return p.pid }
+func (p *fakeProc) Done() <-chan struct{} { return p.done }
+func (p *fakeProc) ExitCode() int         { <-p.done; return p.code }
+func (p *fakeProc) exit(code int) {
+	p.once.Do(func() { p.code = code; close(p.done) })
+}
+func (p *fakeProc) Terminate() error {
+	p.mu.Lock()
+	p.terminated = true
+	p.mu.Unlock()
+	return nil
+}
+func (p *fakeProc) Kill() error {
+	p.mu.Lock()
+	p.killed = true
+	p.mu.Unlock()
+	p.exit(-1)
+	return nil
+}
+func (p *fakeProc) CrashReport(n int) ([]string, string) {
+	return []string{"panic: boom", "goroutine 1 [running]:"}, "/logs/crash.log"
+}
+func (p *fakeProc) LastLine() string { return p.lastLine }
+
+type fakeSpawner struct {
+	mu    sync.Mutex
+	procs []*fakeProc
+	next  int
+	err   error
+	ch    chan *fakeProc
+}
+
+func newFakeSpawner() *fakeSpawner { return &fakeSpawner{next: 1000, ch: make(chan *fakeProc, 100)} }
+
+func (s *fakeSpawner) Spawn(port int) (Process, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.next++
+	p := &fakeProc{pid: s.next, done: make(chan struct{})}
+	s.procs = append(s.procs, p)
+	s.ch <- p
+	return p, nil
+}
+
+func (s *fakeSpawner) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.procs)
+}
+
+// fakeDaemon answers from what the test sets.
+type fakeDaemon struct {
+	mu             sync.Mutex
+	diag           instance.Diagnosis
+	ready          map[int]chan error // per PID: the test decides readiness
+	healthy        func() (int, error)
+	shutdowns      []int
+	stops          int
+	cleaned        int
+	exitOnShutdown map[int]*fakeProc
+}
+
+func newFakeDaemon() *fakeDaemon {
+	return &fakeDaemon{
+		diag:           instance.Diagnosis{State: instance.StateStopped},
+		ready:          map[int]chan error{},
+		exitOnShutdown: map[int]*fakeProc{},
+	}
+}
+
+func (d *fakeDaemon) setDiag(diag instance.Diagnosis) {
+	d.mu.Lock()
+	d.diag = diag
+	d.mu.Unlock()
+}
+
+func (d *fakeDaemon) Diagnose(ctx context.Context, port int) instance.Diagnosis {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.diag
+}
+
+func (d *fakeDaemon) CleanStale() bool {
+	d.mu.Lock()
+	d.cleaned++
+	d.mu.Unlock()
+	return false
+}
+
+func (d *fakeDaemon) readyCh(pid int) chan error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ch, ok := d.ready[pid]
+	if !ok {
+		ch = make(chan error, 1)
+		d.ready[pid] = ch
+	}
+	return ch
+}
+
+func (d *fakeDaemon) WaitReady(ctx context.Context, pid int, exited <-chan struct{}) (string, error) {
+	select {
+	case err := <-d.readyCh(pid):
+		if err != nil {
+			return "", err
+		}
+		return "127.0.0.1:7070", nil
+	case <-exited:
+		return "", errors.New("exited")
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+func (d *fakeDaemon) Health(ctx context.Context) (int, string, error) {
+	d.mu.Lock()
+	h := d.healthy
+	d.mu.Unlock()
+	if h == nil {
+		return 0, "", errors.New("connection refused")
+	}
+	pid, err := h()
+	return pid, "127.0.0.1:7070", err
+}
+
+func (d *fakeDaemon) ManagedBy(ctx context.Context) string { return "terminal" }
+
+func (d *fakeDaemon) Events(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (d *fakeDaemon) Shutdown(ctx context.Context, pid int) error {
+	d.mu.Lock()
+	d.shutdowns = append(d.shutdowns, pid)
+	p := d.exitOnShutdown[pid]
+	d.mu.Unlock()
+	if p != nil {
+		p.exit(0)
+	}
+	return nil
+}
+
+func (d *fakeDaemon) Stop(ctx context.Context) error {
+	d.mu.Lock()
+	d.stops++
+	d.mu.Unlock()
+	return nil
+}
+
+func runningDiag(pid int) instance.Diagnosis {
+	return instance.Diagnosis{State: instance.StateRunning, Addr: "127.0.0.1:7070",
+		Daemon: &api.Health{Status: "ok", Service: "cairn", PID: pid, Uptime: 60}}
+}
+
+// harness runs a Supervisor against fakes and records its statuses.
+type harness struct {
+	t        *testing.T
+	clock    *fakeClock
+	spawner  *fakeSpawner
+	daemon   *fakeDaemon
+	sup      *Supervisor
+	statuses chan Status
+	done     chan struct{}
+	cancel   context.CancelFunc
+}
+
+func newHarness(t *testing.T, diag instance.Diagnosis, tweak func(*Config)) *harness {
+	h := &harness{t: t, clock: newFakeClock(), spawner: newFakeSpawner(), daemon: newFakeDaemon(),
+		statuses: make(chan Status, 1000), done: make(chan struct{})}
+	h.daemon.setDiag(diag)
+	cfg := Config{Port: 7070, Daemon: h.daemon, Spawner: h.spawner, Clock: h.clock,
+		OnChange: func(s Status) { h.statuses <- s }}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	h.sup = New(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.sup.Run(ctx); close(h.done) }()
+	t.Cleanup(func() {
+		cancel()
+		for _, p := range h.spawner.procs {
+			p.exit(0)
+		}
+		select {
+		case <-h.done:
+		case <-time.After(5 * time.Second):
+			t.Error("supervisor did not stop")
+		}
+	})
+	return h
+}
+
+// want waits for a status in the given state and returns it.
+func (h *harness) want(state State) Status {
+	h.t.Helper()
+	deadline := time.After(5 * time.Second)
+	var seen []State
+	for {
+		select {
+		case s := <-h.statuses:
+			if s.State == state {
+				return s
+			}
+			seen = append(seen, s.State)
+		case <-deadline:
+			h.t.Fatalf("no %q status; saw %v", state, seen)
+		}
+	}
+}
+
+func (h *harness) spawned() *fakeProc {
+	h.t.Helper()
+	select {
+	case p := <-h.spawner.ch:
+		return p
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("no spawn")
+		return nil
+	}
+}
+
+func (h *harness) noSpawn() {
+	h.t.Helper()
+	select {
+	case p := <-h.spawner.ch:
+		h.t.Fatalf("unexpected spawn of PID %d", p.pid)
+	default:
+	}
+}
+
+// wantCrash waits for the Starting status that follows crash number n.
+func (h *harness) wantCrash(n int) Status {
+	h.t.Helper()
+	for {
+		if st := h.want(Starting); st.Crashes == n {
+			return st
+		}
+	}
+}
+
+// waitTimer waits until a timer of duration d is pending: the supervisor
+// arms its next probe only after the previous probe's answer came back.
+func (h *harness) waitTimer(d time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Contains(h.clock.pending(), d) {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("no %s timer; pending %v", d, h.clock.pending())
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// settle waits until the supervisor has handled everything queued so far:
+// a command round-trips through the same event queue.
+func (h *harness) settle() {
+	h.t.Helper()
+	ch := make(chan struct{})
+	h.sup.post(evSync{ch})
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("supervisor stuck")
+	}
+}

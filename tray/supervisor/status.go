@@ -1,0 +1,51 @@
+// Package supervisor keeps the daemon running for the tray: it adopts a
+// healthy daemon it finds, or spawns `cairn serve --foreground` as its
+// child, waits for it to be ready, restarts it on a crash with backoff,
+// gives up on a crash loop, probes its health, and stops it on request.
+//
+// It is GUI-free and reaches time, processes and the daemon only through
+// small seams (Clock, Spawner, Daemon), so every transition is unit-tested
+// with fakes on every OS.
+package supervisor
+
+import "time"
+
+// State is what the tray shows.
+type State string
+
+// The states. Transitions are listed in docs/ARCHITECTURE.md.
+const (
+	Starting      State = "starting"       // spawned, or waiting out a backoff, not yet ready
+	Running       State = "running"        // a healthy daemon: ours or adopted
+	Stopping      State = "stopping"       // shutting our child down
+	Stopped       State = "stopped"        // nothing runs, by request or because it was stopped elsewhere
+	Conflict      State = "conflict"       // the port or lock is held by someone else
+	NotResponding State = "not_responding" // a daemon holds the lock but misses its health probes
+	Crashed       State = "crashed"        // crash loop: gave up restarting
+	Failed        State = "failed"         // the daemon cannot run here (exit 5: data dir unusable)
+)
+
+// Status is the supervisor's one state value; the tray renders nothing else.
+type Status struct {
+	State State
+	Port  int
+
+	// The daemon, when one runs.
+	PID       int
+	Addr      string
+	Owned     bool      // our child (stopped on Quit), as opposed to adopted
+	ManagedBy string    // who runs an adopted daemon: terminal, cli, systemd, launchd
+	StartedAt time.Time // for the uptime in the status line
+
+	// Conflict: who holds the port or the lock, e.g. "python3 (PID 4242)".
+	Holder    string
+	HolderPID int
+
+	Crashes int    // crashes in the current crash window
+	Message string // why: the daemon's error, or the last lines of a crash
+	LogFile string // where the crash output was kept
+
+	// RestartedAfterCrash is set on the Running status that follows an
+	// automatic restart, so the tray can say so once.
+	RestartedAfterCrash bool
+}

@@ -1,0 +1,305 @@
+package supervisor
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/instance"
+)
+
+func stopped() instance.Diagnosis { return instance.Diagnosis{State: instance.StateStopped} }
+
+// start brings a fresh harness to Running with its own child.
+func startRunning(t *testing.T, tweak func(*Config)) (*harness, *fakeProc) {
+	h := newHarness(t, stopped(), tweak)
+	p := h.spawned()
+	h.want(Starting)
+	h.daemon.readyCh(p.pid) <- nil
+	st := h.want(Running)
+	if !st.Owned || st.PID != p.pid || st.Addr != "127.0.0.1:7070" || st.ManagedBy != "tray" {
+		t.Fatalf("running status = %+v", st)
+	}
+	return h, p
+}
+
+func TestSpawnsWhenNothingRuns(t *testing.T) {
+	h, _ := startRunning(t, nil)
+	if h.daemon.cleaned != 1 {
+		t.Errorf("stale files not cleaned before spawning")
+	}
+}
+
+func TestAdoptsHealthyDaemon(t *testing.T) {
+	h := newHarness(t, runningDiag(4242), nil)
+	st := h.want(Running)
+	if st.Owned || st.PID != 4242 || st.ManagedBy != "terminal" {
+		t.Errorf("adopted status = %+v", st)
+	}
+	if uptime := h.clock.Now().Sub(st.StartedAt); uptime != time.Minute {
+		t.Errorf("uptime = %s, want 1m from the daemon's uptime_s", uptime)
+	}
+	h.settle()
+	h.noSpawn()
+	// Quit leaves an adopted daemon alone.
+	h.sup.Quit()
+	<-h.done
+	if len(h.daemon.shutdowns) != 0 || h.daemon.stops != 0 {
+		t.Error("quit stopped a daemon the tray did not start")
+	}
+}
+
+func TestConflictShowsHolder(t *testing.T) {
+	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []instance.Listener{
+		{Addr: "127.0.0.1:7070", PID: 4242, Process: &instance.Process{PID: 4242, Name: "python3"}},
+	}}
+	h := newHarness(t, diag, nil)
+	st := h.want(Conflict)
+	if st.Holder != "python3 (PID 4242)" || st.HolderPID != 4242 {
+		t.Errorf("conflict status = %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+}
+
+func TestCrashBackoffAndCrashLoop(t *testing.T) {
+	h, p := startRunning(t, nil)
+	wantDelays := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
+	for i, want := range wantDelays {
+		p.exit(2)
+		st := h.wantCrash(i + 1)
+		if st.Crashes != i+1 || !strings.Contains(st.Message, "panic: boom") || st.LogFile == "" {
+			t.Fatalf("crash %d status = %+v", i+1, st)
+		}
+		if got := h.clock.pending(); !slices.Contains(got, want) {
+			t.Fatalf("crash %d: timers %v, want a %s restart", i+1, got, want)
+		}
+		h.clock.Advance(want - time.Millisecond)
+		h.settle()
+		h.noSpawn()
+		h.clock.Advance(time.Millisecond)
+		p = h.spawned()
+		h.daemon.readyCh(p.pid) <- nil
+		if st := h.want(Running); !st.RestartedAfterCrash {
+			t.Errorf("running after crash %d does not say it restarted", i+1)
+		}
+	}
+	// The fifth crash within two minutes: give up.
+	p.exit(2)
+	st := h.want(Crashed)
+	if st.Crashes != 5 || !strings.Contains(st.Message, "panic") {
+		t.Errorf("crashed status = %+v", st)
+	}
+	h.clock.Advance(time.Hour)
+	h.settle()
+	h.noSpawn()
+
+	// Start from the menu tries again with a clean slate.
+	h.sup.Do(CmdStart)
+	p = h.spawned()
+	h.daemon.readyCh(p.pid) <- nil
+	if st := h.want(Running); st.RestartedAfterCrash || st.Crashes != 0 {
+		t.Errorf("manual start status = %+v", st)
+	}
+}
+
+func TestBackoffDoublesToCap(t *testing.T) {
+	h, p := startRunning(t, func(c *Config) { c.CrashLimit = 100 })
+	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second,
+		8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
+	for i, d := range want {
+		p.exit(1)
+		h.wantCrash(i + 1)
+		if got := h.clock.pending(); !slices.Contains(got, d) {
+			t.Fatalf("crash %d: timers %v, want %s", i+1, got, d)
+		}
+		h.clock.Advance(d)
+		p = h.spawned()
+	}
+}
+
+func TestStableRunResetsBackoff(t *testing.T) {
+	h, p := startRunning(t, nil)
+	p.exit(1)
+	h.wantCrash(1)
+	h.clock.Advance(500 * time.Millisecond)
+	p = h.spawned()
+	h.daemon.readyCh(p.pid) <- nil
+	h.want(Running)
+	// It then runs for longer than the crash window before crashing.
+	h.clock.Advance(3 * time.Minute)
+	p.exit(1)
+	h.wantCrash(1)
+	if got := h.clock.pending(); !slices.Contains(got, 500*time.Millisecond) {
+		t.Errorf("timers %v: backoff did not reset after a stable run", got)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Run("3 is a conflict", func(t *testing.T) {
+		h, p := startRunning(t, nil)
+		h.daemon.setDiag(instance.Diagnosis{State: instance.StateConflict, PortHolders: []instance.Listener{{PID: 99, Process: &instance.Process{PID: 99, Name: "nc"}}}})
+		p.exit(3)
+		if st := h.want(Conflict); st.Holder != "nc (PID 99)" {
+			t.Errorf("status = %+v", st)
+		}
+		h.settle()
+		h.noSpawn()
+	})
+	t.Run("4 beside a wedged daemon", func(t *testing.T) {
+		h, p := startRunning(t, nil)
+		h.daemon.setDiag(instance.Diagnosis{State: instance.StateNotResponding, Lock: instance.LockReport{Held: true, PID: 77, Holder: &instance.Process{PID: 77, Name: "cairn", Cmdline: []string{"cairn", "serve"}}}})
+		p.exit(4)
+		if st := h.want(NotResponding); st.HolderPID != 77 {
+			t.Errorf("status = %+v", st)
+		}
+	})
+	t.Run("0 with another healthy daemon adopts it", func(t *testing.T) {
+		h, p := startRunning(t, nil)
+		h.daemon.setDiag(runningDiag(5555))
+		p.exit(0)
+		if st := h.want(Running); st.Owned || st.PID != 5555 {
+			t.Errorf("status = %+v", st)
+		}
+	})
+	t.Run("0 alone means stopped elsewhere", func(t *testing.T) {
+		h, p := startRunning(t, nil)
+		p.exit(0)
+		h.want(Stopped)
+		h.settle()
+		h.noSpawn()
+	})
+	t.Run("5 fails with the daemon's message", func(t *testing.T) {
+		h, p := startRunning(t, nil)
+		p.lastLine = "the data dir /x is unusable: permission denied."
+		p.exit(5)
+		if st := h.want(Failed); st.Message != p.lastLine {
+			t.Errorf("status = %+v", st)
+		}
+		h.settle()
+		h.noSpawn()
+	})
+}
+
+func TestHealthProbeMisses(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.daemon.mu.Lock()
+	h.daemon.healthy = func() (int, error) { return 0, errors.New("timeout") }
+	h.daemon.mu.Unlock()
+	for range 3 {
+		h.waitTimer(5 * time.Second)
+		h.clock.Advance(5 * time.Second)
+	}
+	h.want(NotResponding)
+	h.daemon.mu.Lock()
+	h.daemon.healthy = func() (int, error) { return p.pid, nil }
+	h.daemon.mu.Unlock()
+	h.waitTimer(5 * time.Second)
+	h.clock.Advance(5 * time.Second)
+	h.want(Running)
+}
+
+func TestStopEscalates(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	h.settle()
+	// The API shutdown went to our child; it ignores it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.daemon.mu.Lock()
+		n := len(h.daemon.shutdowns)
+		h.daemon.mu.Unlock()
+		if n == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.clock.Advance(5 * time.Second)
+	h.settle()
+	p.mu.Lock()
+	terminated := p.terminated
+	p.mu.Unlock()
+	if !terminated {
+		t.Fatal("no SIGTERM after the grace period")
+	}
+	h.clock.Advance(5 * time.Second)
+	h.want(Stopped)
+	if !p.killed {
+		t.Error("no SIGKILL after the second grace period")
+	}
+	h.settle()
+	h.noSpawn()
+}
+
+func TestStopGracefulAndRestart(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.daemon.mu.Lock()
+	h.daemon.exitOnShutdown[p.pid] = p
+	h.daemon.mu.Unlock()
+	h.sup.Do(CmdRestart)
+	h.want(Stopping)
+	h.want(Stopped)
+	p2 := h.spawned()
+	h.daemon.readyCh(p2.pid) <- nil
+	if st := h.want(Running); st.PID != p2.pid || st.RestartedAfterCrash {
+		t.Errorf("after restart: %+v", st)
+	}
+	if p.terminated || p.killed {
+		t.Error("a graceful stop was escalated")
+	}
+}
+
+func TestQuitStopsOwnChild(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.daemon.mu.Lock()
+	h.daemon.exitOnShutdown[p.pid] = p
+	h.daemon.mu.Unlock()
+	h.sup.Quit()
+	select {
+	case <-h.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after Quit")
+	}
+	if len(h.daemon.shutdowns) != 1 || h.daemon.shutdowns[0] != p.pid {
+		t.Errorf("shutdowns = %v", h.daemon.shutdowns)
+	}
+}
+
+func TestNotReadyInTimeIsACrash(t *testing.T) {
+	h := newHarness(t, stopped(), nil)
+	p := h.spawned()
+	h.daemon.readyCh(p.pid) <- errors.New("deadline exceeded")
+	st := h.want(Starting)
+	for st.Crashes == 0 {
+		st = h.want(Starting)
+	}
+	if !p.killed || !strings.Contains(st.Message, "did not become ready") {
+		t.Errorf("wedged child: killed=%v status=%+v", p.killed, st)
+	}
+}
+
+func TestStopWhileWaitingForRestart(t *testing.T) {
+	h, p := startRunning(t, nil)
+	p.exit(1)
+	h.want(Starting)
+	h.sup.Do(CmdStop)
+	h.want(Stopped)
+	h.clock.Advance(time.Minute)
+	h.settle()
+	h.noSpawn()
+}
+
+func TestAdoptedDaemonStoppedElsewhere(t *testing.T) {
+	h := newHarness(t, runningDiag(4242), nil)
+	h.want(Running)
+	h.daemon.setDiag(stopped())
+	h.clock.Advance(5 * time.Second) // probe fails: connection refused
+	if st := h.want(Stopped); !strings.Contains(st.Message, "outside the tray") {
+		t.Errorf("status = %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+}
