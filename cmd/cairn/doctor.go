@@ -97,6 +97,14 @@ func printDoctor(w io.Writer, d instance.Diagnosis) {
 		fmt.Fprintf(w, "  token      %s: ok (owner only)\n", d.Token.Path)
 	}
 
+	switch {
+	case d.Holder.Kind == instance.HolderNone || d.State == instance.StateRunning && d.Holder.Kind == instance.HolderCairn:
+	case d.Holder.CanTakeOver():
+		fmt.Fprintf(w, "  holder     %s: %s (cairn takeover stops it and starts Cairn)\n", d.Holder.Kind, d.Holder.Reason)
+	default:
+		fmt.Fprintf(w, "  holder     %s: %s (no takeover offered)\n", d.Holder.Kind, d.Holder.Reason)
+	}
+
 	if len(d.Problems) == 0 {
 		fmt.Fprintln(w, "\nNo problems found.")
 		return

@@ -90,6 +90,7 @@ Run 'cairn start' to run it in the background, 'cairn status' to see it,
 		newStatusCmd(),
 		newPortCmd(),
 		newDoctorCmd(),
+		newTakeoverCmd(),
 		newVersionCmd(),
 	)
 	return root

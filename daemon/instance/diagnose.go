@@ -36,6 +36,7 @@ type Diagnosis struct {
 	PortHolders []Listener        `json:"port_holders"`
 	Discovery   []DiscoveryReport `json:"discovery"`
 	Token       TokenReport       `json:"token"`
+	Holder      Holder            `json:"holder"` // who is in the way, and whether `cairn takeover` may stop it
 	Problems    []Problem         `json:"problems"`
 }
 
@@ -111,6 +112,7 @@ func Diagnose(ctx context.Context, p paths.Paths, port int) Diagnosis {
 	default:
 		d.State = StateStopped
 	}
+	d.Holder = Classify(d)
 	d.Problems = problems(d)
 	return d
 }
@@ -180,7 +182,7 @@ func problems(d Diagnosis) []Problem {
 	switch d.State {
 	case StateNotResponding:
 		add(fmt.Sprintf("%s holds the daemon lock but does not answer /health", d.Lock.Holder),
-			"cairn stop --force")
+			"cairn takeover   (or: cairn stop --force)")
 	case StateConflict:
 		if d.Lock.Held && (d.Lock.Holder == nil || !d.Lock.Holder.IsCairnDaemon()) {
 			add(fmt.Sprintf("the daemon lock %s is held by %s, which is not a Cairn daemon", d.Lock.Path, d.Lock.Holder),
@@ -188,8 +190,8 @@ func problems(d Diagnosis) []Problem {
 		}
 		if len(d.PortHolders) > 0 {
 			fix := fmt.Sprintf("cairn start --port %d", d.Port+1)
-			if pid := d.PortHolders[0].PID; pid > 0 && d.PortHolders[0].Process != nil && d.PortHolders[0].Process.OwnedByMe() {
-				fix = fmt.Sprintf("kill %d   (or use another port: %s)", pid, fix)
+			if pid := d.PortHolders[0].PID; d.Holder.CanTakeOver() {
+				fix = fmt.Sprintf("cairn takeover   (or: kill %d; or another port: %s)", pid, fix)
 			}
 			add(fmt.Sprintf("port %d is already in use by %s", d.Port, DescribeHolders(d.PortHolders)), fix)
 		}

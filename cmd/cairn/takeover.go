@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/instance"
+)
+
+func newTakeoverCmd() *cobra.Command {
+	var port int
+	var yes, asJSON bool
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "takeover",
+		Short: "Stop whoever holds Cairn's port or lock, then start Cairn",
+		Long: `Stop whoever holds Cairn's port or lock, then start Cairn's own daemon.
+
+A healthy Cairn daemon is drained through its API; a Cairn daemon that does
+not answer is killed; another program of yours on the port gets SIGTERM,
+then SIGKILL after --grace; stale files are removed. Processes of other
+users, the system, PID 1 and this terminal are never signalled. Asks first
+unless --yes.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			port, err := resolvePort(port)
+			if err != nil {
+				return err
+			}
+			p, err := resolvePaths()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			h := instance.Classify(instance.Diagnose(cmd.Context(), p, port))
+			if !h.CanTakeOver() && h.Kind != instance.HolderNone {
+				return exitcode.New(exitcode.Failure, "cannot take over: "+h.Reason)
+			}
+			if h.Kind == instance.HolderCairn || h.Kind == instance.HolderWedged || h.Kind == instance.HolderForeign {
+				if !yes {
+					if !isTerminal(os.Stdin) {
+						return usage("takeover would stop " + h.Reason + "; pass --yes to confirm without a terminal")
+					}
+					fmt.Fprintf(out, "%s.\nStop it and start Cairn? [y/N] ", capitalize(h.Reason))
+					answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+					if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+						fmt.Fprintln(out, "Nothing changed.")
+						return &silentExit{1}
+					}
+				}
+			}
+			what, err := instance.Takeover(cmd.Context(), p, port, instance.TakeoverOptions{Grace: grace})
+			if err != nil {
+				return exitcode.New(exitcode.Failure, "takeover failed: "+err.Error())
+			}
+			res, err := instance.Start(cmd.Context(), p, instance.StartOptions{Port: port})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(out, map[string]any{"holder": h, "did": what, "pid": res.PID, "addr": res.Addr})
+			}
+			fmt.Fprintf(out, "%s\nCairn is running at %s (PID %d).\n", what, res.Addr, res.PID)
+			return nil
+		},
+	}
+	portFlag(cmd, &port)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().DurationVar(&grace, "grace", 5*time.Second, "how long a stopped process gets between SIGTERM and SIGKILL")
+	return cmd
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
