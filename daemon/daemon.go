@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
 	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/cairnlabs/cairn/daemon/discovery"
@@ -248,7 +249,7 @@ func detectSupervisor() string {
 	if s := os.Getenv("XPC_SERVICE_NAME"); s != "" && s != "0" {
 		return "launchd"
 	}
-	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+	if term.IsTerminal(int(os.Stdin.Fd())) {
 		return "terminal"
 	}
 	return "unknown"

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/instance"
@@ -77,10 +78,8 @@ unless --yes.`,
 	return cmd
 }
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal is a real isatty: /dev/null is a character device too.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 func capitalize(s string) string {
 	if s == "" {
