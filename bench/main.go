@@ -30,6 +30,8 @@ const (
 func main() {
 	n := flag.Int("n", 25, fmt.Sprintf("timed runs per program and measurement (at least %d)", minRuns))
 	warmup := flag.Int("warmup", 2, "untimed runs first, so page cache and CPU frequency settle")
+	cairnBin := flag.String("cairn-bin", "", "benchmark this cairn binary instead of building ./cmd/cairn")
+	floorBin := flag.String("floor-bin", "", "use this floor binary instead of building ./bench/floor")
 	flag.Parse()
 	if *n < minRuns || *warmup < 0 {
 		fmt.Fprintf(os.Stderr, "bench: -n must be at least %d and -warmup not negative\n", minRuns)
@@ -39,14 +41,14 @@ func main() {
 	// children and removes the temp dirs.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *warmup); err != nil {
+	if err := run(ctx, *n, *warmup, *cairnBin, *floorBin); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, n, warmup int) error {
+func run(ctx context.Context, n, warmup int, cairnBin, floorBin string) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -57,7 +59,7 @@ func run(ctx context.Context, n, warmup int) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	progs, err := build(ctx, root, tmp)
+	progs, err := build(ctx, root, tmp, cairnBin, floorBin)
 	if err != nil {
 		return err
 	}
@@ -123,18 +125,31 @@ func repoRoot() (string, error) {
 }
 
 // build compiles both programs the same way, into tmp, so they differ only
-// in what they do.
-func build(ctx context.Context, root, tmp string) ([2]*program, error) {
+// in what they do. A binary given on the command line is used as is, to
+// compare a release build or an experiment without touching the tree.
+func build(ctx context.Context, root, tmp, cairnBin, floorBin string) ([2]*program, error) {
 	cairn := &program{
-		name: "cairn", bin: filepath.Join(tmp, "cairn"), refusalCode: 0,
+		name: "cairn", refusalCode: 0,
 		args: func(port int) []string { return []string{"serve", "--foreground", "--port", fmt.Sprint(port)} },
 	}
 	floor := &program{
-		name: "floor", bin: filepath.Join(tmp, "floor"), refusalCode: 3,
+		name: "floor", refusalCode: 3,
 		args: func(port int) []string { return []string{"--port", fmt.Sprint(port)} },
 	}
-	for _, b := range []struct{ out, pkg string }{{cairn.bin, "./cmd/cairn"}, {floor.bin, "./bench/floor"}} {
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", b.out, b.pkg)
+	for _, b := range []struct {
+		prog       *program
+		given, pkg string
+	}{{cairn, cairnBin, "./cmd/cairn"}, {floor, floorBin, "./bench/floor"}} {
+		if b.given != "" {
+			abs, err := filepath.Abs(b.given)
+			if err != nil {
+				return [2]*program{}, err
+			}
+			b.prog.bin = abs
+			continue
+		}
+		b.prog.bin = filepath.Join(tmp, b.prog.name)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", b.prog.bin, b.pkg)
 		cmd.Dir = root
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {

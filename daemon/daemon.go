@@ -12,8 +12,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -98,10 +100,17 @@ func RunForeground(ctx context.Context, opts Options) error {
 	}
 	defer release()
 
-	tok, _, err := token.LoadOrCreate(p.Token)
-	if err != nil {
-		return dataDirError(p, err)
+	// The token (an fsynced write on a first start) is made while we bind
+	// and write discovery files; it must exist before the first request.
+	type tokenResult struct {
+		tok string
+		err error
 	}
+	tokenCh := make(chan tokenResult, 1)
+	go func() {
+		tok, _, err := token.LoadOrCreate(p.Token)
+		tokenCh <- tokenResult{tok, err}
+	}()
 
 	logFile := &lumberjack.Logger{Filename: p.DaemonLog, MaxSize: 10, MaxBackups: 3}
 	defer logFile.Close()
@@ -113,20 +122,17 @@ func RunForeground(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	files := p.AddrFiles()
-	if err := discovery.Write(files[:1], addr); err != nil {
+	files, err := writeDiscovery(p, addr, opts.Stderr, log)
+	tr := <-tokenCh
+	if err == nil && tr.err != nil {
+		err = tr.err
+	}
+	if err != nil {
 		closeAll(lns)
+		discovery.RemoveIfAddr(files, addr)
 		return dataDirError(p, err)
 	}
-	if len(files) > 1 {
-		if err := discovery.Write(files[1:], addr); err != nil {
-			// The data dir's file is the contract; the dotfile is a
-			// convenience for tools that cannot resolve OS dirs.
-			fmt.Fprintf(opts.Stderr, "cairn: warning: %v; tools that read %s will not find the daemon\n", err, files[1])
-			log.Warn("dotfile discovery not written", "err", err)
-			files = files[:1]
-		}
-	}
+	tok := tr.tok
 
 	started := time.Now()
 	shutdownReq := make(chan struct{})
@@ -177,6 +183,30 @@ func RunForeground(ctx context.Context, opts Options) error {
 		fmt.Fprintln(opts.Stdout, "Cairn stopped.")
 	}
 	return failure
+}
+
+// writeDiscovery writes both discovery files at once (each is an fsynced
+// atomic write; in sequence they would double the start-to-ready time). The
+// data dir's file is the contract; the dotfile is a convenience for tools
+// that cannot resolve OS dirs, so failing it only warns. It returns the
+// files that hold our address.
+func writeDiscovery(p paths.Paths, addr netip.AddrPort, stderr io.Writer, log *slog.Logger) ([]string, error) {
+	files := p.AddrFiles()
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Go(func() { errs[i] = discovery.Write([]string{f}, addr) })
+	}
+	wg.Wait()
+	if errs[0] != nil {
+		return files, errs[0]
+	}
+	if len(files) > 1 && errs[1] != nil {
+		fmt.Fprintf(stderr, "cairn: warning: %v; tools that read %s will not find the daemon\n", errs[1], files[1])
+		log.Warn("dotfile discovery not written", "err", errs[1])
+		files = files[:1]
+	}
+	return files, nil
 }
 
 // lockRecordWait bounds how long a refused start waits for the holder's PID

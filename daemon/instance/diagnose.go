@@ -190,8 +190,12 @@ func problems(d Diagnosis) []Problem {
 		}
 		if len(d.PortHolders) > 0 {
 			fix := fmt.Sprintf("cairn start --port %d", d.Port+1)
-			if pid := d.PortHolders[0].PID; d.Holder.CanTakeOver() {
-				fix = fmt.Sprintf("cairn takeover   (or: kill %d; or another port: %s)", pid, fix)
+			first := d.PortHolders[0]
+			switch {
+			case d.Holder.CanTakeOver():
+				fix = fmt.Sprintf("cairn takeover   (or: kill %d; or another port: %s)", first.PID, fix)
+			case first.Process != nil && first.Process.OwnedByMe():
+				fix = fmt.Sprintf("kill %d   (or another port: %s)", first.PID, fix)
 			}
 			add(fmt.Sprintf("port %d is already in use by %s", d.Port, DescribeHolders(d.PortHolders)), fix)
 		}
