@@ -60,8 +60,14 @@ func SetIcon(iconBytes []byte) {
 		return
 	}
 
-	props.SetMust("org.kde.StatusNotifierItem", "IconPixmap",
-		[]PX{convertToPixels(iconBytes)})
+	// cairn patch: Set, not SetMust, which panicked when the connection
+	// was gone (bus died, or Quit raced an icon change); the other setters
+	// log and go on too.
+	if dbusErr := props.Set("org.kde.StatusNotifierItem", "IconPixmap",
+		dbus.MakeVariant([]PX{convertToPixels(iconBytes)})); dbusErr != nil {
+		log.Printf("systray error: failed to set IconPixmap prop: %s\n", dbusErr)
+		return
+	}
 	if conn == nil {
 		return
 	}
@@ -262,6 +268,20 @@ func nativeStart() {
 	instance.conn = conn
 	instance.props = props
 	instance.menuProps = menuProps
+	// cairn patch: createPropSpec took its snapshot above, and a SetIcon,
+	// SetTitle or SetTooltip call since then (onReady runs concurrently)
+	// found props still nil, stored its value and returned: the item came
+	// up without the icon or tooltip the app had set. Publish the current
+	// values now that props is visible to the setters.
+	for name, v := range map[string]interface{}{
+		"Title":      instance.title,
+		"ToolTip":    tooltip{V2: instance.tooltipTitle},
+		"IconPixmap": []PX{convertToPixels(instance.iconData)},
+	} {
+		if dbusErr := props.Set("org.kde.StatusNotifierItem", name, dbus.MakeVariant(v)); dbusErr != nil {
+			log.Printf("systray error: failed to set %s prop: %s\n", name, dbusErr)
+		}
+	}
 	instance.lock.Unlock()
 
 	go stayRegistered()

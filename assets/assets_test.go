@@ -1,0 +1,239 @@
+package assets
+
+import (
+	"bytes"
+	"encoding/binary"
+	"image"
+	"image/color"
+	"image/png"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/cairnlabs/cairn/assets/internal/artwork"
+	"github.com/cairnlabs/cairn/tray/menu"
+)
+
+func TestStatesMatchMenuIcons(t *testing.T) {
+	var want []string
+	for _, ic := range menu.Icons {
+		want = append(want, string(ic))
+	}
+	if !slices.Equal(states, want) {
+		t.Errorf("assets states = %q, menu.Icons = %q", states, want)
+	}
+	if got := artwork.States(); !slices.Equal(got, want) {
+		t.Errorf("artwork draws states %q, menu.Icons = %q", got, want)
+	}
+}
+
+func TestColourPNGs(t *testing.T) {
+	for _, name := range states {
+		t.Run(name, func(t *testing.T) {
+			img := decodePNG(t, PNG(name), artwork.TraySize)
+			if _, _, _, a := img.At(0, 0).RGBA(); a != 0 {
+				t.Errorf("corner alpha = %d, want a transparent background", a)
+			}
+			if !hasColour(img) {
+				t.Error("no coloured pixel: the colour icon came out grey or black")
+			}
+		})
+	}
+}
+
+func TestTemplatePNGsAreBlackAndAlphaOnly(t *testing.T) {
+	for _, name := range states {
+		t.Run(name, func(t *testing.T) {
+			img := decodePNG(t, read(name, templateSuffix), artwork.TemplateSize)
+			alphas := map[uint8]bool{}
+			b := img.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+					if c.R != 0 || c.G != 0 || c.B != 0 {
+						t.Fatalf("pixel (%d,%d) = %v, want black with alpha only", x, y, c)
+					}
+					alphas[c.A] = true
+				}
+			}
+			// Opaque shapes, a clear background and anti-aliased edges.
+			if !alphas[0] || !alphas[255] || len(alphas) < 10 {
+				t.Errorf("template has %d alpha levels (0: %v, 255: %v), want a drawn, anti-aliased shape", len(alphas), alphas[0], alphas[255])
+			}
+		})
+	}
+}
+
+func TestICOs(t *testing.T) {
+	for _, name := range states {
+		t.Run(name, func(t *testing.T) {
+			entries := parseICO(t, read(name, icoSuffix))
+			var sizes []int
+			for _, e := range entries {
+				img := decodePNG(t, e.data, e.size)
+				if _, _, _, a := img.At(0, 0).RGBA(); a != 0 {
+					t.Errorf("%d px entry: corner alpha = %d, want transparent", e.size, a)
+				}
+				sizes = append(sizes, e.size)
+			}
+			if !slices.Equal(sizes, []int{16, 32, 48}) {
+				t.Errorf("ICO sizes = %v, want [16 32 48]", sizes)
+			}
+		})
+	}
+}
+
+func TestIconIsThisOSFormat(t *testing.T) {
+	for _, name := range states {
+		want, err := icons.ReadFile("icons/" + name + traySuffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(Icon(name), want) {
+			t.Errorf("Icon(%q) is not icons/%s%s", name, name, traySuffix)
+		}
+	}
+}
+
+func TestUnknownNameGetsStopped(t *testing.T) {
+	stoppedIcon, stoppedPNG := Icon("stopped"), PNG("stopped")
+	for _, name := range []string{"", "nope", "app", "Running", "running-template", "../icons/running", "running.png"} {
+		if got := Icon(name); got == nil || !bytes.Equal(got, stoppedIcon) {
+			t.Errorf("Icon(%q) is not the stopped icon", name)
+		}
+		if got := PNG(name); got == nil || !bytes.Equal(got, stoppedPNG) {
+			t.Errorf("PNG(%q) is not the stopped PNG", name)
+		}
+	}
+}
+
+func TestReturnedBytesAreCopies(t *testing.T) {
+	b := PNG("running")
+	b[0] ^= 0xff
+	if bytes.Equal(PNG("running"), b) {
+		t.Fatal("changing the returned slice changed the embedded icon")
+	}
+}
+
+func TestAppIcon(t *testing.T) {
+	img := decodePNG(t, AppIconPNG(), artwork.AppSize)
+	if _, _, _, a := img.At(0, 0).RGBA(); a != 0 {
+		t.Errorf("corner alpha = %d, want transparent outside the rounded tile", a)
+	}
+	if _, _, _, a := img.At(artwork.AppSize/2, artwork.AppSize/2).RGBA(); a != 0xffff {
+		t.Errorf("centre alpha = %d, want opaque", a)
+	}
+}
+
+// TestGeneratedFilesAreCurrent draws the icons again, as go generate does,
+// and compares them byte for byte with the embedded files, in both
+// directions so that a stale extra file fails too.
+func TestGeneratedFilesAreCurrent(t *testing.T) {
+	dir := t.TempDir()
+	if err := artwork.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	drawn, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded, err := fs.ReadDir(icons, "icons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drawnNames, embeddedNames []string
+	for _, e := range drawn {
+		drawnNames = append(drawnNames, e.Name())
+	}
+	for _, e := range embedded {
+		embeddedNames = append(embeddedNames, e.Name())
+	}
+	if !slices.Equal(drawnNames, embeddedNames) {
+		t.Fatalf("assets/icons holds %q, the generator draws %q; run go generate ./assets", embeddedNames, drawnNames)
+	}
+	for _, name := range drawnNames {
+		want, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := icons.ReadFile("icons/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("assets/icons/%s differs from what internal/artwork draws; run go generate ./assets", name)
+		}
+	}
+}
+
+func decodePNG(t *testing.T, data []byte, size int) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("decoding PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != size || b.Dy() != size {
+		t.Fatalf("PNG is %dx%d, want %dx%d", b.Dx(), b.Dy(), size, size)
+	}
+	return img
+}
+
+func hasColour(img image.Image) bool {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			if c.A == 0xff && (c.R != c.G || c.G != c.B) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type icoEntry struct {
+	size int
+	data []byte
+}
+
+// parseICO reads an ICO container: a 6-byte header (reserved 0, type 1,
+// count), 16-byte directory entries, then the images, which must be PNGs.
+func parseICO(t *testing.T, b []byte) []icoEntry {
+	t.Helper()
+	le := binary.LittleEndian
+	if len(b) < 6 || le.Uint16(b[0:]) != 0 || le.Uint16(b[2:]) != 1 {
+		t.Fatalf("not an ICO header: % x", b[:min(len(b), 6)])
+	}
+	n := int(le.Uint16(b[4:]))
+	if len(b) < 6+16*n {
+		t.Fatalf("ICO with %d entries is only %d bytes", n, len(b))
+	}
+	pngMagic := []byte("\x89PNG\r\n\x1a\n")
+	var entries []icoEntry
+	for i := range n {
+		e := b[6+16*i : 6+16*(i+1)]
+		w, h := int(e[0]), int(e[1])
+		if w == 0 {
+			w = 256
+		}
+		if h == 0 {
+			h = 256
+		}
+		planes, bpp := le.Uint16(e[4:]), le.Uint16(e[6:])
+		size, off := int(le.Uint32(e[8:])), int(le.Uint32(e[12:]))
+		if w != h || planes != 1 || bpp != 32 {
+			t.Errorf("entry %d: %dx%d, %d planes, %d bpp; want square, 1 plane, 32 bpp", i, w, h, planes, bpp)
+		}
+		if off < 6+16*n || off+size > len(b) {
+			t.Fatalf("entry %d: data at %d+%d outside the %d-byte file", i, off, size, len(b))
+		}
+		data := b[off : off+size]
+		if !bytes.HasPrefix(data, pngMagic) {
+			t.Fatalf("entry %d is not PNG-compressed", i)
+		}
+		entries = append(entries, icoEntry{w, data})
+	}
+	return entries
+}

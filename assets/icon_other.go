@@ -1,0 +1,7 @@
+//go:build !windows && !darwin
+
+package assets
+
+// StatusNotifierItem hosts (KDE, GNOME's AppIndicator extension, waybar...)
+// take a colour PNG and scale it to the panel.
+const traySuffix = colourSuffix

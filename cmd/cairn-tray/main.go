@@ -1,0 +1,175 @@
+// Command cairn-tray is Cairn's menu-bar / system-tray app: it spawns and
+// supervises `cairn serve --foreground`, shows its state, and turns
+// conflicts and crashes into notifications. On Windows it is built with
+// -H windowsgui.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+
+	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/cairnlabs/cairn/assets"
+	"github.com/cairnlabs/cairn/daemon"
+	"github.com/cairnlabs/cairn/daemon/lock"
+	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/version"
+	"github.com/cairnlabs/cairn/tray"
+	"github.com/cairnlabs/cairn/tray/menu"
+	"github.com/cairnlabs/cairn/tray/notify"
+	"github.com/cairnlabs/cairn/tray/supervisor"
+	"github.com/cairnlabs/cairn/tray/ui"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cairn-tray", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	daemonBin := fs.String("daemon-bin", "", "path of the cairn binary (default: beside cairn-tray, then PATH)")
+	port := fs.Int("port", 0, "daemon port on 127.0.0.1 (default $CAIRN_PORT or 7070)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *showVersion {
+		fmt.Fprintf(stderr, "cairn-tray %s\n", version.Version)
+		return 0
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cairn-tray: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	p, err := paths.Resolve()
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn-tray: %v\n", err)
+		return 5
+	}
+	if err := p.EnsureDataDir(); err != nil {
+		fmt.Fprintf(stderr, "cairn-tray: the data dir %s is unusable: %v. Fix its permissions or set CAIRN_HOME.\n", p.DataDir, err)
+		return 5
+	}
+	portN, err := resolvePort(*port)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn-tray: %v\n", err)
+		return 2
+	}
+	bin, err := findDaemon(*daemonBin)
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn-tray: %v\n", err)
+		return 1
+	}
+
+	logFile := &lumberjack.Logger{Filename: p.TrayLog, MaxSize: 5, MaxBackups: 2}
+	defer logFile.Close()
+	log := slog.New(slog.NewTextHandler(logFile, nil))
+
+	notifier, err := notify.New("Cairn")
+	if err != nil {
+		log.Warn("notifications unavailable", "err", err)
+	}
+
+	// One tray per user: a second one says so and leaves.
+	trayLock, err := lock.Acquire(filepath.Join(p.DataDir, "tray.lock"), os.Getpid())
+	if errors.Is(err, lock.ErrHeld) {
+		fmt.Fprintln(stderr, "Cairn is already in the menu bar.")
+		log.Info("second tray refused")
+		if notifier != nil {
+			notifier.Notify(notify.Notification{Title: "Cairn is already in the menu bar", Body: "Look for the cairn icon.", Icon: assets.AppIconPNG()})
+			notifier.Close()
+		}
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "cairn-tray: %v\n", err)
+		return 5
+	}
+	defer trayLock.Release()
+	log.Info("tray starting", "version", version.Version, "pid", os.Getpid(), "daemon_bin", bin, "port", portN)
+
+	u := ui.New(ui.Options{AppName: "Cairn", Icons: func(i menu.Icon) []byte { return assets.Icon(string(i)) }, Log: log, Stderr: stderr})
+	var app *tray.App
+	sup := supervisor.New(supervisor.Config{
+		Port:     portN,
+		Daemon:   supervisor.LocalDaemon{Paths: p},
+		Spawner:  supervisor.ExecSpawner{Bin: bin, Paths: p},
+		Log:      log,
+		OnChange: func(st supervisor.Status) { app.OnStatus(st) },
+	})
+	app = tray.New(sup)
+	app.UI = u
+	if notifier != nil {
+		app.Notifier = notifier
+		defer notifier.Close()
+	}
+	app.Log = log
+	app.Version = version.Version
+	app.Open = tray.OpenDefault
+	app.LogDir = p.LogDir
+	app.Takeover = tray.TakeoverFunc(p, log.Info)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	u.Run(func() {
+		go func() {
+			app.Run(ctx) // a signal cancels ctx, which quits like the menu does
+			log.Info("tray exiting")
+			u.Quit()
+		}()
+	})
+	return 0
+}
+
+func resolvePort(flagPort int) (int, error) {
+	if flagPort != 0 {
+		if flagPort < 1 || flagPort > 65535 {
+			return 0, fmt.Errorf("--port %d is out of range; use 1-65535", flagPort)
+		}
+		return flagPort, nil
+	}
+	if env := os.Getenv("CAIRN_PORT"); env != "" {
+		var n int
+		if _, err := fmt.Sscan(env, &n); err != nil || n < 1 || n > 65535 {
+			return 0, fmt.Errorf("CAIRN_PORT=%q is not a port; use 1-65535 or unset it", env)
+		}
+		return n, nil
+	}
+	return daemon.DefaultPort, nil
+}
+
+// findDaemon finds cairn beside this executable, then on PATH.
+func findDaemon(flagBin string) (string, error) {
+	if flagBin != "" {
+		if _, err := os.Stat(flagBin); err != nil {
+			return "", fmt.Errorf("--daemon-bin %s: %w", flagBin, err)
+		}
+		return filepath.Abs(flagBin)
+	}
+	name := "cairn"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if exe, err := os.Executable(); err == nil {
+		beside := filepath.Join(filepath.Dir(exe), name)
+		if _, err := os.Stat(beside); err == nil {
+			return beside, nil
+		}
+	}
+	if path, err := exec.LookPath(name); err == nil {
+		return filepath.Abs(path)
+	}
+	return "", errors.New("cannot find the cairn binary beside cairn-tray or on PATH; pass --daemon-bin")
+}

@@ -1,0 +1,294 @@
+// Package tray is the tray app without its GUI: it feeds the supervisor's
+// status through menu.Build into a UI, turns clicks into actions, and turns
+// state changes into notifications (each kind at most once per 10 minutes).
+// The systray adapter (tray/ui) and the notifier (tray/notify) come in as
+// interfaces, so all of this is tested without a display.
+package tray
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cairnlabs/cairn/assets"
+	"github.com/cairnlabs/cairn/tray/menu"
+	"github.com/cairnlabs/cairn/tray/notify"
+	"github.com/cairnlabs/cairn/tray/supervisor"
+)
+
+// UI shows a menu model and reports clicks by item ID.
+type UI interface {
+	Apply(menu.Model)
+	Clicks() <-chan string
+}
+
+// Notifier shows desktop notifications.
+type Notifier interface {
+	Notify(notify.Notification) (uint32, error)
+	Actions() <-chan notify.ActionEvent
+	SupportsActions() bool
+}
+
+// Supervisor is the part of *supervisor.Supervisor the app drives.
+type Supervisor interface {
+	Run(ctx context.Context)
+	Do(supervisor.Command)
+	Quit()
+}
+
+// NotifyEvery is how often the same kind of notification may repeat.
+const NotifyEvery = 10 * time.Minute
+
+// ActionTakeover is the key of the notification button that takes over.
+const ActionTakeover = "takeover"
+
+// App wires it all together. Create it with New, feed it statuses through
+// OnStatus (the supervisor's OnChange), and Run it.
+type App struct {
+	UI       UI
+	Notifier Notifier
+	Log      *slog.Logger
+	Version  string
+	Now      func() time.Time
+	// Open shows a URL or a folder with the desktop's default handler.
+	Open func(target string) error
+	// LogDir is what "Open logs" shows.
+	LogDir string
+	// Takeover stops whoever holds the port or lock; the app then starts
+	// its own daemon. Nil hides nothing but reports that it cannot.
+	Takeover func(ctx context.Context, st supervisor.Status) (string, error)
+	// Refresh is how often the menu is redrawn while nothing changes, so
+	// the uptime stays true.
+	Refresh time.Duration
+
+	sup Supervisor
+
+	mu           sync.Mutex
+	status       supervisor.Status
+	lastNotified map[string]time.Time
+	redraw       chan struct{}
+}
+
+// New returns an app around sup; set the exported fields before Run.
+func New(sup Supervisor) *App {
+	return &App{
+		sup:          sup,
+		Now:          time.Now,
+		Log:          slog.New(slog.DiscardHandler),
+		Refresh:      30 * time.Second,
+		lastNotified: map[string]time.Time{},
+		redraw:       make(chan struct{}, 1),
+		status:       supervisor.Status{State: supervisor.Starting},
+	}
+}
+
+// OnStatus takes every status change from the supervisor. It never blocks:
+// the menu is redrawn from the latest status by Run, and notifications go
+// out on their own goroutine.
+func (a *App) OnStatus(st supervisor.Status) {
+	a.mu.Lock()
+	prev := a.status
+	a.status = st
+	a.mu.Unlock()
+	a.Log.Info("status", "state", st.State, "pid", st.PID, "owned", st.Owned, "holder", st.Holder, "crashes", st.Crashes)
+	select {
+	case a.redraw <- struct{}{}:
+	default:
+	}
+	if n, key, ok := a.notificationFor(prev, st); ok {
+		go a.notify(key, n)
+	}
+}
+
+// Run draws the menu, handles clicks and notification buttons, and runs
+// the supervisor until Quit is clicked or ctx ends; it returns when the
+// supervisor has stopped the daemon it owns.
+func (a *App) Run(ctx context.Context) {
+	supDone := make(chan struct{})
+	go func() { a.sup.Run(ctx); close(supDone) }()
+	a.draw()
+	tick := time.NewTicker(a.Refresh)
+	defer tick.Stop()
+	var actions <-chan notify.ActionEvent
+	if a.Notifier != nil {
+		actions = a.Notifier.Actions()
+	}
+	for {
+		select {
+		case <-supDone:
+			return
+		case <-a.redraw:
+			a.draw()
+		case <-tick.C:
+			a.draw()
+		case id := <-a.UI.Clicks():
+			a.click(ctx, id)
+		case ev := <-actions:
+			if ev.Key == ActionTakeover {
+				a.Log.Info("take over clicked in a notification", "id", ev.ID)
+				a.click(ctx, menu.IDTakeover)
+			}
+		}
+	}
+}
+
+// Quit stops the owned daemon and ends Run.
+func (a *App) Quit() { a.sup.Quit() }
+
+func (a *App) current() supervisor.Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status
+}
+
+func (a *App) draw() {
+	a.UI.Apply(menu.Build(a.current(), menu.Extras{Version: a.Version}, a.Now()))
+}
+
+func (a *App) click(ctx context.Context, id string) {
+	st := a.current()
+	a.Log.Info("menu click", "item", id, "state", st.State)
+	switch id {
+	case menu.IDDashboard:
+		if st.Addr != "" {
+			a.open("http://" + st.Addr + "/")
+		}
+	case menu.IDStart:
+		a.sup.Do(supervisor.CmdStart)
+	case menu.IDStop:
+		a.sup.Do(supervisor.CmdStop)
+	case menu.IDRestart:
+		a.sup.Do(supervisor.CmdRestart)
+	case menu.IDTakeover:
+		go a.takeover(ctx, st)
+	case menu.IDLogs:
+		a.open(a.LogDir)
+	case menu.IDAbout:
+		go a.notify("", notify.Notification{
+			Title: "Cairn " + a.Version,
+			Body:  "A local memory daemon and its tray.\n" + menu.StatusLine(st, a.Now()),
+			Icon:  assets.AppIconPNG(),
+		})
+	case menu.IDQuit:
+		a.Log.Info("quit requested")
+		a.sup.Quit()
+	}
+}
+
+func (a *App) open(target string) {
+	if a.Open == nil {
+		return
+	}
+	if err := a.Open(target); err != nil {
+		a.Log.Warn("open failed", "target", target, "err", err)
+	}
+}
+
+func (a *App) takeover(ctx context.Context, st supervisor.Status) {
+	if st.State != supervisor.Conflict && st.State != supervisor.NotResponding {
+		return
+	}
+	if a.Takeover == nil {
+		a.notify("", notify.Notification{Title: "Cairn cannot take over", Body: "Take over is not available in this build."})
+		return
+	}
+	a.Log.Info("take over", "holder", st.Holder, "holder_pid", st.HolderPID)
+	what, err := a.Takeover(ctx, st)
+	if err != nil {
+		a.Log.Error("take over failed", "holder", st.Holder, "err", err)
+		a.notify("", notify.Notification{Title: "Take over failed", Body: err.Error(), Icon: assets.PNG(string(menu.IconConflict))})
+		return
+	}
+	a.Log.Info("take over done; starting our daemon", "result", what)
+	a.sup.Do(supervisor.CmdStart)
+	a.notify("", notify.Notification{Title: "Cairn took over port " + fmt.Sprint(st.Port), Body: what, Icon: assets.PNG(string(menu.IconRunning))})
+}
+
+// notificationFor decides whether a status change is worth telling the
+// user, and under which dedupe key.
+func (a *App) notificationFor(prev, st supervisor.Status) (notify.Notification, string, bool) {
+	icon := assets.PNG(string(menu.IconFor(st.State)))
+	switch {
+	case st.State == supervisor.Conflict && prev.State != supervisor.Conflict:
+		n := notify.Notification{
+			Title: fmt.Sprintf("Cairn can't start: port %d is in use", st.Port),
+			Body:  fmt.Sprintf("%s holds it. Take over to stop it and start Cairn, or quit the other program.", st.Holder),
+			Icon:  icon,
+		}
+		if a.Notifier != nil && a.Notifier.SupportsActions() {
+			n.Actions = []notify.Action{{Key: ActionTakeover, Label: "Take over"}}
+		}
+		return n, "conflict", true
+	case st.State == supervisor.NotResponding && prev.State != supervisor.NotResponding:
+		n := notify.Notification{
+			Title: "Cairn is not responding",
+			Body:  fmt.Sprintf("The daemon (%s) does not answer its health checks. Restart or take over from the menu.", pidOrHolder(st)),
+			Icon:  icon,
+		}
+		if a.Notifier != nil && a.Notifier.SupportsActions() {
+			n.Actions = []notify.Action{{Key: ActionTakeover, Label: "Take over"}}
+		}
+		return n, "not_responding", true
+	case st.State == supervisor.Crashed && prev.State != supervisor.Crashed:
+		return notify.Notification{
+			Title: fmt.Sprintf("Cairn crashed %d times and gave up", st.Crashes),
+			Body:  lastLines(st.Message, 4) + "\nChoose Restart in the menu; the crash output is in " + st.LogFile,
+			Icon:  icon,
+		}, "crashed", true
+	case st.State == supervisor.Running && st.RestartedAfterCrash && !prev.RestartedAfterCrash:
+		return notify.Notification{
+			Title: "Cairn restarted after a crash",
+			Body:  lastLines(prev.Message, 2),
+			Icon:  icon,
+		}, "restarted", true
+	case st.State == supervisor.Failed && prev.State != supervisor.Failed:
+		return notify.Notification{Title: "Cairn cannot start", Body: st.Message, Icon: icon}, "failed", true
+	}
+	return notify.Notification{}, "", false
+}
+
+func pidOrHolder(st supervisor.Status) string {
+	if st.PID > 0 {
+		return fmt.Sprintf("PID %d", st.PID)
+	}
+	return st.Holder
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// notify sends n unless a notification with the same key went out less
+// than NotifyEvery ago. An empty key is never deduplicated (answers to
+// clicks).
+func (a *App) notify(key string, n notify.Notification) {
+	if a.Notifier == nil {
+		return
+	}
+	if key != "" {
+		a.mu.Lock()
+		now := a.Now()
+		if last, ok := a.lastNotified[key]; ok && now.Sub(last) < NotifyEvery {
+			a.mu.Unlock()
+			a.Log.Info("notification suppressed", "key", key, "title", n.Title)
+			return
+		}
+		a.lastNotified[key] = now
+		a.mu.Unlock()
+	}
+	if n.Icon == nil {
+		n.Icon = assets.AppIconPNG()
+	}
+	if _, err := a.Notifier.Notify(n); err != nil {
+		a.Log.Warn("notification failed", "title", n.Title, "err", err)
+		return
+	}
+	a.Log.Info("notified", "key", key, "title", n.Title)
+}

@@ -1,0 +1,126 @@
+package menu
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cairnlabs/cairn/tray/supervisor"
+)
+
+// Extras is what the menu shows beyond the supervisor's status.
+type Extras struct {
+	Version      string
+	LoginItem    bool // start at login is on
+	LoginItemSet bool // the login item can be changed here
+}
+
+// Build is the one place that turns state into what the tray shows.
+func Build(st supervisor.Status, x Extras, now time.Time) Model {
+	line := StatusLine(st, now)
+	running := st.State == supervisor.Running
+	idle := st.State == supervisor.Stopped || st.State == supervisor.Crashed ||
+		st.State == supervisor.Failed || st.State == supervisor.Conflict
+	takeover := Item{ID: IDTakeover, Label: "Take over", Visible: false}
+	if st.State == supervisor.Conflict || st.State == supervisor.NotResponding {
+		takeover = Item{ID: IDTakeover, Label: "Take over from " + holder(st), Enabled: true, Visible: true}
+	}
+	return Model{
+		Icon:    IconFor(st.State),
+		Tooltip: "Cairn — " + line,
+		Items: []Item{
+			{ID: IDStatus, Label: line, Visible: true},
+			{ID: IDDashboard, Label: "Open dashboard", Enabled: running, Visible: true, SeparatorBefore: true},
+			{ID: IDStart, Label: "Start", Enabled: idle, Visible: true, SeparatorBefore: true},
+			{ID: IDStop, Label: "Stop", Enabled: running || st.State == supervisor.Starting || st.State == supervisor.NotResponding, Visible: true},
+			{ID: IDRestart, Label: "Restart", Enabled: running || st.State == supervisor.NotResponding || st.State == supervisor.Crashed, Visible: true},
+			takeover,
+			{ID: IDLogin, Label: "Start at login", Enabled: x.LoginItemSet, Visible: true, Checkable: true, Checked: x.LoginItem, SeparatorBefore: true},
+			{ID: IDLogs, Label: "Open logs", Enabled: true, Visible: true},
+			{ID: IDAbout, Label: "About Cairn " + x.Version, Enabled: true, Visible: true},
+			{ID: IDQuit, Label: "Quit Cairn", Enabled: true, Visible: true, SeparatorBefore: true},
+		},
+	}
+}
+
+func holder(st supervisor.Status) string {
+	if st.Holder != "" {
+		return st.Holder
+	}
+	return "the other process"
+}
+
+// IconFor picks the icon of a state.
+func IconFor(s supervisor.State) Icon {
+	switch s {
+	case supervisor.Running:
+		return IconRunning
+	case supervisor.Starting, supervisor.Stopping:
+		return IconStarting
+	case supervisor.Conflict, supervisor.NotResponding:
+		return IconConflict
+	case supervisor.Crashed, supervisor.Failed:
+		return IconCrashed
+	default:
+		return IconStopped
+	}
+}
+
+// StatusLine is the disabled first item and the tooltip, e.g.
+// "Running · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min".
+func StatusLine(st supervisor.Status, now time.Time) string {
+	switch st.State {
+	case supervisor.Running:
+		line := fmt.Sprintf("Running · %s · PID %d · up %s", st.Addr, st.PID, Uptime(now.Sub(st.StartedAt)))
+		switch st.ManagedBy {
+		case "systemd", "launchd":
+			line += " · managed by " + st.ManagedBy
+		}
+		return line
+	case supervisor.Starting:
+		if st.Crashes > 0 {
+			return fmt.Sprintf("Restarting after a crash (%d)…", st.Crashes)
+		}
+		return "Starting…"
+	case supervisor.Stopping:
+		return "Stopping…"
+	case supervisor.Conflict:
+		return fmt.Sprintf("Port %d in use by %s", st.Port, holder(st))
+	case supervisor.NotResponding:
+		return "Not responding"
+	case supervisor.Crashed:
+		return fmt.Sprintf("Crashed %d times — gave up", st.Crashes)
+	case supervisor.Failed:
+		return "Cannot start: " + clip(firstLine(st.Message), 80)
+	default:
+		return "Stopped"
+	}
+}
+
+// Uptime prints "2 h 3 min", "5 min" or "less than a minute": a menu
+// refreshed twice a minute should not show seconds.
+func Uptime(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%d days %d h", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,94 @@
+package menu
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/tray/supervisor"
+)
+
+func TestBuild(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	running := supervisor.Status{State: supervisor.Running, Port: 7070, PID: 1234, Addr: "127.0.0.1:7070", Owned: true,
+		StartedAt: now.Add(-(2*time.Hour + 3*time.Minute + 20*time.Second))}
+	cases := []struct {
+		name    string
+		st      supervisor.Status
+		line    string
+		icon    Icon
+		enabled []string // among dashboard, start, stop, restart, takeover
+	}{
+		{"running", running, "Running · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
+		{"starting", supervisor.Status{State: supervisor.Starting, Port: 7070}, "Starting…", IconStarting, []string{IDStop}},
+		{"restarting", supervisor.Status{State: supervisor.Starting, Port: 7070, Crashes: 2}, "Restarting after a crash (2)…", IconStarting, []string{IDStop}},
+		{"stopping", supervisor.Status{State: supervisor.Stopping, Port: 7070}, "Stopping…", IconStarting, nil},
+		{"stopped", supervisor.Status{State: supervisor.Stopped, Port: 7070}, "Stopped", IconStopped, []string{IDStart}},
+		{"conflict", supervisor.Status{State: supervisor.Conflict, Port: 7070, Holder: "python3 (PID 4242)", HolderPID: 4242},
+			"Port 7070 in use by python3 (PID 4242)", IconConflict, []string{IDStart, IDTakeover}},
+		{"not responding", supervisor.Status{State: supervisor.NotResponding, Port: 7070, PID: 9, Holder: "cairn (PID 9)"},
+			"Not responding", IconConflict, []string{IDStop, IDRestart, IDTakeover}},
+		{"crashed", supervisor.Status{State: supervisor.Crashed, Port: 7070, Crashes: 5}, "Crashed 5 times — gave up", IconCrashed, []string{IDStart, IDRestart}},
+		{"failed", supervisor.Status{State: supervisor.Failed, Port: 7070, Message: "the data dir /x is unusable\nmore"},
+			"Cannot start: the data dir /x is unusable", IconCrashed, []string{IDStart}},
+		{"managed", func() supervisor.Status { s := running; s.ManagedBy = "systemd"; return s }(),
+			"Running · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min · managed by systemd", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Build(tc.st, Extras{Version: "1.2.3"}, now)
+			if m.Icon != tc.icon {
+				t.Errorf("icon %s, want %s", m.Icon, tc.icon)
+			}
+			status, _ := m.Item(IDStatus)
+			if status.Label != tc.line || status.Enabled {
+				t.Errorf("status item %+v, want disabled %q", status, tc.line)
+			}
+			if m.Tooltip != "Cairn — "+tc.line {
+				t.Errorf("tooltip %q", m.Tooltip)
+			}
+			want := map[string]bool{}
+			for _, id := range tc.enabled {
+				want[id] = true
+			}
+			for _, id := range []string{IDDashboard, IDStart, IDStop, IDRestart, IDTakeover} {
+				it, _ := m.Item(id)
+				if it.Enabled != want[id] {
+					t.Errorf("%s enabled = %v, want %v", id, it.Enabled, want[id])
+				}
+			}
+			to, _ := m.Item(IDTakeover)
+			if to.Visible != want[IDTakeover] {
+				t.Errorf("take over visible = %v", to.Visible)
+			}
+			if to.Visible && to.Label != "Take over from "+tc.st.Holder {
+				t.Errorf("take over label %q", to.Label)
+			}
+			// The same items in the same order, whatever the state.
+			ids := []string{IDStatus, IDDashboard, IDStart, IDStop, IDRestart, IDTakeover, IDLogin, IDLogs, IDAbout, IDQuit}
+			if len(m.Items) != len(ids) {
+				t.Fatalf("%d items", len(m.Items))
+			}
+			for i, id := range ids {
+				if m.Items[i].ID != id {
+					t.Errorf("item %d is %s, want %s", i, m.Items[i].ID, id)
+				}
+			}
+			if about, _ := m.Item(IDAbout); about.Label != "About Cairn 1.2.3" {
+				t.Errorf("about %q", about.Label)
+			}
+		})
+	}
+}
+
+func TestUptime(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second:               "less than a minute",
+		5*time.Minute + 59*time.Second: "5 min",
+		2*time.Hour + 3*time.Minute:    "2 h 3 min",
+		50*time.Hour + 10*time.Minute:  "2 days 2 h",
+	} {
+		if got := Uptime(d); got != want {
+			t.Errorf("Uptime(%s) = %q, want %q", d, got, want)
+		}
+	}
+}
