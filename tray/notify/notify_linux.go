@@ -64,7 +64,13 @@ type server struct {
 }
 
 func newNotifier(appName string) (Notifier, error) {
-	return newDBusNotifier(appName, callTimeout)
+	n, err := newDBusNotifier(appName, callTimeout)
+	if err != nil {
+		// Not `return n, err`: a nil *dbusNotifier in a Notifier is a
+		// non-nil interface, and the tray would call methods on it.
+		return nil, err
+	}
+	return n, nil
 }
 
 func newDBusNotifier(appName string, timeout time.Duration) (*dbusNotifier, error) {

@@ -128,24 +128,3 @@ func (e *entry) update(it menu.Item) {
 	}
 	e.shown = it
 }
-
-// forwardClicks always receives on one item's ClickedCh and passes the
-// item's ID on to the click queue: a click that finds nobody receiving
-// would otherwise wait (or, in upstream systray, be dropped).
-func (u *UI) forwardClicks(id string, clicked <-chan struct{}) {
-	for {
-		select {
-		case _, ok := <-clicked:
-			if !ok {
-				return
-			}
-			select {
-			case u.clickIn <- id:
-			case <-u.done:
-				return
-			}
-		case <-u.done:
-			return
-		}
-	}
-}
