@@ -330,6 +330,10 @@ func TestNewNeedsSessionBusAddress(t *testing.T) {
 	if !strings.Contains(err.Error(), "DBUS_SESSION_BUS_ADDRESS") {
 		t.Errorf("error %q does not mention DBUS_SESSION_BUS_ADDRESS", err)
 	}
+	// A typed nil inside the interface made the headless tray panic.
+	if n != nil {
+		t.Errorf("New failed but returned a non-nil Notifier %#v", n)
+	}
 }
 
 func TestCloseTwiceAndNotifyAfterClose(t *testing.T) {
