@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"sync"
@@ -75,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/v1/status", only(http.MethodGet, s.authed(s.status)))
 	mux.Handle("/v1/shutdown", only(http.MethodPost, s.authed(s.shutdownHandler)))
 	mux.Handle("/v1/events", only(http.MethodGet, s.authed(s.events)))
+	mux.Handle("GET /{$}", http.HandlerFunc(s.home))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	})
@@ -92,6 +94,34 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		PID:     s.info.PID,
 		Version: s.info.Version,
 		Uptime:  uptime(s.info.StartedAt),
+	})
+}
+
+// homePage is what "Open dashboard" shows until the memory store brings a
+// real dashboard: proof that the daemon answers, and nothing private, since
+// like /health it needs no token.
+var homePage = template.Must(template.New("home").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Cairn</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}
+code{background:#eee;padding:0 .3em;border-radius:3px}</style></head>
+<body><h1>Cairn is running</h1>
+<p>Version {{.Version}}, process {{.PID}}, up {{.Uptime}}.</p>
+<p>Local tools reach the daemon's API at this address with the token in
+<code>control.token</code>. Run <code>cairn status</code> or <code>cairn doctor</code> in a terminal for details.</p>
+</body></html>
+`))
+
+// home serves homePage. The strict Content-Security-Policy lets the page
+// load nothing and be framed by no one.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	homePage.Execute(w, map[string]any{
+		"Version": s.info.Version,
+		"PID":     s.info.PID,
+		"Uptime":  time.Since(s.info.StartedAt).Round(time.Second).String(),
 	})
 }
 
