@@ -1,0 +1,6 @@
+//go:build !windows
+
+package runkey
+
+// Default reports ErrUnsupported: only Windows has a registry.
+func Default() (Registry, error) { return nil, ErrUnsupported }
