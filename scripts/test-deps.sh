@@ -10,6 +10,15 @@ declare -A need=(
   [go]=""              # Go comes from go.dev, not apt: see README
   [dbus-daemon]=dbus   # private session buses for the tray's D-Bus tests
   [sleep]=coreutils
+  # the real-desktop tray test (tray/internal/desktoptest): a headless X
+  # server, a panel whose systray plugin hosts StatusNotifierItems, a
+  # notification server, screenshots and synthetic clicks
+  [Xvfb]=xvfb
+  [xfce4-panel]=xfce4-panel
+  [dunst]=dunst
+  [dunstctl]=dunst
+  [import]=imagemagick
+  [xdotool]=xdotool
 )
 
 missing_cmds=()
@@ -17,7 +26,11 @@ missing_pkgs=()
 for cmd in "${!need[@]}"; do
   if ! command -v "$cmd" >/dev/null 2>&1; then
     missing_cmds+=("$cmd")
-    [ -n "${need[$cmd]}" ] && missing_pkgs+=("${need[$cmd]}")
+    pkg=${need[$cmd]}
+    # Two commands can come from one package (dunst, dunstctl).
+    if [ -n "$pkg" ] && [[ " ${missing_pkgs[*]} " != *" $pkg "* ]]; then
+      missing_pkgs+=("$pkg")
+    fi
   fi
 done
 

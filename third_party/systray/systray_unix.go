@@ -60,6 +60,18 @@ func SetIcon(iconBytes []byte) {
 		return
 	}
 
+	// cairn patch: empty the pixmap list before setting the new one.
+	// godbus's prop.Set stores a slice into the old one in place when it is
+	// long enough, while prop.Get hands out that same backing array to
+	// replies that dbus workers encode after the lock is released: a tray
+	// host reading IconPixmap during an icon change read a torn PX (a data
+	// race; a -race build exits 66). A zero-length Set leaves the old array
+	// untouched, and the Set after it, now longer, allocates a fresh one.
+	if dbusErr := props.Set("org.kde.StatusNotifierItem", "IconPixmap",
+		dbus.MakeVariant([]PX{})); dbusErr != nil {
+		log.Printf("systray error: failed to set IconPixmap prop: %s\n", dbusErr)
+		return
+	}
 	// cairn patch: Set, not SetMust, which panicked when the connection
 	// was gone (bus died, or Quit raced an icon change); the other setters
 	// log and go on too.
