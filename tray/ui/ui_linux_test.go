@@ -23,8 +23,8 @@ import (
 
 	"fyne.io/systray"
 
+	"github.com/cairnlabs/cairn/internal/dbustest"
 	"github.com/cairnlabs/cairn/internal/proctest"
-	"github.com/cairnlabs/cairn/tray/internal/dbustest"
 )
 
 const demoPkg = "github.com/cairnlabs/cairn/tray/ui/internal/uidemo"
