@@ -56,6 +56,14 @@ type dbusNotifier struct {
 	server server
 	known  bool
 	sent   []uint32
+	// inflight counts Notify calls still waiting to record their id, and
+	// settled is closed when that count drops to zero. A click can reach
+	// loop before the Notify that showed it has recorded the id: the
+	// reply and the signal are handed to different goroutines, and a
+	// server may even emit the click first. Such a click waits for the
+	// calls in flight before it is judged.
+	inflight int
+	settled  chan struct{}
 }
 
 type server struct {
@@ -134,6 +142,8 @@ func newDBusNotifier(appName string, timeout time.Duration) (*dbusNotifier, erro
 }
 
 func (n *dbusNotifier) Notify(nt Notification) (uint32, error) {
+	n.begin()
+	defer n.end() // after remember: a click waiting in loop then finds the id
 	ctx, cancel := context.WithTimeout(context.Background(), n.timeout)
 	defer cancel()
 	srv, err := n.currentServer(ctx)
@@ -249,6 +259,25 @@ func (n *dbusNotifier) owner(ctx context.Context) (string, error) {
 	return owner, nil
 }
 
+// begin and end bracket a Notify call for clicks that overtake its reply.
+func (n *dbusNotifier) begin() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.inflight == 0 {
+		n.settled = make(chan struct{})
+	}
+	n.inflight++
+}
+
+func (n *dbusNotifier) end() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.inflight--
+	if n.inflight == 0 {
+		close(n.settled)
+	}
+}
+
 // remember records that owner gave one of our notifications id.
 func (n *dbusNotifier) remember(owner string, id uint32) {
 	n.mu.Lock()
@@ -296,17 +325,43 @@ func (n *dbusNotifier) loop() {
 // click returns the ActionEvent of an ActionInvoked signal, and false if
 // the click was not on one of our notifications: the server emits clicks
 // for every app's notifications to everyone listening.
+//
+// A click on an id not recorded yet waits for the Notify calls in flight
+// (each bounded by the call timeout), since it may be on the notification
+// one of them is about to record.
 func (n *dbusNotifier) click(sig *dbus.Signal) (ActionEvent, bool) {
 	var ev ActionEvent
 	if err := dbus.Store(sig.Body, &ev.ID, &ev.Key); err != nil {
 		return ActionEvent{}, false
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if !n.known || sig.Sender != n.server.owner || !slices.Contains(n.sent, ev.ID) {
+	ours, settled := n.ours(sig.Sender, ev.ID)
+	if !ours && settled != nil {
+		select {
+		case <-settled:
+			ours, _ = n.ours(sig.Sender, ev.ID)
+		case <-n.done:
+		}
+	}
+	if !ours {
 		return ActionEvent{}, false
 	}
 	return ev, true
+}
+
+// ours reports whether sender is the server we know and id one of the
+// notifications it showed for us; if not, it returns the channel that
+// closes when the Notify calls now in flight have finished, or nil when
+// there are none.
+func (n *dbusNotifier) ours(sender string, id uint32) (bool, <-chan struct{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.known && sender == n.server.owner && slices.Contains(n.sent, id) {
+		return true, nil
+	}
+	if n.inflight > 0 {
+		return false, n.settled
+	}
+	return false, nil
 }
 
 // ownerChanged forgets the server when the one we know has gone. It judges

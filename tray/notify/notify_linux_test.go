@@ -15,7 +15,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/cairnlabs/cairn/tray/internal/dbustest"
+	"github.com/cairnlabs/cairn/internal/dbustest"
 )
 
 // waitFor bounds every wait in these tests; it is generous for -race on a
@@ -206,6 +206,56 @@ func TestOtherClicksAreIgnored(t *testing.T) {
 	}
 	if ev := nextAction(t, n); ev != (ActionEvent{ID: ours, Key: "takeover"}) {
 		t.Errorf("first click delivered = %+v, want ours {ID:%d Key:takeover}", ev, ours)
+	}
+}
+
+// eagerServer clicks the action of every notification it is sent before it
+// even answers the Notify call: the click overtakes the reply that tells
+// the app the notification's id.
+type eagerServer struct {
+	conn   *dbus.Conn
+	lastID uint32
+}
+
+func (s *eagerServer) GetCapabilities() ([]string, *dbus.Error) {
+	return []string{"body", "actions"}, nil
+}
+
+func (s *eagerServer) Notify(appName string, replacesID uint32, appIcon, summary, body string,
+	actions []string, hints map[string]dbus.Variant, expireTimeout int32,
+) (uint32, *dbus.Error) {
+	s.lastID++
+	if len(actions) > 0 {
+		if err := s.conn.Emit(dbustest.NotificationsPath, dbustest.NotificationsIface+".ActionInvoked", s.lastID, actions[0]); err != nil {
+			return 0, dbus.MakeFailedError(err)
+		}
+	}
+	return s.lastID, nil
+}
+
+// TestClickBeforeReplyIsDelivered: the loop that reads clicks and the
+// caller of Notify are different goroutines, so a click can be judged
+// before Notify has recorded the id the server gave; such a click was
+// dropped as not ours. The eager server makes that order certain.
+func TestClickBeforeReplyIsDelivered(t *testing.T) {
+	bus := dbustest.StartBus(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.Address())
+	conn := bus.Conn(t)
+	srv := &eagerServer{conn: conn}
+	if err := conn.Export(srv, dbustest.NotificationsPath, dbustest.NotificationsIface); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := conn.RequestName(dbustest.NotificationsName, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("RequestName: %v, %v", reply, err)
+	}
+	n := newTestNotifier(t)
+
+	id, err := n.Notify(Notification{Title: "Port 7070 is taken", Actions: []Action{takeover}})
+	if err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+	if ev := nextAction(t, n); ev != (ActionEvent{ID: id, Key: "takeover"}) {
+		t.Errorf("got %+v, want {ID:%d Key:takeover}", ev, id)
 	}
 }
 
