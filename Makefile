@@ -50,7 +50,8 @@ cross:
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) vet ./...
 	CGO_ENABLED=0 GOOS=darwin  GOARCH=arm64 $(GO) vet ./...
 
-## bench: start, refusal and stop latency of cairn against a floor program.
+## bench: start, refusal and stop latency of cairn against a floor program; the
+## tray's idle CPU/RSS (60 s; `go run ./bench -idle 0` skips it) and crash-to-serving-again.
 bench:
 	$(GO) run ./bench
 

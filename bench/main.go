@@ -6,11 +6,18 @@
 // ratio ≤ 1.5; a miss is reported, not turned into a failure, so the number
 // is always seen. It exits non-zero only when the harness itself fails.
 //
-// Run it from the repository root: go run ./bench [-n 25]
+// A second table reports the tray: cairn-tray's idle CPU and RSS over 60 s
+// with its daemon running, and crash-to-serving-again, the time from kill -9
+// of the tray's daemon until a new one answers, against the goal of the
+// first restart backoff plus 100 ms. -idle 0 skips the idle minute for a
+// quick run.
+//
+// Run it from the repository root: go run ./bench [-n 25] [-idle 60s]
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -19,6 +26,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 const (
@@ -32,23 +40,25 @@ func main() {
 	warmup := flag.Int("warmup", 2, "untimed runs first, so page cache and CPU frequency settle")
 	cairnBin := flag.String("cairn-bin", "", "benchmark this cairn binary instead of building ./cmd/cairn")
 	floorBin := flag.String("floor-bin", "", "use this floor binary instead of building ./bench/floor")
+	trayBin := flag.String("tray-bin", "", "benchmark this cairn-tray binary instead of building ./cmd/cairn-tray")
+	idle := flag.Duration("idle", 60*time.Second, "how long to watch the idle tray (0 skips it, for a quick run)")
 	flag.Parse()
-	if *n < minRuns || *warmup < 0 {
-		fmt.Fprintf(os.Stderr, "bench: -n must be at least %d and -warmup not negative\n", minRuns)
+	if *n < minRuns || *warmup < 0 || *idle < 0 {
+		fmt.Fprintf(os.Stderr, "bench: -n must be at least %d, -warmup and -idle not negative\n", minRuns)
 		os.Exit(2)
 	}
 	// Ctrl-C ends the loops through ctx so the deferred cleanup still kills
 	// children and removes the temp dirs.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *warmup, *cairnBin, *floorBin); err != nil {
+	if err := run(ctx, *n, *warmup, *cairnBin, *floorBin, *trayBin, *idle); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, n, warmup int, cairnBin, floorBin string) error {
+func run(ctx context.Context, n, warmup int, cairnBin, floorBin, trayBin string, idleWindow time.Duration) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -73,7 +83,12 @@ func run(ctx context.Context, n, warmup int, cairnBin, floorBin string) error {
 		}
 		results[m.name] = res
 	}
+	idle, crashes, err := runTray(ctx, root, tmp, trayBin, progs[0].bin, idleWindow, n, warmup)
+	if err != nil && !errors.Is(err, errTrayUnsupported) {
+		return err
+	}
 	report(os.Stdout, results, progs, n, warmup)
+	reportTray(os.Stdout, idle, idleWindow, crashes, warmup)
 	return nil
 }
 

@@ -28,6 +28,9 @@ type sandbox struct {
 	home string
 	data string // CAIRN_HOME
 	port int
+	// extra are more KEY=VALUE entries for the child, e.g. the tray's
+	// session bus.
+	extra []string
 }
 
 func newSandbox(root string) (*sandbox, error) {
@@ -62,16 +65,19 @@ func (s *sandbox) dotAddrFile() string { return filepath.Join(s.home, ".cairn", 
 func (s *sandbox) wantAddr() string { return fmt.Sprintf("127.0.0.1:%d\n", s.port) }
 
 // env is the parent's environment with every variable that could point a
-// child at a real data dir, a real port or a supervisor replaced or dropped.
+// child at a real data dir, a real port, a supervisor or a desktop session
+// replaced or dropped, plus the sandbox's extra variables.
 func (s *sandbox) env() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == "HOME" || strings.HasPrefix(k, "CAIRN_") || strings.HasPrefix(k, "XDG_") {
+		if k == "HOME" || strings.HasPrefix(k, "CAIRN_") || strings.HasPrefix(k, "XDG_") ||
+			k == "DBUS_SESSION_BUS_ADDRESS" || k == "DISPLAY" || k == "WAYLAND_DISPLAY" {
 			continue
 		}
 		env = append(env, kv)
 	}
+	env = append(env, s.extra...)
 	return append(env,
 		"HOME="+s.home,
 		"CAIRN_HOME="+s.data,
