@@ -1,0 +1,284 @@
+package main
+
+// End-to-end tests of the real cairn-tray on Linux (issue 3's "Tests" and
+// issue 4's tray path). Each test launches the built tray with its own
+// bus, tray host, notification server, data dir and port, and asserts over
+// D-Bus what a user would see, and through the daemon's files and API what
+// a client would find. The harness is in harness_linux_test.go.
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/cairnlabs/cairn/daemon/lock"
+	"github.com/cairnlabs/cairn/internal/proctest"
+)
+
+func TestRunningAfterStart(t *testing.T) {
+	w := newWorld(t, options{})
+	tray := w.startTray()
+	item := w.itemOf(tray)
+
+	pid := w.waitRunning(item, anyPID)
+	w.mustServe(pid)
+	root, err := item.Layout(w.deadline())
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := statusLine(root)
+	if want := fmt.Sprintf("Running · 127.0.0.1:%d · PID %d · up less than a minute", w.env.Port, pid); line != want {
+		t.Errorf("status line %q, want %q", line, want)
+	}
+	if status, _ := root.FindByLabel(line); status.Enabled {
+		t.Errorf("the status line is clickable; it should be disabled")
+	}
+	// The tooltip follows the menu, which was drawn first.
+	proctest.Eventually(t, wait, "the tooltip to repeat the status line", func() bool {
+		tip, err := item.Tooltip(w.deadline())
+		return err == nil && strings.Contains(tip, line)
+	})
+	if wd, ht, err := item.IconPixmapSize(w.deadline()); err != nil || wd == 0 || ht == 0 {
+		t.Errorf("icon %dx%d (%v), want a pixmap", wd, ht, err)
+	}
+	for _, entry := range []string{"Open dashboard", "Stop", "Restart"} {
+		if n, ok := root.FindByLabel(entry); !ok || !n.Enabled || !n.Visible {
+			t.Errorf("%q is not offered while running: %q", entry, root.Labels())
+		}
+	}
+	if n, _ := root.FindByLabel("Take over"); n.Visible {
+		t.Errorf("%q shows while nothing is in the way", n.Label)
+	}
+
+	w.quitTray(tray)
+	w.assertStoppedClean(pid)
+}
+
+func TestRestartsCrashedDaemon(t *testing.T) {
+	w := newWorld(t, options{})
+	tray := w.startTray()
+	item := w.itemOf(tray)
+	first := w.waitRunning(item, anyPID)
+	w.mustServe(first)
+
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	second := w.waitRunning(item, func(pid int) bool { return pid != first })
+	w.waitGone(first)
+	w.mustServe(second)
+	note := w.waitNote("Cairn restarted after a crash")
+	if strings.Contains(note.Body, "DATA RACE") {
+		t.Errorf("crash notification quotes a race report: %s", note.Body)
+	}
+
+	w.quitTray(tray)
+	w.assertStoppedClean(second)
+}
+
+// TestTakeOverForeignListener covers issue 4's tray path: a foreign
+// program holds the port when the tray starts; the user takes over from
+// the menu, or from the notification's button where the server has them.
+func TestTakeOverForeignListener(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		actions bool
+	}{
+		{"menu", false},
+		{"notification button", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, options{actions: tc.actions})
+			holder := w.holdPort()
+			name := fmt.Sprintf("holdport (PID %d)", holder.PID())
+			tray := w.startTray()
+			item := w.itemOf(tray)
+
+			conflict := w.waitNote(fmt.Sprintf("port %d is in use", w.env.Port))
+			if !strings.Contains(conflict.Body, name) {
+				t.Errorf("conflict notification %q does not name %s", conflict.Body, name)
+			}
+			if got := conflict.HasAction("takeover"); got != tc.actions {
+				t.Errorf("conflict notification offers take over: %v, want %v (actions %q)", got, tc.actions, conflict.Actions)
+			}
+			w.waitStatus(item, fmt.Sprintf("Port %d in use by %s", w.env.Port, name))
+			// The items change one D-Bus update at a time: wait for the
+			// take over item to be shown, not only for the status line.
+			if _, err := item.WaitLabel(w.deadline(), "Take over from "+name); err != nil {
+				t.Fatalf("no visible take over item naming %s: %v", name, err)
+			}
+			conflictIcon, err := item.Property(w.deadline(), "IconPixmap")
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			if tc.actions {
+				if err := w.notes.Invoke(conflict.ID, "takeover"); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				w.click(item, "Take over")
+			}
+
+			<-holder.Done() // proctest fails the test if it never exits
+			pid := w.waitRunning(item, anyPID)
+			w.mustServe(pid)
+			if pid == holder.PID() {
+				t.Fatalf("the holder's PID %d serves", pid)
+			}
+			w.waitNote(fmt.Sprintf("took over port %d", w.env.Port))
+			runningIcon, err := item.Property(w.deadline(), "IconPixmap")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reflect.DeepEqual(conflictIcon.Value(), runningIcon.Value()) {
+				t.Errorf("the icon did not change from conflict to running")
+			}
+
+			w.quitTray(tray)
+			w.assertStoppedClean(pid)
+		})
+	}
+}
+
+func TestQuitStopsOwnDaemon(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		quit func(w *world, tray *proctest.Proc)
+	}{
+		{"menu", func(w *world, tray *proctest.Proc) { w.clickQuit(w.itemOf(tray)) }},
+		{"SIGTERM", func(w *world, tray *proctest.Proc) { tray.Signal(w.t, syscall.SIGTERM) }},
+		{"SIGINT", func(w *world, tray *proctest.Proc) { tray.Signal(w.t, syscall.SIGINT) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, options{})
+			tray := w.startTray()
+			item := w.itemOf(tray)
+			pid := w.waitRunning(item, anyPID)
+			w.mustServe(pid)
+
+			tc.quit(w, tray)
+			w.cleanExit(tray)
+			w.assertStoppedClean(pid)
+			if err := w.host.WaitGone(w.deadline(), item.BusName); err != nil {
+				t.Error(err)
+			}
+			// The tray's own single-instance lock is free for the next one.
+			if held, err := lock.Probe(w.paths.DataDir + "/tray.lock"); err != nil || held {
+				t.Errorf("tray.lock still held (%v)", err)
+			}
+		})
+	}
+}
+
+func TestKilledTrayLeavesDaemonForNextTray(t *testing.T) {
+	w := newWorld(t, options{})
+	first := w.startTray()
+	pid := w.waitRunning(w.itemOf(first), anyPID)
+
+	first.Signal(t, syscall.SIGKILL)
+	first.Wait(t, wait)
+	w.mustServe(pid) // the child outlives its tray
+
+	second := w.startTray()
+	item := w.itemOf(second)
+	if got := w.waitRunning(item, anyPID); got != pid {
+		t.Fatalf("the new tray shows PID %d, want the running daemon's %d", got, pid)
+	}
+	w.mustServe(pid) // adopted, not restarted
+	if daemons := w.daemons(); len(daemons) != 1 || daemons[0] != pid {
+		t.Errorf("daemons running: %v, want only the adopted %d", daemons, pid)
+	}
+
+	// Quitting never stops a daemon the tray adopted.
+	w.clickQuit(item)
+	w.cleanExit(second)
+	w.mustServe(pid)
+
+	code, stdout, stderr := proctest.Run(t, w.env, w.bins.cairn, "stop")
+	if code != 0 {
+		t.Fatalf("cairn stop: code %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	w.assertStoppedClean(pid)
+}
+
+func TestSecondTrayLeaves(t *testing.T) {
+	w := newWorld(t, options{})
+	first := w.startTray()
+	item := w.itemOf(first)
+	pid := w.waitRunning(item, anyPID)
+
+	second := w.startTray()
+	if code := second.Wait(t, wait); code != 0 {
+		t.Fatalf("second tray exited with code %d\nstderr: %s", code, second.Stderr())
+	}
+	if !strings.Contains(second.Stderr(), "Cairn is already in the menu bar") {
+		t.Errorf("second tray did not say why it left:\nstderr: %s", second.Stderr())
+	}
+	w.waitNote("Cairn is already in the menu bar")
+
+	if first.Exited() {
+		t.Fatalf("the first tray exited: %s", first.Stderr())
+	}
+	w.mustServe(pid)
+	if daemons := w.daemons(); len(daemons) != 1 {
+		t.Errorf("daemons running: %v, want only %d", daemons, pid)
+	}
+	w.quitTray(first)
+	w.assertStoppedClean(pid)
+}
+
+func TestSupervisesWithoutTrayHost(t *testing.T) {
+	w := newWorld(t, options{noHost: true})
+	tray := w.startTray()
+	proctest.Eventually(t, wait, "the tray to say it has no icon", func() bool {
+		return strings.Contains(tray.Stderr(), noHostLine) || tray.Exited()
+	})
+	if tray.Exited() {
+		t.Fatalf("the tray exited (code %d)\nstderr: %s", tray.Code(), tray.Stderr())
+	}
+	pid := w.waitServing()
+
+	w.startHost()
+	item := w.itemOf(tray)
+	if got := w.waitRunning(item, anyPID); got != pid {
+		t.Errorf("the icon shows PID %d, want %d", got, pid)
+	}
+	w.quitTray(tray)
+	w.assertStoppedClean(pid)
+	if n := strings.Count(tray.Stderr(), "without a tray icon"); n != 1 {
+		t.Errorf("stderr says %d times that there is no icon, want once:\n%s", n, tray.Stderr())
+	}
+	if log, _ := os.ReadFile(w.paths.TrayLog); !strings.Contains(string(log), noHostLine) {
+		t.Errorf("the tray log does not say there was no icon")
+	}
+}
+
+// TestIconReturnsAfterHostRestartFollowingNotification is the regression
+// test of the systray defect whose re-register loop exited on any signal
+// with fewer than 3 args, such as NotificationClosed: a tray host that
+// restarted after a notification never got the icon back.
+func TestIconReturnsAfterHostRestartFollowingNotification(t *testing.T) {
+	w := newWorld(t, options{actions: true})
+	tray := w.startTray()
+	item := w.itemOf(tray)
+	pid := w.waitRunning(item, anyPID)
+
+	w.click(item, "About Cairn")
+	about := w.waitNote("Cairn ")
+	if err := w.notes.Dismiss(about.ID); err != nil { // emits NotificationClosed
+		t.Fatal(err)
+	}
+
+	w.host.Stop()
+	w.startHost()
+	item = w.itemOf(tray)
+	if got := w.waitRunning(item, anyPID); got != pid {
+		t.Errorf("after the host restart the icon shows PID %d, want %d", got, pid)
+	}
+	w.quitTray(tray)
+	w.assertStoppedClean(pid)
+}
