@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -276,7 +277,10 @@ func detectSupervisor() string {
 	if os.Getenv("INVOCATION_ID") != "" {
 		return "systemd"
 	}
-	if s := os.Getenv("XPC_SERVICE_NAME"); s != "" && s != "0" {
+	// launchd names the job here; apps opened from the Dock or Finder
+	// (a terminal, and so its shells) carry "application.<bundle id>...",
+	// and a plain login shell "0": neither is a launchd service.
+	if s := os.Getenv("XPC_SERVICE_NAME"); s != "" && s != "0" && !strings.HasPrefix(s, "application.") {
 		return "launchd"
 	}
 	if term.IsTerminal(int(os.Stdin.Fd())) {

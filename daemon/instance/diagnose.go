@@ -13,6 +13,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/daemon/token"
 )
 
@@ -36,8 +37,22 @@ type Diagnosis struct {
 	PortHolders []Listener        `json:"port_holders"`
 	Discovery   []DiscoveryReport `json:"discovery"`
 	Token       TokenReport       `json:"token"`
-	Holder      Holder            `json:"holder"` // who is in the way, and whether `cairn takeover` may stop it
-	Problems    []Problem         `json:"problems"`
+	// Supervisor is who started the healthy daemon, in its own words
+	// (/v1/status): tray, cli, systemd, launchd, terminal, unknown.
+	Supervisor string `json:"supervisor,omitempty"`
+	// Service is the service manager's unit that runs the daemon (healthy
+	// or not answering), when one does: stopping it any other way gets it
+	// respawned.
+	Service  *service.Unit `json:"service,omitempty"`
+	Holder   Holder        `json:"holder"` // who is in the way, and whether `cairn takeover` may stop it
+	Problems []Problem     `json:"problems"`
+}
+
+// DiagnoseOptions configure DiagnoseWith.
+type DiagnoseOptions struct {
+	// Services finds the service that runs a daemon; nil means none is
+	// consulted.
+	Services Services
 }
 
 // LockReport describes daemon.lock.
@@ -76,8 +91,14 @@ type Problem struct {
 // HealthTimeout bounds each /health probe of a diagnosis.
 var HealthTimeout = time.Second
 
-// Diagnose inspects the data dir of p and the given port. It changes nothing.
+// Diagnose inspects the data dir of p and the given port, asking the OS's
+// service manager whether it runs the daemon. It changes nothing.
 func Diagnose(ctx context.Context, p paths.Paths, port int) Diagnosis {
+	return DiagnoseWith(ctx, p, port, DiagnoseOptions{Services: DefaultServices()})
+}
+
+// DiagnoseWith is Diagnose with the service manager chosen by the caller.
+func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOptions) Diagnosis {
 	d := Diagnosis{DataDir: p.DataDir, Port: port, PortHolders: []Listener{}, Problems: []Problem{}}
 
 	// A healthy daemon at the discovered address is the common case.
@@ -111,6 +132,12 @@ func Diagnose(ctx context.Context, p paths.Paths, port int) Diagnosis {
 		d.State = StateConflict
 	default:
 		d.State = StateStopped
+	}
+	switch d.State {
+	case StateRunning:
+		d.Service, d.Supervisor = findService(ctx, p, opts.Services, d.Daemon.PID, true)
+	case StateNotResponding:
+		d.Service, _ = findService(ctx, p, opts.Services, d.Lock.Holder.PID, false)
 	}
 	d.Holder = Classify(d)
 	d.Problems = problems(d)
@@ -181,8 +208,11 @@ func problems(d Diagnosis) []Problem {
 
 	switch d.State {
 	case StateNotResponding:
-		add(fmt.Sprintf("%s holds the daemon lock but does not answer /health", d.Lock.Holder),
-			"cairn takeover   (or: cairn stop --force)")
+		fix := "cairn takeover   (or: cairn stop --force)"
+		if d.Service != nil {
+			fix = "cairn takeover   (or: " + d.Service.StopCommand() + ")"
+		}
+		add(fmt.Sprintf("%s holds the daemon lock but does not answer /health", d.Lock.Holder), fix)
 	case StateConflict:
 		if d.Lock.Held && (d.Lock.Holder == nil || !d.Lock.Holder.IsCairnDaemon()) {
 			add(fmt.Sprintf("the daemon lock %s is held by %s, which is not a Cairn daemon", d.Lock.Path, d.Lock.Holder),

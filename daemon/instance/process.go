@@ -175,3 +175,12 @@ func OtherListeners(ls []Listener, pid int) []Listener {
 	}
 	return out
 }
+
+// processEnviron reads the environment of pid, where the OS lets this user.
+func processEnviron(ctx context.Context, pid int) ([]string, error) {
+	pr, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return nil, ErrNoProcess
+	}
+	return pr.EnvironWithContext(ctx)
+}

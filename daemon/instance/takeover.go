@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/service"
 )
 
 // Holder kinds: what stands between us and a serving daemon of our own.
 const (
-	HolderNone        = "none"         // nothing: just start
-	HolderStale       = "stale"        // files of a dead daemon: clean them
-	HolderCairn       = "cairn"        // a healthy Cairn daemon we did not start: adopt or take over
-	HolderWedged      = "cairn_wedged" // a Cairn daemon that holds the lock but does not answer: kill it
-	HolderForeign     = "foreign"      // another program on the port: SIGTERM, then SIGKILL
-	HolderUntouchable = "untouchable"  // another user's, the system's, or unknown: no takeover
+	HolderNone        = "none"          // nothing: just start
+	HolderStale       = "stale"         // files of a dead daemon: clean them
+	HolderCairn       = "cairn"         // a healthy Cairn daemon we did not start: adopt or take over
+	HolderWedged      = "cairn_wedged"  // a Cairn daemon that holds the lock but does not answer: kill it
+	HolderService     = "cairn_service" // a Cairn daemon a service manager runs: stop it through the manager
+	HolderForeign     = "foreign"       // another program on the port: SIGTERM, then SIGKILL
+	HolderUntouchable = "untouchable"   // another user's, the system's, or unknown: no takeover
 )
 
 // Holder is the classification of a diagnosis.
@@ -25,11 +27,14 @@ type Holder struct {
 	Kind      string     `json:"kind"`
 	Processes []*Process `json:"processes,omitempty"` // what a takeover would stop
 	Reason    string     `json:"reason"`
+	// Service runs the holder, for HolderService (and for an untouchable
+	// holder that a system service or an unconfirmed manager runs).
+	Service *service.Unit `json:"service,omitempty"`
 }
 
 // CanTakeOver reports whether a takeover is offered for this holder.
 func (h Holder) CanTakeOver() bool {
-	return h.Kind == HolderCairn || h.Kind == HolderWedged || h.Kind == HolderForeign || h.Kind == HolderStale
+	return h.Kind == HolderCairn || h.Kind == HolderWedged || h.Kind == HolderForeign || h.Kind == HolderStale || h.Kind == HolderService
 }
 
 // Classify says who holds the port or lock in d and whether we may stop it.
@@ -40,9 +45,15 @@ func Classify(d Diagnosis) Holder {
 		if d.Lock.Holder != nil && d.Lock.Holder.PID == d.Daemon.PID {
 			p = d.Lock.Holder
 		}
+		if d.Service != nil {
+			return serviceHolder(d, p, fmt.Sprintf("a Cairn daemon (%s) serves at %s", p, d.Addr))
+		}
 		return Holder{Kind: HolderCairn, Processes: []*Process{p},
 			Reason: fmt.Sprintf("a Cairn daemon (%s) already serves at %s", p, d.Addr)}
 	case StateNotResponding:
+		if d.Service != nil {
+			return serviceHolder(d, d.Lock.Holder, fmt.Sprintf("the Cairn daemon %s holds the lock but does not answer", d.Lock.Holder))
+		}
 		h := Holder{Kind: HolderWedged, Processes: []*Process{d.Lock.Holder},
 			Reason: fmt.Sprintf("the Cairn daemon %s holds the lock but does not answer", d.Lock.Holder)}
 		if err := checkSignallable(d.Lock.Holder); err != nil {
@@ -82,6 +93,27 @@ func Classify(d Diagnosis) Holder {
 	return Holder{Kind: HolderNone, Reason: "nothing holds the port or the lock"}
 }
 
+// serviceHolder classifies a daemon that a service manager runs: takeover
+// goes through the manager, or is not offered when the manager is not ours
+// to command (a system unit) or could not name the unit.
+func serviceHolder(d Diagnosis, p *Process, what string) Holder {
+	u := *d.Service
+	h := Holder{Kind: HolderService, Processes: []*Process{p}, Service: &u}
+	switch {
+	case u.Name == "":
+		h.Kind = HolderUntouchable
+		h.Reason = fmt.Sprintf("%s; it says %s started it, but %s could not be asked which service runs it, "+
+			"and stopping it any other way would get it respawned: stop it with %s (or `cairn stop` if nothing respawns it)",
+			what, u.Manager, u.Manager, u.StopCommand())
+	case u.System:
+		h.Kind = HolderUntouchable
+		h.Reason = fmt.Sprintf("%s, run by the %s; only root can stop it: %s", what, u, u.StopCommand())
+	default:
+		h.Reason = fmt.Sprintf("%s, run by the %s (takeover stops it through %s so that it is not respawned)", what, u, u.Manager)
+	}
+	return h
+}
+
 func anyDiscovery(d Diagnosis) bool {
 	for _, f := range d.Discovery {
 		if f.Exists {
@@ -106,13 +138,17 @@ func checkForeignSignallable(p *Process) error {
 type TakeoverOptions struct {
 	Grace time.Duration                 // SIGTERM to SIGKILL; 5 s when zero
 	Log   func(msg string, args ...any) // every step, for the tray log
+	// Services is the service manager a service-run daemon is stopped
+	// through; the OS's own (DefaultServices) when nil.
+	Services Services
 }
 
 // Takeover clears the way for our own daemon: it drains a healthy Cairn
-// daemon through the API, kills a wedged one, stops a foreign listener
-// (SIGTERM, then SIGKILL after Grace), or cleans stale files. Identity is
-// PID plus start time, re-checked before every signal. It returns what it
-// did, in a sentence.
+// daemon through the API, stops one that a service manager runs through
+// that manager (killing it would get it respawned), kills a wedged one,
+// stops a foreign listener (SIGTERM, then SIGKILL after Grace), or cleans
+// stale files. Identity is PID plus start time, re-checked before every
+// signal. It returns what it did, in a sentence.
 func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions) (string, error) {
 	if opts.Grace == 0 {
 		opts.Grace = 5 * time.Second
@@ -121,7 +157,10 @@ func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	d := Diagnose(ctx, p, port)
+	if opts.Services == nil {
+		opts.Services = DefaultServices()
+	}
+	d := DiagnoseWith(ctx, p, port, DiagnoseOptions{Services: opts.Services})
 	h := Classify(d)
 	logf("takeover: classified", "kind", h.Kind, "reason", h.Reason)
 	switch h.Kind {
@@ -139,6 +178,8 @@ func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions
 			return "", err
 		}
 		return fmt.Sprintf("Stopped the Cairn daemon %s.", h.Processes[0]), nil
+	case HolderService:
+		return stopService(ctx, p, port, h, opts, logf)
 	case HolderWedged, HolderForeign:
 		for _, proc := range h.Processes {
 			if err := terminateThenKill(ctx, proc, opts.Grace, logf); err != nil {
@@ -155,6 +196,26 @@ func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions
 	default:
 		return "", errors.New(h.Reason)
 	}
+}
+
+// stopService stops the holder's unit through its manager and waits until
+// the daemon is gone, the lock released and the port free.
+func stopService(ctx context.Context, p paths.Paths, port int, h Holder, opts TakeoverOptions, logf func(string, ...any)) (string, error) {
+	u, proc := *h.Service, h.Processes[0]
+	logf("takeover: stopping through the service manager", "unit", u.String(), "pid", proc.PID, "command", u.StopCommand())
+	if err := opts.Services.StopUnit(ctx, u); err != nil {
+		logf("takeover: the service manager failed", "unit", u.String(), "err", err)
+		return "", fmt.Errorf("stop the %s: %w", u, err)
+	}
+	if !waitGone(ctx, p, proc.PID, 2*opts.Grace) {
+		return "", fmt.Errorf("%s still runs after the %s was stopped", proc, u)
+	}
+	CleanStale(p) // a daemon killed at the manager's stop timeout leaves its files
+	if err := waitPortFree(ctx, port, opts.Grace); err != nil {
+		return "", err
+	}
+	logf("takeover: stopped through the service manager", "unit", u.String(), "pid", proc.PID)
+	return fmt.Sprintf("Stopped the Cairn daemon %s through the %s, so it is not respawned.", proc, u), nil
 }
 
 func describeProcs(ps []*Process) string {

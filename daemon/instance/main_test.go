@@ -1,0 +1,35 @@
+//go:build !windows
+
+package instance
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/internal/proctest"
+)
+
+// cairnBin is the real cairn binary, built once for this package's tests.
+var cairnBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cairn-instance-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bins, err := proctest.Build(dir, "github.com/cairnlabs/cairn/cmd/cairn")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	cairnBin = bins["github.com/cairnlabs/cairn/cmd/cairn"]
+	// A stopped daemon is declared not responding sooner.
+	HealthTimeout = 500 * time.Millisecond
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
