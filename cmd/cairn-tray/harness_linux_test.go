@@ -136,7 +136,55 @@ func (w *world) deadline() context.Context {
 // startTray launches cairn-tray on the test's bus, data dir and port.
 func (w *world) startTray() *proctest.Proc {
 	w.t.Helper()
-	return proctest.Start(w.t, w.env, w.bins.tray, "--daemon-bin", w.bins.cairn, "--port", strconv.Itoa(w.env.Port))
+	return w.startTrayWith(w.bins.cairn)
+}
+
+// startTrayWith launches cairn-tray with daemonBin as its cairn.
+func (w *world) startTrayWith(daemonBin string) *proctest.Proc {
+	w.t.Helper()
+	return proctest.Start(w.t, w.env, w.bins.tray, "--daemon-bin", daemonBin, "--port", strconv.Itoa(w.env.Port))
+}
+
+// gatedDaemon returns a daemon binary for the tray that does not start
+// until release is called: a shell script that waits on a FIFO, then
+// execs the real cairn (same PID, so the tray's child is the daemon). It
+// lets a test act while the daemon is certainly still starting.
+func (w *world) gatedDaemon() (bin string, release func()) {
+	w.t.Helper()
+	dir := w.t.TempDir()
+	gate := filepath.Join(dir, "gate")
+	if err := syscall.Mkfifo(gate, 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	bin = filepath.Join(dir, "cairn")
+	script := fmt.Sprintf("#!/bin/sh\nread _ < '%s'\nexec '%s' \"$@\"\n", gate, w.bins.cairn)
+	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
+		w.t.Fatal(err)
+	}
+	// Opened read-write, the FIFO never blocks the test, and what is
+	// written waits in it for the script to read, whenever that is.
+	f, err := os.OpenFile(gate, os.O_RDWR, 0)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { f.Close() })
+	return bin, func() {
+		if _, err := f.WriteString("go\n"); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// waitTrayLog waits until the tray log holds s.
+func (w *world) waitTrayLog(p *proctest.Proc, s string) {
+	w.t.Helper()
+	proctest.Eventually(w.t, wait, fmt.Sprintf("%q in the tray log", s), func() bool {
+		log, _ := os.ReadFile(w.paths.TrayLog)
+		return strings.Contains(string(log), s) || p.Exited()
+	})
+	if p.Exited() {
+		w.t.Fatalf("the tray exited (code %d)\nstderr: %s", p.Code(), p.Stderr())
+	}
 }
 
 // itemOf waits until the tray process p has registered its icon with the

@@ -7,6 +7,7 @@ package main
 // a client would find. The harness is in harness_linux_test.go.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -171,6 +172,37 @@ func TestQuitStopsOwnDaemon(t *testing.T) {
 				t.Errorf("tray.lock still held (%v)", err)
 			}
 		})
+	}
+}
+
+// TestQuitWhileStarting quits while the child is still starting: the tray
+// waits for it to come up and stops it through the API, rather than fail
+// the API call at once and sit out the 5 s grace period before SIGTERM.
+func TestQuitWhileStarting(t *testing.T) {
+	w := newWorld(t, options{})
+	bin, release := w.gatedDaemon()
+	tray := w.startTrayWith(bin)
+	item := w.itemOf(tray)
+	w.waitStatus(item, "Starting…")
+
+	tray.Signal(t, syscall.SIGTERM)
+	w.waitTrayLog(tray, "state=stopping")
+	release() // the daemon comes up only now
+	w.cleanExit(tray)
+	log, _ := os.ReadFile(w.paths.TrayLog)
+	if strings.Contains(string(log), "sending SIGTERM") {
+		t.Errorf("the daemon was signalled instead of shut down through the API:\n%s", log)
+	}
+	if !strings.Contains(string(log), `msg="daemon exited"`) || !strings.Contains(string(log), "code=0 requested=true") {
+		t.Errorf("the tray did not see its daemon exit cleanly:\n%s", log)
+	}
+	for _, f := range []string{w.paths.AddrFile, w.paths.DotAddrFile, w.paths.Lock} {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left behind (stat: %v)", f, err)
+		}
+	}
+	if d := w.daemons(); len(d) > 0 {
+		t.Errorf("daemons still running: %v", d)
 	}
 }
 

@@ -154,6 +154,8 @@ type fakeDaemon struct {
 	mu             sync.Mutex
 	diag           instance.Diagnosis
 	ready          map[int]chan error // per PID: the test decides readiness
+	served         map[int]bool       // PIDs that became ready: only they take an API shutdown
+	waiters        map[int]int        // per PID: WaitReady calls so far
 	healthy        func() (int, error)
 	shutdowns      []int
 	stops          int
@@ -165,6 +167,8 @@ func newFakeDaemon() *fakeDaemon {
 	return &fakeDaemon{
 		diag:           instance.Diagnosis{State: instance.StateStopped},
 		ready:          map[int]chan error{},
+		served:         map[int]bool{},
+		waiters:        map[int]int{},
 		exitOnShutdown: map[int]*fakeProc{},
 	}
 }
@@ -200,11 +204,19 @@ func (d *fakeDaemon) readyCh(pid int) chan error {
 }
 
 func (d *fakeDaemon) WaitReady(ctx context.Context, pid int, exited <-chan struct{}) (string, error) {
+	ch := d.readyCh(pid)
+	d.mu.Lock()
+	d.waiters[pid]++
+	d.mu.Unlock()
 	select {
-	case err := <-d.readyCh(pid):
+	case err := <-ch:
+		ch <- err // readiness is a state: every waiter sees it
 		if err != nil {
 			return "", err
 		}
+		d.mu.Lock()
+		d.served[pid] = true
+		d.mu.Unlock()
 		return "127.0.0.1:7070", nil
 	case <-exited:
 		return "", errors.New("exited")
@@ -233,6 +245,11 @@ func (d *fakeDaemon) Events(ctx context.Context) error {
 
 func (d *fakeDaemon) Shutdown(ctx context.Context, pid int) error {
 	d.mu.Lock()
+	if !d.served[pid] {
+		d.mu.Unlock()
+		// Like the real one: no discovery file names it yet.
+		return errors.New("http_addr: no such file or directory")
+	}
 	d.shutdowns = append(d.shutdowns, pid)
 	p := d.exitOnShutdown[pid]
 	d.mu.Unlock()
@@ -349,6 +366,24 @@ func (h *harness) waitTimer(d time.Duration) {
 	for !slices.Contains(h.clock.pending(), d) {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("no %s timer; pending %v", d, h.clock.pending())
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// waitWaiters waits until n WaitReady calls for pid have been made.
+func (h *harness) waitWaiters(pid, n int) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.daemon.mu.Lock()
+		got := h.daemon.waiters[pid]
+		h.daemon.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d WaitReady calls for PID %d, want %d", got, pid, n)
 		}
 		time.Sleep(100 * time.Microsecond)
 	}

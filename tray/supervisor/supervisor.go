@@ -94,6 +94,7 @@ type Supervisor struct {
 type child struct {
 	proc      Process
 	startedAt time.Time
+	ready     bool // it has served: the API can take a shutdown
 	stopping  bool
 	readyErr  error
 }
@@ -354,6 +355,7 @@ func (s *Supervisor) ready(ctx context.Context, ev evReady) {
 		ev.proc.Kill()
 		return
 	}
+	c.ready = true
 	restarted := s.consecutive > 0
 	s.cfg.Log.Info("daemon ready", "pid", ev.proc.PID(), "addr", ev.addr, "after_crash", restarted)
 	s.set(func(st *Status) {
@@ -475,10 +477,22 @@ func (s *Supervisor) stopChild() {
 	c.stopping = true
 	s.stopGen()
 	s.setState(Stopping, "")
-	proc := c.proc
+	proc, ready := c.proc, c.ready
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.StopGrace)
 		defer cancel()
+		if !ready {
+			// A child still starting has no discovery file to be reached
+			// at, so a shutdown asked now fails and the stop sits out the
+			// whole grace period before its SIGTERM (a Quit right after
+			// launch took over 5 s). Let it come up first, within the
+			// same grace period; its own start wait may have been cut
+			// short by the signal that quits the tray.
+			if _, err := s.cfg.Daemon.WaitReady(ctx, proc.PID(), proc.Done()); err != nil {
+				s.cfg.Log.Info("daemon not ready for an API shutdown; will signal", "pid", proc.PID(), "err", err)
+				return
+			}
+		}
 		if err := s.cfg.Daemon.Shutdown(ctx, proc.PID()); err != nil {
 			s.cfg.Log.Info("API shutdown failed; will signal", "pid", proc.PID(), "err", err)
 		}

@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,9 +72,8 @@ func TestCrashBackoffAndCrashLoop(t *testing.T) {
 		if st.Crashes != i+1 || !strings.Contains(st.Message, "panic: boom") || st.LogFile == "" {
 			t.Fatalf("crash %d status = %+v", i+1, st)
 		}
-		if got := h.clock.pending(); !slices.Contains(got, want) {
-			t.Fatalf("crash %d: timers %v, want a %s restart", i+1, got, want)
-		}
+		// The restart timer is armed just after the status goes out.
+		h.waitTimer(want)
 		h.clock.Advance(want - time.Millisecond)
 		h.settle()
 		h.noSpawn()
@@ -112,9 +110,7 @@ func TestBackoffDoublesToCap(t *testing.T) {
 	for i, d := range want {
 		p.exit(1)
 		h.wantCrash(i + 1)
-		if got := h.clock.pending(); !slices.Contains(got, d) {
-			t.Fatalf("crash %d: timers %v, want %s", i+1, got, d)
-		}
+		h.waitTimer(d)
 		h.clock.Advance(d)
 		p = h.spawned()
 	}
@@ -124,6 +120,7 @@ func TestStableRunResetsBackoff(t *testing.T) {
 	h, p := startRunning(t, nil)
 	p.exit(1)
 	h.wantCrash(1)
+	h.waitTimer(500 * time.Millisecond)
 	h.clock.Advance(500 * time.Millisecond)
 	p = h.spawned()
 	h.daemon.readyCh(p.pid) <- nil
@@ -132,9 +129,7 @@ func TestStableRunResetsBackoff(t *testing.T) {
 	h.clock.Advance(3 * time.Minute)
 	p.exit(1)
 	h.wantCrash(1)
-	if got := h.clock.pending(); !slices.Contains(got, 500*time.Millisecond) {
-		t.Errorf("timers %v: backoff did not reset after a stable run", got)
-	}
+	h.waitTimer(500 * time.Millisecond) // the backoff was reset by the stable run
 }
 
 func TestExitCodes(t *testing.T) {
@@ -268,6 +263,46 @@ func TestQuitStopsOwnChild(t *testing.T) {
 	}
 }
 
+// TestStopWhileStartingIsGraceful: a stop (or Quit) asked before the child
+// serves waits for it to come up and stops it through the API, instead of
+// failing the API call at once and sitting out the grace period.
+func TestStopWhileStartingIsGraceful(t *testing.T) {
+	for _, quit := range []bool{false, true} {
+		t.Run(map[bool]string{false: "stop", true: "quit"}[quit], func(t *testing.T) {
+			h := newHarness(t, stopped(), nil)
+			p := h.spawned()
+			h.want(Starting)
+			h.daemon.mu.Lock()
+			h.daemon.exitOnShutdown[p.pid] = p
+			h.daemon.mu.Unlock()
+			if quit {
+				h.cancel() // SIGTERM to the tray: also ends the child's own start wait
+			} else {
+				h.sup.Do(CmdStop)
+			}
+			h.want(Stopping)
+			// The stop waits for the child to come up (a second WaitReady,
+			// beside the spawn's own), and only then asks the API.
+			h.waitWaiters(p.pid, 2)
+			h.daemon.readyCh(p.pid) <- nil
+			if quit {
+				select {
+				case <-h.done:
+				case <-time.After(5 * time.Second):
+					t.Fatal("Run did not return")
+				}
+			} else {
+				h.want(Stopped) // with no grace period passed on the clock
+			}
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.terminated || p.killed {
+				t.Errorf("the stop was escalated: terminated=%v killed=%v", p.terminated, p.killed)
+			}
+		})
+	}
+}
+
 func TestNotReadyInTimeIsACrash(t *testing.T) {
 	h := newHarness(t, stopped(), nil)
 	p := h.spawned()
@@ -296,6 +331,9 @@ func TestAdoptedDaemonStoppedElsewhere(t *testing.T) {
 	h := newHarness(t, runningDiag(4242), nil)
 	h.want(Running)
 	h.daemon.setDiag(stopped())
+	// The probe timer is armed after the Running status goes out: advance
+	// only once it is there, or the advance passes it by.
+	h.waitTimer(5 * time.Second)
 	h.clock.Advance(5 * time.Second) // probe fails: connection refused
 	if st := h.want(Stopped); !strings.Contains(st.Message, "outside the tray") {
 		t.Errorf("status = %+v", st)
