@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION)
 
 # Packages that must build without cgo on every OS we ship.
-PORTABLE := ./cmd/cairn ./daemon/...
+PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/...
 
 .PHONY: all build run test deps vet fmt-check cross bench clean
 

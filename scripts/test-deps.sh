@@ -10,6 +10,8 @@ declare -A need=(
   [go]=""              # Go comes from go.dev, not apt: see README
   [dbus-daemon]=dbus   # private session buses for the tray's D-Bus tests
   [sleep]=coreutils
+  [systemd-analyze]=systemd                     # daemon/service: verify the generated user unit
+  [desktop-file-validate]=desktop-file-utils    # tray/loginitem: validate the autostart entry
   # the real-desktop tray test (tray/internal/desktoptest): a headless X
   # server, a panel whose systray plugin hosts StatusNotifierItems, a
   # notification server, screenshots and synthetic clicks

@@ -86,6 +86,13 @@ func printDoctor(w io.Writer, d instance.Diagnosis) {
 		}
 	}
 
+	if d.Supervisor != "" {
+		fmt.Fprintf(w, "  started by %s\n", d.Supervisor)
+	}
+	if d.Service != nil {
+		fmt.Fprintf(w, "  service    %s (stop it with: %s)\n", d.Service, d.Service.StopCommand())
+	}
+
 	switch {
 	case !d.Token.Exists:
 		fmt.Fprintf(w, "  token      %s: absent (the daemon creates it)\n", d.Token.Path)

@@ -91,6 +91,8 @@ Run 'cairn start' to run it in the background, 'cairn status' to see it,
 		newPortCmd(),
 		newDoctorCmd(),
 		newTakeoverCmd(),
+		newServiceCmd(),
+		newLoginItemCmd(),
 		newVersionCmd(),
 	)
 	return root

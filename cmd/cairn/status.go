@@ -66,8 +66,12 @@ func statusOf(d instance.Diagnosis) statusJSON {
 func statusLine(d instance.Diagnosis) string {
 	switch d.State {
 	case instance.StateRunning:
-		return fmt.Sprintf("running at %s (PID %d, version %s, up %s)", d.Addr, d.Daemon.PID, d.Daemon.Version,
+		line := fmt.Sprintf("running at %s (PID %d, version %s, up %s)", d.Addr, d.Daemon.PID, d.Daemon.Version,
 			formatUptime(time.Duration(d.Daemon.Uptime*float64(time.Second))))
+		if d.Service != nil && d.Service.Name != "" {
+			line += ", run by the " + d.Service.String()
+		}
+		return line
 	case instance.StateNotResponding:
 		return fmt.Sprintf("not responding: %s holds the lock but does not answer; run 'cairn doctor'", d.Lock.Holder)
 	case instance.StateConflict:

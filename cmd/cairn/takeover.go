@@ -23,9 +23,11 @@ func newTakeoverCmd() *cobra.Command {
 		Short: "Stop whoever holds Cairn's port or lock, then start Cairn",
 		Long: `Stop whoever holds Cairn's port or lock, then start Cairn's own daemon.
 
-A healthy Cairn daemon is drained through its API; a Cairn daemon that does
-not answer is killed; another program of yours on the port gets SIGTERM,
-then SIGKILL after --grace; stale files are removed. Processes of other
+A healthy Cairn daemon is drained through its API; one that systemd or
+launchd runs is stopped through them (systemctl --user stop, launchctl
+bootout), since they would respawn a daemon that is only killed; a Cairn
+daemon that does not answer is killed; another program of yours on the
+port gets SIGTERM, then SIGKILL after --grace; stale files are removed. Processes of other
 users, the system, PID 1 and this terminal are never signalled. Asks first
 unless --yes.`,
 		Args: noArgs,
@@ -43,7 +45,7 @@ unless --yes.`,
 			if !h.CanTakeOver() && h.Kind != instance.HolderNone {
 				return exitcode.New(exitcode.Failure, "cannot take over: "+h.Reason)
 			}
-			if h.Kind == instance.HolderCairn || h.Kind == instance.HolderWedged || h.Kind == instance.HolderForeign {
+			if h.Kind == instance.HolderCairn || h.Kind == instance.HolderWedged || h.Kind == instance.HolderForeign || h.Kind == instance.HolderService {
 				if !yes {
 					if !isTerminal(os.Stdin) {
 						return usage("takeover would stop " + h.Reason + "; pass --yes to confirm without a terminal")

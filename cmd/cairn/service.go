@@ -1,0 +1,416 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/service"
+)
+
+func newServiceCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "service",
+		Short: "Run the daemon without the tray, under systemd, launchd or Windows logon",
+		Long: `Run the daemon headless under the OS's own supervisor, for your user only and
+without admin rights: a systemd user unit (Linux), a launchd agent (macOS), or
+a logon entry that starts it hidden (Windows). It starts at login, and systemd
+and launchd restart it if it fails.
+
+The service runs 'cairn serve --foreground' with the port and data dir in
+effect when you install it. Run 'cairn service install' again after moving
+cairn or to change them.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usage(fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath()))
+			}
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(newServiceInstallCmd(), newServiceUninstallCmd(), newServiceStatusCmd(),
+		newServiceActionCmd("start", "Start the service and wait until the daemon serves"),
+		newServiceActionCmd("stop", "Stop the service (it starts again at the next login)"),
+		newServiceActionCmd("restart", "Restart the service and wait until the daemon serves"))
+	return cmd
+}
+
+// detectManager is the OS's service manager, as an error with an exit code
+// when there is none.
+func detectManager() (service.Manager, error) {
+	m, err := service.Detect()
+	if err != nil {
+		return nil, exitcode.New(exitcode.Failure, err.Error())
+	}
+	return m, nil
+}
+
+func newServiceInstallCmd() *cobra.Command {
+	var port int
+	var bin string
+	var noStart, asJSON bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "install",
+		Short: "Install the service, enable it at login and start it",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			port, err := resolvePort(port)
+			if err != nil {
+				return err
+			}
+			p, err := resolvePaths()
+			if err != nil {
+				return err
+			}
+			exe, err := daemonBin(bin)
+			if err != nil {
+				return err
+			}
+			m, err := detectManager()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			res, err := m.Install(ctx, service.Config{Exe: exe, Port: port, DataDir: p.DataDir})
+			if err != nil {
+				return exitcode.New(exitcode.Failure, "install the service: "+err.Error())
+			}
+			out := cmd.OutOrStdout()
+			if !asJSON {
+				switch {
+				case !res.Changed:
+					fmt.Fprintf(out, "The Cairn service is already installed (%s); nothing changed.\n", res.File)
+				case res.Restarted:
+					fmt.Fprintf(out, "Updated the Cairn service (%s) and restarted it.\n", res.File)
+				default:
+					fmt.Fprintf(out, "Installed the Cairn service: %s runs %s serve --foreground --port %d.\n", res.File, exe, port)
+				}
+			}
+			var started *instance.StartResult
+			if !noStart && !res.Restarted {
+				started, err = startService(ctx, out, m, p, port, timeout, asJSON)
+				if err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return printJSON(out, map[string]any{"installed": res, "started": started})
+			}
+			return nil
+		},
+	}
+	portFlag(cmd, &port)
+	cmd.Flags().StringVar(&bin, "daemon-bin", "", "the cairn binary the service runs (default: this one)")
+	cmd.Flags().BoolVar(&noStart, "no-start", false, "install and enable only; start at the next login or with 'cairn service start'")
+	cmd.Flags().DurationVar(&timeout, "timeout", 15*time.Second, "how long to wait for the daemon to serve")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// daemonBin is the absolute path of the cairn binary a service runs.
+func daemonBin(flag string) (string, error) {
+	exe := flag
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return "", fmt.Errorf("find this cairn binary: %w; pass --daemon-bin", err)
+		}
+	}
+	abs, err := filepath.Abs(exe)
+	if err != nil {
+		return "", usage(fmt.Sprintf("--daemon-bin %q: %v", flag, err))
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.Mode().IsRegular() {
+		return "", usage(fmt.Sprintf("--daemon-bin %s is not a cairn binary (%v)", abs, err))
+	}
+	return abs, nil
+}
+
+func newServiceUninstallCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "uninstall",
+		Short: "Stop the service and remove it",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := detectManager()
+			if err != nil {
+				return err
+			}
+			removed, err := m.Uninstall(cmd.Context())
+			if err != nil {
+				return exitcode.New(exitcode.Failure, "uninstall the service: "+err.Error())
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				return printJSON(out, map[string]bool{"removed": removed})
+			case removed:
+				fmt.Fprintln(out, "Removed the Cairn service; it no longer starts at login.")
+			default:
+				fmt.Fprintln(out, "The Cairn service is not installed; nothing to remove.")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func newServiceActionCmd(verb, short string) *cobra.Command {
+	var port int
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   verb,
+		Short: short,
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			port, err := resolvePort(port)
+			if err != nil {
+				return err
+			}
+			p, err := resolvePaths()
+			if err != nil {
+				return err
+			}
+			m, err := detectManager()
+			if err != nil {
+				return err
+			}
+			ctx, out := cmd.Context(), cmd.OutOrStdout()
+			switch verb {
+			case "start":
+				_, err = startService(ctx, out, m, p, port, timeout, false)
+				return err
+			case "stop":
+				if err := m.Stop(ctx); err != nil {
+					return serviceError("stop", err)
+				}
+				fmt.Fprintln(out, "Stopped the Cairn service.")
+				return nil
+			default:
+				if err := m.Restart(ctx); err != nil {
+					return serviceError("restart", err)
+				}
+				_, err = waitService(ctx, out, m, p, timeout)
+				return err
+			}
+		},
+	}
+	if verb != "stop" {
+		portFlag(cmd, &port)
+		cmd.Flags().DurationVar(&timeout, "timeout", 15*time.Second, "how long to wait for the daemon to serve")
+	}
+	return cmd
+}
+
+func serviceError(verb string, err error) error {
+	if errors.Is(err, service.ErrNotInstalled) {
+		return exitcode.New(exitcode.Failure, err.Error())
+	}
+	return exitcode.New(exitcode.Failure, verb+" the service: "+err.Error())
+}
+
+// startService starts the service and waits until its daemon serves. A
+// healthy daemon that the service does not run (the tray's, or one from a
+// terminal) is left alone: the service's daemon would see it and exit.
+func startService(ctx context.Context, out io.Writer, m service.Manager, p paths.Paths, port int, timeout time.Duration, quiet bool) (*instance.StartResult, error) {
+	d := instance.Diagnose(ctx, p, port)
+	if d.State == instance.StateRunning && (d.Service == nil || !d.Service.Ours) {
+		if !quiet {
+			who := d.Supervisor
+			if who == "" {
+				who = "unknown"
+			}
+			fmt.Fprintf(out, "Cairn already runs at %s (PID %d, started by: %s), so the service was not started now; it starts at your next login.\n"+
+				"To move the daemon under the service now: cairn stop && cairn service start\n", d.Addr, d.Daemon.PID, who)
+		}
+		return &instance.StartResult{PID: d.Daemon.PID, Addr: d.Addr, AlreadyRunning: true}, nil
+	}
+	if err := m.Start(ctx); err != nil {
+		return nil, serviceError("start", err)
+	}
+	if quiet {
+		return waitService(ctx, io.Discard, m, p, timeout)
+	}
+	return waitService(ctx, out, m, p, timeout)
+}
+
+// waitService waits until a healthy daemon answers, or the manager reports
+// that the service stopped (with the exit status when it knows it).
+func waitService(ctx context.Context, out io.Writer, m service.Manager, p paths.Paths, timeout time.Duration) (*instance.StartResult, error) {
+	deadline := time.Now().Add(timeout)
+	delay := 10 * time.Millisecond
+	for {
+		if pid, addr, ok := instance.Healthy(ctx, p); ok {
+			fmt.Fprintf(out, "Cairn is running at %s (PID %d) under %s.\n", addr, pid, m.Name())
+			return &instance.StartResult{PID: pid, Addr: addr.String()}, nil
+		}
+		st, err := m.Status(ctx)
+		if err == nil && st.Installed && st.LastExit != 0 && !st.Running {
+			return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("the service's daemon exited with code %d (%s); %s",
+				st.LastExit, exitMeaning(st.LastExit), logHint(m, p)))
+		}
+		if time.Now().After(deadline) {
+			return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("the service's daemon did not serve within %s (state: %s); %s",
+				timeout, st.State, logHint(m, p)))
+		}
+		time.Sleep(delay) // the manager offers no event to wait on
+		delay = min(delay*2, 200*time.Millisecond)
+	}
+}
+
+// exitMeaning names an exit code of `cairn serve --foreground`.
+func exitMeaning(code int) string {
+	switch code {
+	case exitcode.Failure:
+		return "failure"
+	case exitcode.Usage:
+		return "bad usage, or a crash"
+	case exitcode.PortInUse:
+		return "port already in use by another program"
+	case exitcode.LockHeld:
+		return "the daemon lock is held by another process"
+	case exitcode.DataDirBad:
+		return "the data dir is unusable"
+	default:
+		return "unexpected"
+	}
+}
+
+// logHint says where the service's daemon output goes.
+func logHint(m service.Manager, p paths.Paths) string {
+	switch m.Name() {
+	case service.Systemd:
+		return "see: journalctl --user -u cairn, and " + p.DaemonLog
+	case service.Launchd:
+		return "see " + p.DaemonOut + " and " + p.DaemonLog
+	default:
+		return "see " + p.DaemonLog
+	}
+}
+
+func newServiceStatusCmd() *cobra.Command {
+	var port int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show the service and its daemon (exit 0 when it runs, 3 when not)",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			port, err := resolvePort(port)
+			if err != nil {
+				return err
+			}
+			p, err := resolvePaths()
+			if err != nil {
+				return err
+			}
+			m, err := detectManager()
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			st, err := m.Status(ctx)
+			if err != nil {
+				return exitcode.New(exitcode.Failure, "read the service: "+err.Error())
+			}
+			d := instance.Diagnose(ctx, p, port)
+			self, _ := os.Executable()
+			notes := append(st.Notes, exeNotes(st, self)...)
+			running := st.Installed && (st.Running || d.State == instance.StateRunning && st.Manager == service.LogonEntry)
+			out := cmd.OutOrStdout()
+			if asJSON {
+				st.Notes = notes
+				if err := printJSON(out, map[string]any{"service": st, "daemon": statusOf(d)}); err != nil {
+					return err
+				}
+			} else {
+				printServiceStatus(out, st, d, notes)
+			}
+			if !running {
+				return &silentExit{exitcode.PortInUse}
+			}
+			return nil
+		},
+	}
+	portFlag(cmd, &port)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return cmd
+}
+
+// exeNotes warns when the service runs another cairn than this one, or one
+// that is gone.
+func exeNotes(st service.Status, self string) []string {
+	if st.Exe == "" {
+		return nil
+	}
+	if _, err := os.Stat(st.Exe); err != nil {
+		return []string{fmt.Sprintf("the service runs %s, which no longer exists; run 'cairn service install' to point it at %s", st.Exe, self)}
+	}
+	if self != "" && !sameFile(st.Exe, self) {
+		return []string{fmt.Sprintf("the service runs %s, not this cairn (%s); run 'cairn service install' here to switch", st.Exe, self)}
+	}
+	return nil
+}
+
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+func printServiceStatus(w io.Writer, st service.Status, d instance.Diagnosis, notes []string) {
+	what := st.Manager + " " + st.Unit
+	switch st.Manager {
+	case service.Systemd:
+		what = "systemd user unit " + st.Unit
+	case service.Launchd:
+		what = "launchd agent " + st.Unit
+	case service.LogonEntry:
+		what = "Windows logon entry \"" + st.Unit + "\""
+	}
+	if !st.Installed {
+		fmt.Fprintf(w, "Cairn service: not installed (%s would be %s).\nInstall it with: cairn service install\n", what, st.File)
+		return
+	}
+	fmt.Fprintf(w, "Cairn service: %s\n", what)
+	fmt.Fprintf(w, "  file      %s\n", st.File)
+	fmt.Fprintf(w, "  runs      %s\n", strings.Join(st.Command, " "))
+	if st.DataDir != "" {
+		fmt.Fprintf(w, "  data dir  %s\n", st.DataDir)
+	}
+	fmt.Fprintf(w, "  at login  %s\n", yesNo(st.AtLogin))
+	if st.State != "" {
+		state := st.State
+		if st.PID > 0 {
+			state += fmt.Sprintf(", PID %d", st.PID)
+		}
+		if st.LastExit != 0 {
+			state += fmt.Sprintf(", last exit %d (%s)", st.LastExit, exitMeaning(st.LastExit))
+		}
+		fmt.Fprintf(w, "  state     %s\n", state)
+	}
+	fmt.Fprintf(w, "  daemon    %s\n", statusLine(d))
+	for _, n := range notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,262 @@
+//go:build !windows
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/service"
+	"github.com/cairnlabs/cairn/internal/proctest"
+)
+
+// fakeSystemctl plays `systemctl --user` for the CLI: it records every call
+// and, like systemd, runs the unit's ExecStart (read from the unit file
+// `cairn service install` wrote) as the service's main process. The real
+// one needs a user systemd, which CI machines and containers lack.
+const fakeSystemctl = `#!/bin/sh
+state="$FAKE_SYSTEMD_STATE"
+unit="$XDG_CONFIG_HOME/systemd/user/cairn.service"
+echo "$*" >> "$state/calls"
+[ "$1" = "--user" ] || { echo "fake systemctl: only --user is supported" >&2; exit 1; }
+shift
+alive() { pid=$(cat "$state/pid" 2>/dev/null) && [ -d "/proc/$pid" ] && ! grep -q ') Z' "/proc/$pid/stat"; }
+start() {
+	alive && return 0
+	[ -f "$unit" ] || { echo "Unit cairn.service not found." >&2; exit 5; }
+	line=$(sed -n 's/^ExecStart=//p' "$unit")
+	eval "set -- $line"
+	CAIRN_SUPERVISOR=systemd "$@" </dev/null >>"$state/out" 2>&1 &
+	echo $! > "$state/pid"
+}
+stop() {
+	alive || return 0
+	kill -TERM "$pid"
+	i=0; while alive && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+}
+case "$1" in
+daemon-reload|enable|reset-failed) ;;
+disable) [ "$2" = "--now" ] && stop ;;
+start) start ;;
+stop) stop ;;
+restart) stop; start ;;
+show)
+	if alive; then a=active; s=running; else a=inactive; s=dead; pid=0; fi
+	case " $* " in
+	*" --value "*) echo "$pid" ;;
+	*) printf 'LoadState=loaded\nActiveState=%s\nSubState=%s\nMainPID=%s\nUnitFileState=enabled\nExecMainStatus=0\nResult=success\n' $a $s $pid ;;
+	esac ;;
+*) echo "fake systemctl: unknown command $1" >&2; exit 1 ;;
+esac
+`
+
+// withFakeSystemd puts the fake systemctl first on the PATH of env's
+// processes and returns its state folder.
+func withFakeSystemd(t *testing.T, env *proctest.Env) string {
+	t.Helper()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	bin := filepath.Join(dir, "bin")
+	os.Mkdir(state, 0o700)
+	os.Mkdir(bin, 0o700)
+	if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte(fakeSystemctl), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env.Extra = append(env.Extra, "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_SYSTEMD_STATE="+state)
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(filepath.Join(state, "pid")); err == nil {
+			if pid, _ := strconv.Atoi(strings.TrimSpace(string(b))); pid > 0 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	return state
+}
+
+// copyCairn puts a copy of the cairn binary in a new folder called name.
+func copyCairn(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	os.MkdirAll(dir, 0o755)
+	data, err := os.ReadFile(cairnBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "cairn")
+	if err := os.WriteFile(exe, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+func unitFile(env *proctest.Env) string {
+	return filepath.Join(env.Home, ".config", "systemd", "user", "cairn.service")
+}
+
+func TestServiceLifecycleUnderSystemd(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	state := withFakeSystemd(t, env)
+	exe := copyCairn(t, "Zoë's cairn bin")
+	run := func(args ...string) (int, string, string) { return proctest.Run(t, env, exe, args...) }
+
+	code, out, errOut := run("service", "status")
+	if code != 3 || !strings.Contains(out, "not installed") {
+		t.Fatalf("status before install: exit %d\n%s%s", code, out, errOut)
+	}
+
+	code, out, errOut = run("service", "install")
+	if code != 0 || !strings.Contains(out, "Installed the Cairn service") || !strings.Contains(out, "under systemd") {
+		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	text := mustRead(t, unitFile(env))
+	// The quote in the folder name makes systemd refuse the path as an
+	// executable, so it runs through env.
+	if !strings.Contains(text, fmt.Sprintf(`ExecStart=/usr/bin/env "%s" serve --foreground --port %d`, exe, env.Port)) ||
+		!strings.Contains(text, "CAIRN_HOME="+env.CairnHome) {
+		t.Errorf("unit file:\n%s", text)
+	}
+	pid, addr, ok := instance.Healthy(context.Background(), env.Paths())
+	if !ok || addr.Port() != uint16(env.Port) {
+		t.Fatal("no daemon serves after install")
+	}
+	if p, _ := instance.LookupProcess(context.Background(), pid); p == nil || p.Cmdline[0] != exe {
+		t.Errorf("the daemon is not the unit's ExecStart: %+v", p)
+	}
+
+	// Again: nothing written, nothing restarted, the same daemon serves.
+	code, out, _ = run("service", "install")
+	if code != 0 || !strings.Contains(out, "already installed") {
+		t.Errorf("second install: exit %d\n%s", code, out)
+	}
+	if again, _, _ := instance.Healthy(context.Background(), env.Paths()); again != pid {
+		t.Errorf("second install replaced the daemon (%d, was %d)", again, pid)
+	}
+
+	code, out, _ = run("service", "status")
+	for _, want := range []string{"systemd user unit cairn.service", "at login  yes", fmt.Sprintf("active (running), PID %d", pid), "running at " + addr.String()} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 0 {
+		t.Errorf("status of a running service: exit %d", code)
+	}
+	var js struct {
+		Service service.Status `json:"service"`
+	}
+	code, out, _ = run("service", "status", "--json")
+	if err := json.Unmarshal([]byte(out), &js); err != nil || code != 0 || js.Service.Exe != exe || js.Service.PID != pid || js.Service.Port != env.Port {
+		t.Errorf("status --json: exit %d, %v, %+v", code, err, js.Service)
+	}
+
+	// The binary moved: status says so; install from the new place
+	// rewrites the unit and restarts the daemon on the new binary.
+	moved := copyCairn(t, "new home")
+	os.Remove(exe)
+	code, out, _ = proctest.Run(t, env, moved, "service", "status")
+	if !strings.Contains(out, exe+", which no longer exists") {
+		t.Errorf("status after a move: exit %d\n%s", code, out)
+	}
+	code, out, errOut = proctest.Run(t, env, moved, "service", "install")
+	if code != 0 || !strings.Contains(out, "restarted") {
+		t.Fatalf("install after a move: exit %d\n%s%s", code, out, errOut)
+	}
+	proctest.Eventually(t, 20*time.Second, "the moved daemon serves", func() bool {
+		p, _, ok := instance.Healthy(context.Background(), env.Paths())
+		if !ok || p == pid {
+			return false
+		}
+		proc, _ := instance.LookupProcess(context.Background(), p)
+		return proc != nil && proc.Cmdline[0] == moved
+	})
+
+	code, out, _ = proctest.Run(t, env, moved, "service", "stop")
+	if code != 0 || !strings.Contains(out, "Stopped") {
+		t.Errorf("stop: exit %d\n%s", code, out)
+	}
+	if _, _, ok := instance.Healthy(context.Background(), env.Paths()); ok {
+		t.Error("a daemon still serves after service stop")
+	}
+	code, out, _ = proctest.Run(t, env, moved, "service", "status")
+	if code != 3 || !strings.Contains(out, "inactive (dead)") {
+		t.Errorf("status of a stopped service: exit %d\n%s", code, out)
+	}
+	code, out, errOut = proctest.Run(t, env, moved, "service", "start")
+	if code != 0 || !strings.Contains(out, "under systemd") {
+		t.Errorf("start: exit %d\n%s%s", code, out, errOut)
+	}
+
+	code, out, _ = proctest.Run(t, env, moved, "service", "uninstall")
+	if code != 0 || !strings.Contains(out, "Removed") {
+		t.Errorf("uninstall: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(unitFile(env)); !os.IsNotExist(err) {
+		t.Error("unit file left behind")
+	}
+	if _, _, ok := instance.Healthy(context.Background(), env.Paths()); ok {
+		t.Error("uninstall left the service's daemon running")
+	}
+	code, out, _ = proctest.Run(t, env, moved, "service", "uninstall")
+	if code != 0 || !strings.Contains(out, "not installed") {
+		t.Errorf("second uninstall: exit %d\n%s", code, out)
+	}
+
+	calls := mustRead(t, filepath.Join(state, "calls"))
+	for _, want := range []string{"--user daemon-reload", "--user enable cairn.service", "--user restart cairn.service", "--user disable --now cairn.service"} {
+		if !strings.Contains(calls, want) {
+			t.Errorf("systemctl was never asked to %q; calls:\n%s", want, calls)
+		}
+	}
+}
+
+// A daemon that already runs (the tray's, a terminal's) is left alone: the
+// service starts at the next login instead of fighting it.
+func TestServiceInstallBesideARunningDaemon(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	withFakeSystemd(t, env)
+	old := serveReady(t, env)
+	code, out, errOut := cairn(t, env, "service", "install")
+	if code != 0 || !strings.Contains(out, "already runs") || !strings.Contains(out, "cairn stop && cairn service start") {
+		t.Fatalf("install beside a running daemon: exit %d\n%s%s", code, out, errOut)
+	}
+	if pid, _, _ := instance.Healthy(context.Background(), env.Paths()); pid != old.PID() {
+		t.Errorf("the running daemon was replaced by PID %d", pid)
+	}
+	if code, out, _ := cairn(t, env, "service", "status"); code != 3 || !strings.Contains(out, "inactive") {
+		t.Errorf("status: exit %d\n%s", code, out)
+	}
+}
+
+func TestServiceBadInput(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	withFakeSystemd(t, env)
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"service", "install", "--daemon-bin", "/no/such/cairn"}, 2, "not a cairn binary"},
+		{[]string{"service", "install", "--port", "70000"}, 2, "out of range"},
+		{[]string{"service", "start"}, 1, "not installed; run: cairn service install"},
+		{[]string{"service", "stop"}, 1, "not installed"},
+		{[]string{"service", "frobnicate"}, 2, `unknown command "frobnicate" for "cairn service"`},
+		{[]string{"login-item"}, 2, "one of on, off, status"},
+	} {
+		code, out, errOut := cairn(t, env, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%q: exit %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.msg, out, errOut)
+		}
+	}
+}
