@@ -70,7 +70,21 @@ type App struct {
 	status       supervisor.Status
 	lastNotified map[string]time.Time
 	redraw       chan struct{}
+	// takingOver is where a take over stands. One conflict gets one: the
+	// menu item and the notification's button (or a double click) would
+	// otherwise run the engine twice, and the second run finds our own
+	// new daemon starting and stops it as a wedged holder, or fails on
+	// the port it now holds.
+	takingOver takeoverPhase
 }
+
+type takeoverPhase int
+
+const (
+	takeoverIdle    takeoverPhase = iota
+	takeoverRunning               // the engine is stopping the holder
+	takeoverHanded                // done; waiting for the supervisor's next status
+)
 
 // New returns an app around sup; set the exported fields before Run.
 func New(sup Supervisor) *App {
@@ -92,6 +106,9 @@ func (a *App) OnStatus(st supervisor.Status) {
 	a.mu.Lock()
 	prev := a.status
 	a.status = st
+	if a.takingOver == takeoverHanded {
+		a.takingOver = takeoverIdle // the supervisor has acted on the take over
+	}
 	a.mu.Unlock()
 	a.Log.Info("status", "state", st.State, "pid", st.PID, "owned", st.Owned, "holder", st.Holder, "crashes", st.Crashes)
 	select {
@@ -163,7 +180,9 @@ func (a *App) click(ctx context.Context, id string) {
 	case menu.IDRestart:
 		a.sup.Do(supervisor.CmdRestart)
 	case menu.IDTakeover:
-		go a.takeover(ctx, st)
+		if a.beginTakeover() {
+			go a.takeover(ctx, st)
+		}
 	case menu.IDLogs:
 		a.open(a.LogDir)
 	case menu.IDAbout:
@@ -187,22 +206,51 @@ func (a *App) open(target string) {
 	}
 }
 
-func (a *App) takeover(ctx context.Context, st supervisor.Status) {
-	if st.State != supervisor.Conflict && st.State != supervisor.NotResponding {
-		return
+// beginTakeover reports whether a take over may start now: the state
+// offers one and none is under way for it.
+func (a *App) beginTakeover() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := a.status.State
+	if st != supervisor.Conflict && st != supervisor.NotResponding {
+		return false
 	}
+	if a.takingOver != takeoverIdle {
+		a.Log.Info("take over already under way; ignoring another request")
+		return false
+	}
+	a.takingOver = takeoverRunning
+	return true
+}
+
+// endTakeover records how the engine ended: failed (a new try is allowed)
+// or handed to the supervisor, whose next status ends it.
+func (a *App) endTakeover(handed bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.takingOver = takeoverIdle
+	if handed {
+		a.takingOver = takeoverHanded
+	}
+}
+
+func (a *App) takeover(ctx context.Context, st supervisor.Status) {
 	if a.Takeover == nil {
+		a.endTakeover(false)
 		a.notify("", notify.Notification{Title: "Cairn cannot take over", Body: "Take over is not available in this build."})
 		return
 	}
 	a.Log.Info("take over", "holder", st.Holder, "holder_pid", st.HolderPID)
 	what, err := a.Takeover(ctx, st)
 	if err != nil {
+		a.endTakeover(false)
 		a.Log.Error("take over failed", "holder", st.Holder, "err", err)
 		a.notify("", notify.Notification{Title: "Take over failed", Body: err.Error(), Icon: assets.PNG(string(menu.IconConflict))})
 		return
 	}
 	a.Log.Info("take over done; starting our daemon", "result", what)
+	// Handed before the command is sent, so the status it leads to ends it.
+	a.endTakeover(true)
 	a.sup.Do(supervisor.CmdStart)
 	a.notify("", notify.Notification{Title: "Cairn took over port " + fmt.Sprint(st.Port), Body: what, Icon: assets.PNG(string(menu.IconRunning))})
 }

@@ -2,6 +2,7 @@ package tray
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -239,4 +240,79 @@ func TestTakeoverFromNotificationButton(t *testing.T) {
 	if n := h.waitNote(t); !strings.Contains(n.Title, "took over") {
 		t.Errorf("result notification %+v", n)
 	}
+}
+
+// TestOneTakeoverPerConflict: the menu item and the notification's button
+// (or a double click) start one take over, not two; a second engine run
+// would find our own new daemon starting and stop it. A failed take over
+// may be tried again, and so may a new conflict once the supervisor has
+// acted on the last take over.
+func TestOneTakeoverPerConflict(t *testing.T) {
+	h := newApp(t)
+	calls := make(chan supervisor.Status, 10)
+	finish := make(chan error)
+	h.app.Takeover = func(ctx context.Context, st supervisor.Status) (string, error) {
+		calls <- st
+		if err := <-finish; err != nil {
+			return "", err
+		}
+		return "Stopped python3 (PID 4242).", nil
+	}
+	called := func() {
+		t.Helper()
+		select {
+		case <-calls:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no take over ran")
+		}
+	}
+	// Run takes clicks and buttons one at a time on unbuffered channels:
+	// once it has taken a Start click, it has handled everything before.
+	handled := func() {
+		t.Helper()
+		h.ui.clicks <- menu.IDStart
+		if got := <-h.sup.cmds; got != supervisor.CmdStart {
+			t.Fatalf("got %v, want the Start click's command", got)
+		}
+	}
+	noCall := func() {
+		t.Helper()
+		handled()
+		select {
+		case st := <-calls:
+			t.Fatalf("a second take over ran for %+v", st)
+		default:
+		}
+	}
+
+	h.app.OnStatus(conflict)
+	h.waitNote(t)
+	h.ui.clicks <- menu.IDTakeover
+	called()
+	h.notes.actions <- notify.ActionEvent{ID: 1, Key: ActionTakeover}
+	h.ui.clicks <- menu.IDTakeover
+	noCall()
+
+	finish <- nil
+	if got := <-h.sup.cmds; got != supervisor.CmdStart {
+		t.Fatalf("after take over: %v, want start", got)
+	}
+	if n := h.waitNote(t); !strings.Contains(n.Title, "took over") {
+		t.Fatalf("result notification %+v", n)
+	}
+	// Still the old conflict until the supervisor says what it did.
+	h.ui.clicks <- menu.IDTakeover
+	noCall()
+
+	h.app.OnStatus(supervisor.Status{State: supervisor.Starting, Port: 7070})
+	h.app.OnStatus(conflict)
+	h.ui.clicks <- menu.IDTakeover
+	called()
+	finish <- errors.New("port 7070 is held by root's nginx")
+	if n := h.waitNote(t); n.Title != "Take over failed" {
+		t.Fatalf("failure notification %+v", n)
+	}
+	h.ui.clicks <- menu.IDTakeover // a retry is allowed
+	called()
+	finish <- nil
 }

@@ -82,17 +82,19 @@ func TestRestartsCrashedDaemon(t *testing.T) {
 
 // TestTakeOverForeignListener covers issue 4's tray path: a foreign
 // program holds the port when the tray starts; the user takes over from
-// the menu, or from the notification's button where the server has them.
+// the menu, or from the notification's button where the server has them,
+// or from both at once, which must still take over only once.
 func TestTakeOverForeignListener(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		actions bool
+		name         string
+		menu, button bool
 	}{
-		{"menu", false},
-		{"notification button", true},
+		{"menu", true, false},
+		{"notification button", false, true},
+		{"menu and button at once", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWorld(t, options{actions: tc.actions})
+			w := newWorld(t, options{actions: tc.button})
 			holder := w.holdPort()
 			name := fmt.Sprintf("holdport (PID %d)", holder.PID())
 			tray := w.startTray()
@@ -102,8 +104,8 @@ func TestTakeOverForeignListener(t *testing.T) {
 			if !strings.Contains(conflict.Body, name) {
 				t.Errorf("conflict notification %q does not name %s", conflict.Body, name)
 			}
-			if got := conflict.HasAction("takeover"); got != tc.actions {
-				t.Errorf("conflict notification offers take over: %v, want %v (actions %q)", got, tc.actions, conflict.Actions)
+			if got := conflict.HasAction("takeover"); got != tc.button {
+				t.Errorf("conflict notification offers take over: %v, want %v (actions %q)", got, tc.button, conflict.Actions)
 			}
 			w.waitStatus(item, fmt.Sprintf("Port %d in use by %s", w.env.Port, name))
 			// The items change one D-Bus update at a time: wait for the
@@ -116,15 +118,16 @@ func TestTakeOverForeignListener(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			if tc.actions {
+			if tc.menu {
+				w.click(item, "Take over")
+			}
+			if tc.button {
 				if err := w.notes.Invoke(conflict.ID, "takeover"); err != nil {
 					t.Fatal(err)
 				}
-			} else {
-				w.click(item, "Take over")
 			}
 
-			<-holder.Done() // proctest fails the test if it never exits
+			holder.Wait(t, wait)
 			pid := w.waitRunning(item, anyPID)
 			w.mustServe(pid)
 			if pid == holder.PID() {
@@ -141,6 +144,16 @@ func TestTakeOverForeignListener(t *testing.T) {
 
 			w.quitTray(tray)
 			w.assertStoppedClean(pid)
+			// The tray has sent all it will: one take over, one result.
+			var results []string
+			for _, n := range w.notes.Notifications() {
+				if strings.Contains(n.Summary, "took over") || strings.Contains(n.Summary, "Take over failed") {
+					results = append(results, n.Summary+": "+n.Body)
+				}
+			}
+			if len(results) != 1 {
+				t.Errorf("take over results notified: %q, want one", results)
+			}
 		})
 	}
 }
