@@ -351,19 +351,21 @@ func (w *world) waitGone(pid int) {
 	})
 }
 
-// cleanExit waits for the tray to exit and checks it did so cleanly:
+// cleanExit waits for p (a tray, or a daemon the test started) to exit
+// and checks it did so cleanly:
 // code 0, no panic, and no race report from the -race build (which would
 // make it exit 66 too, but the report is what says where).
 func (w *world) cleanExit(p *proctest.Proc) {
 	w.t.Helper()
 	code := p.Wait(w.t, wait)
 	if code != 0 || strings.Contains(p.Stderr(), "panic:") || strings.Contains(p.Stderr(), "DATA RACE") {
-		w.t.Fatalf("cairn-tray exited with code %d\nstderr: %s", code, p.Stderr())
+		w.t.Fatalf("%s exited with code %d\nstderr: %s", filepath.Base(p.Cmd.Path), code, p.Stderr())
 	}
 }
 
-// quitTray sends SIGTERM and checks the tray exits cleanly.
-func (w *world) quitTray(p *proctest.Proc) {
+// sigterm sends SIGTERM to a tray (or a daemon the test started) and
+// checks that it exits cleanly.
+func (w *world) sigterm(p *proctest.Proc) {
 	w.t.Helper()
 	p.Signal(w.t, syscall.SIGTERM)
 	w.cleanExit(p)

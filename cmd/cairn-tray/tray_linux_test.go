@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
@@ -54,7 +55,7 @@ func TestRunningAfterStart(t *testing.T) {
 		t.Errorf("%q shows while nothing is in the way", n.Label)
 	}
 
-	w.quitTray(tray)
+	w.sigterm(tray)
 	w.assertStoppedClean(pid)
 }
 
@@ -76,7 +77,7 @@ func TestRestartsCrashedDaemon(t *testing.T) {
 		t.Errorf("crash notification quotes a race report: %s", note.Body)
 	}
 
-	w.quitTray(tray)
+	w.sigterm(tray)
 	w.assertStoppedClean(second)
 }
 
@@ -142,7 +143,7 @@ func TestTakeOverForeignListener(t *testing.T) {
 				t.Errorf("the icon did not change from conflict to running")
 			}
 
-			w.quitTray(tray)
+			w.sigterm(tray)
 			w.assertStoppedClean(pid)
 			// The tray has sent all it will: one take over, one result.
 			var results []string
@@ -272,7 +273,7 @@ func TestSecondTrayLeaves(t *testing.T) {
 	if daemons := w.daemons(); len(daemons) != 1 {
 		t.Errorf("daemons running: %v, want only %d", daemons, pid)
 	}
-	w.quitTray(first)
+	w.sigterm(first)
 	w.assertStoppedClean(pid)
 }
 
@@ -292,7 +293,7 @@ func TestSupervisesWithoutTrayHost(t *testing.T) {
 	if got := w.waitRunning(item, anyPID); got != pid {
 		t.Errorf("the icon shows PID %d, want %d", got, pid)
 	}
-	w.quitTray(tray)
+	w.sigterm(tray)
 	w.assertStoppedClean(pid)
 	if n := strings.Count(tray.Stderr(), "without a tray icon"); n != 1 {
 		t.Errorf("stderr says %d times that there is no icon, want once:\n%s", n, tray.Stderr())
@@ -324,6 +325,86 @@ func TestIconReturnsAfterHostRestartFollowingNotification(t *testing.T) {
 	if got := w.waitRunning(item, anyPID); got != pid {
 		t.Errorf("after the host restart the icon shows PID %d, want %d", got, pid)
 	}
-	w.quitTray(tray)
+	w.sigterm(tray)
 	w.assertStoppedClean(pid)
+}
+
+// TestStaleFilesCleanedAndDaemonStarted: a daemon that died by kill -9
+// with no tray around left its lock and discovery files; the tray cleans
+// them and starts its own.
+func TestStaleFilesCleanedAndDaemonStarted(t *testing.T) {
+	w := newWorld(t, options{})
+	old := proctest.Start(t, w.env, w.bins.cairn, "serve", "--foreground", "--port", fmt.Sprint(w.env.Port))
+	oldPID := w.waitServing()
+	if oldPID != old.PID() {
+		t.Fatalf("PID %d serves, want the terminal's daemon %d", oldPID, old.PID())
+	}
+	old.Signal(t, syscall.SIGKILL)
+	old.Wait(t, wait)
+	if _, err := os.Stat(w.paths.AddrFile); err != nil {
+		t.Fatalf("kill -9 left no discovery file to clean: %v", err)
+	}
+
+	tray := w.startTray()
+	pid := w.waitRunning(w.itemOf(tray), func(pid int) bool { return pid != oldPID })
+	w.mustServe(pid)
+	w.sigterm(tray)
+	w.assertStoppedClean(pid)
+}
+
+// TestAdoptsTerminalDaemon: a daemon started from a terminal is adopted,
+// not restarted, and Quit leaves it serving.
+func TestAdoptsTerminalDaemon(t *testing.T) {
+	w := newWorld(t, options{})
+	daemon := proctest.Start(t, w.env, w.bins.cairn, "serve", "--foreground", "--port", fmt.Sprint(w.env.Port))
+	pid := w.waitServing()
+
+	tray := w.startTray()
+	item := w.itemOf(tray)
+	if got := w.waitRunning(item, anyPID); got != pid {
+		t.Fatalf("the tray shows PID %d, want the terminal's daemon %d", got, pid)
+	}
+	w.sigterm(tray)
+	w.mustServe(pid)
+	if daemon.Exited() {
+		t.Fatalf("the terminal's daemon exited: %s", daemon.Stderr())
+	}
+	w.sigterm(daemon) // this test started it from "a terminal": it's to stop
+	w.assertStoppedClean(pid)
+}
+
+// TestCrashLoopGivesUp: a daemon that crashes at once is restarted with
+// backoff and, after five crashes, given up on: the status says so, the
+// user is told why (its last output), and Restart tries again.
+func TestCrashLoopGivesUp(t *testing.T) {
+	w := newWorld(t, options{})
+	bin := filepath.Join(t.TempDir(), "cairn")
+	script := "#!/bin/sh\necho 'panic: the store is corrupt' >&2\nexit 2\n"
+	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tray := w.startTrayWith(bin)
+	item := w.itemOf(tray)
+	// crashes counts the runs of the crashing daemon by their output.
+	crashes := func() int {
+		out, _ := os.ReadFile(w.paths.DaemonOut)
+		return strings.Count(string(out), "panic: the store is corrupt")
+	}
+
+	// Backoff 0.5 + 1 + 2 + 4 s between the five crashes.
+	root := w.waitStatus(item, "Crashed 5 times — gave up")
+	note := w.waitNote("Cairn crashed 5 times and gave up")
+	if !strings.Contains(note.Body, "panic: the store is corrupt") {
+		t.Errorf("crash loop notification does not say why: %q", note.Body)
+	}
+	if n, ok := root.FindByLabel("Restart"); !ok || !n.Enabled {
+		t.Errorf("Restart is not offered after the crash loop: %q", root.Labels())
+	}
+	if n := crashes(); n != 5 {
+		t.Errorf("the daemon ran %d times, want 5", n)
+	}
+
+	w.click(item, "Restart")
+	proctest.Eventually(t, wait, "a sixth run after Restart", func() bool { return crashes() == 6 })
+	w.sigterm(tray)
 }
