@@ -21,7 +21,9 @@ func newStopCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := instance.Stop(cmd.Context(), p, instance.StopOptions{Timeout: timeout, Force: force})
+			// A daemon that systemd or launchd runs is stopped through them:
+			// killing it would only get it respawned.
+			res, err := instance.Stop(cmd.Context(), p, instance.StopOptions{Timeout: timeout, Force: force, Services: instance.DefaultServices()})
 			if err != nil {
 				return err
 			}
@@ -33,6 +35,8 @@ func newStopCmd() *cobra.Command {
 				fmt.Fprintln(out, "Cairn is not running (removed the files a stopped daemon left behind).")
 			case !res.WasRunning:
 				fmt.Fprintln(out, "Cairn is not running.")
+			case res.Method == "service":
+				fmt.Fprintf(out, "Cairn (PID %d) stopped through the %s; 'cairn service start' starts it again.\n", res.PID, res.Service)
 			case res.Method == "kill":
 				fmt.Fprintf(out, "Cairn (PID %d) did not stop in time and was killed.\n", res.PID)
 			default:

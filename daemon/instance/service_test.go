@@ -294,3 +294,25 @@ type systemUnit struct{ noServices }
 func (systemUnit) ServiceOf(context.Context, int) (*service.Unit, error) {
 	return &service.Unit{Manager: service.Systemd, Name: "cairn.service", System: true}, nil
 }
+
+// `cairn stop` of a service-run daemon goes through the manager too, even
+// with --force on a daemon that hangs.
+func TestStopGoesThroughTheServiceManager(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	f := newFakeManager(t, env)
+	pid := f.waitServing(t)
+	syscall.Kill(pid, syscall.SIGSTOP)
+	ctx := context.Background()
+	res, err := Stop(ctx, env.Paths(), StopOptions{Timeout: 5 * time.Second, Force: true, Services: f})
+	if err != nil || res.Method != "service" || res.PID != pid || res.Service == nil || res.Service.Name != service.UnitName {
+		t.Fatalf("stop: %+v, %v", res, err)
+	}
+	if respawned(t, f) || f.stopCalls != 1 {
+		t.Fatalf("the manager respawned the daemon (StopUnit calls: %d)", f.stopCalls)
+	}
+	// Nothing left: a second stop finds nothing to stop.
+	if res, err := Stop(ctx, env.Paths(), StopOptions{Services: f}); err != nil || res.WasRunning {
+		t.Fatalf("second stop: %+v, %v", res, err)
+	}
+}

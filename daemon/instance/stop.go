@@ -10,20 +10,27 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/service"
 )
 
 // StopOptions configure Stop.
 type StopOptions struct {
 	Timeout time.Duration // per step; 10 s when zero
 	Force   bool          // escalate to SIGKILL (TerminateProcess) after Timeout
+	// Services, when set, is asked whether a service runs the daemon; one
+	// that does is stopped through its manager, which would respawn a
+	// daemon that is only signalled.
+	Services Services
 }
 
 // StopResult says what Stop did.
 type StopResult struct {
 	WasRunning bool   `json:"was_running"`
 	PID        int    `json:"pid,omitempty"`
-	Method     string `json:"method,omitempty"`  // api, signal, kill
-	Cleaned    bool   `json:"cleaned,omitempty"` // stale lock or discovery files removed
+	Method     string `json:"method,omitempty"` // api, signal, kill, service
+	// Service is the unit the daemon was stopped through (Method service).
+	Service *service.Unit `json:"service,omitempty"`
+	Cleaned bool          `json:"cleaned,omitempty"` // stale lock or discovery files removed
 }
 
 // ErrStillRunning means the daemon outlived the timeout and Force was off.
@@ -38,6 +45,11 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 		opts.Timeout = 10 * time.Second
 	}
 	var res StopResult
+	if opts.Services != nil {
+		if res, ok, err := stopThroughService(ctx, p, opts); ok {
+			return res, err
+		}
+	}
 
 	if c, err := client.Discover(p); err == nil {
 		hctx, cancel := context.WithTimeout(ctx, HealthTimeout)
@@ -100,6 +112,36 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 	}
 	res.Cleaned = CleanStale(p)
 	return res, nil
+}
+
+// stopThroughService stops the daemon through the user service that runs
+// it. ok is false when no such service runs it (then Stop goes on as for
+// any daemon).
+func stopThroughService(ctx context.Context, p paths.Paths, opts StopOptions) (res StopResult, ok bool, err error) {
+	pid, _, healthy := Healthy(ctx, p)
+	if !healthy {
+		if held, _ := lock.Probe(p.Lock); !held {
+			return res, false, nil
+		}
+		rec, err := lock.ReadRecord(p.Lock)
+		if proc, _ := LookupProcess(ctx, rec); err != nil || !proc.IsCairnDaemon() {
+			return res, false, nil
+		}
+		pid = rec
+	}
+	u, err := opts.Services.ServiceOf(ctx, pid)
+	if err != nil || u == nil || u.Name == "" || u.System {
+		return res, false, nil
+	}
+	res = StopResult{WasRunning: true, PID: pid, Method: "service", Service: u}
+	if err := opts.Services.StopUnit(ctx, *u); err != nil {
+		return res, true, fmt.Errorf("stop the %s: %w", u, err)
+	}
+	if !waitGone(ctx, p, pid, opts.Timeout) {
+		return res, true, fmt.Errorf("%w: PID %d still runs after the %s was stopped", ErrStillRunning, pid, u)
+	}
+	res.Cleaned = CleanStale(p)
+	return res, true, nil
 }
 
 // checkSignallable refuses to signal anything but a Cairn daemon of this

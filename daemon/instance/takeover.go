@@ -179,7 +179,7 @@ func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions
 		}
 		return fmt.Sprintf("Stopped the Cairn daemon %s.", h.Processes[0]), nil
 	case HolderService:
-		return stopService(ctx, p, port, h, opts, logf)
+		return takeOverService(ctx, p, port, h, opts, logf)
 	case HolderWedged, HolderForeign:
 		for _, proc := range h.Processes {
 			if err := terminateThenKill(ctx, proc, opts.Grace, logf); err != nil {
@@ -198,9 +198,9 @@ func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions
 	}
 }
 
-// stopService stops the holder's unit through its manager and waits until
+// takeOverService stops the holder's unit through its manager and waits until
 // the daemon is gone, the lock released and the port free.
-func stopService(ctx context.Context, p paths.Paths, port int, h Holder, opts TakeoverOptions, logf func(string, ...any)) (string, error) {
+func takeOverService(ctx context.Context, p paths.Paths, port int, h Holder, opts TakeoverOptions, logf func(string, ...any)) (string, error) {
 	u, proc := *h.Service, h.Processes[0]
 	logf("takeover: stopping through the service manager", "unit", u.String(), "pid", proc.PID, "command", u.StopCommand())
 	if err := opts.Services.StopUnit(ctx, u); err != nil {

@@ -23,9 +23,9 @@ const RunValueName = "Cairn daemon"
 // no admin rights (a Windows service would). cairn.exe is a console
 // program, so Explorer would open a console window for it; the entry runs it
 // under `conhost.exe --headless`, the console host in the mode ConPTY uses,
-// which creates no window. Windows does not supervise what the Run key
-// starts: a daemon that stops stays stopped, so nothing respawns it and a
-// takeover needs no manager.
+// which creates no window (Windows 10 1809 / Server 2019 and later).
+// Windows does not supervise what the Run key starts: a daemon that stops
+// stays stopped, so nothing respawns it and a takeover needs no manager.
 type WindowsLogon struct {
 	Entry   runkey.Entry
 	Conhost string // %SystemRoot%\System32\conhost.exe
