@@ -107,6 +107,11 @@ func newServiceInstallCmd() *cobra.Command {
 			if asJSON {
 				return printJSON(out, map[string]any{"installed": res, "started": started})
 			}
+			if st, err := m.Status(ctx); err == nil {
+				for _, n := range st.Notes {
+					fmt.Fprintf(out, "note: %s\n", n)
+				}
+			}
 			return nil
 		},
 	}

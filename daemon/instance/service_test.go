@@ -261,6 +261,15 @@ func TestTakeoverRefusesAnUnconfirmedService(t *testing.T) {
 	if !Alive(ctx, pid) || f.stopCalls != 0 {
 		t.Fatal("the refused takeover touched the daemon")
 	}
+
+	// Hung as well: its environment (CAIRN_SUPERVISOR, INVOCATION_ID) is
+	// the only word left, and it is enough to refuse.
+	syscall.Kill(pid, syscall.SIGSTOP)
+	defer syscall.Kill(pid, syscall.SIGCONT)
+	d = DiagnoseWith(ctx, env.Paths(), env.Port, DiagnoseOptions{Services: f})
+	if d.State != StateNotResponding || d.Service == nil || d.Service.Manager != service.Systemd || d.Holder.Kind != HolderUntouchable {
+		t.Fatalf("unconfirmed, hung service: %s %+v / %+v", d.State, d.Service, d.Holder)
+	}
 }
 
 // A daemon the manager does not run is an ordinary Cairn daemon, whatever
