@@ -252,6 +252,25 @@ func (w *world) waitStatus(item *dbustest.Item, want string) dbustest.MenuNode {
 	return root
 }
 
+// waitMenu waits until cond holds for the menu. The tray changes the
+// items one D-Bus update at a time, so a test that checks more than one
+// item waits for all of them rather than read once after the first.
+func (w *world) waitMenu(item *dbustest.Item, what string, cond func(dbustest.MenuNode) bool) dbustest.MenuNode {
+	w.t.Helper()
+	root, err := item.WaitMenu(w.deadline(), cond)
+	if err != nil {
+		w.t.Fatalf("the menu never showed %s: %v", what, err)
+	}
+	return root
+}
+
+// offered reports whether the menu has a visible, enabled entry labelled
+// label (exactly: "Start" must not match "Start at login").
+func offered(root dbustest.MenuNode, label string) bool {
+	n, ok := root.Find(func(m dbustest.MenuNode) bool { return m.Visible && m.Label == label })
+	return ok && n.Enabled
+}
+
 func (w *world) click(item *dbustest.Item, prefix string) {
 	w.t.Helper()
 	if _, err := item.ClickLabel(w.deadline(), prefix); err != nil {
