@@ -349,6 +349,13 @@ func (s *Supervisor) ready(ctx context.Context, ev evReady) {
 			return // the exit event explains it
 		default:
 		}
+		if ctx.Err() != nil {
+			// The tray is quitting: the wait was cut short, it did not
+			// time out. Run stops the child gracefully; taking it for
+			// wedged here (this event can come before ctx.Done is seen)
+			// would SIGKILL it and leave its lock and discovery files.
+			return
+		}
 		// Alive but never ready: wedged. Kill it; the exit counts as a crash.
 		c.readyErr = fmt.Errorf("the daemon did not become ready within %s", s.cfg.ReadyTimeout)
 		s.cfg.Log.Error("daemon not ready; killing it", "pid", ev.proc.PID(), "err", ev.err)
