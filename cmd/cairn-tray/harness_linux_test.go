@@ -284,9 +284,7 @@ func (w *world) click(item *dbustest.Item, prefix string) {
 // that NoReply, and so does the test; the exit is checked on its own.
 func (w *world) clickQuit(item *dbustest.Item) {
 	w.t.Helper()
-	_, err := item.ClickLabel(w.deadline(), "Quit Cairn")
-	var dbusErr dbus.Error
-	if err != nil && !(errors.As(err, &dbusErr) && dbusErr.Name == "org.freedesktop.DBus.Error.NoReply") {
+	if _, err := item.ClickLabel(w.deadline(), "Quit Cairn"); err != nil && !dbustest.IsNoReply(err) {
 		w.t.Fatal(err)
 	}
 }

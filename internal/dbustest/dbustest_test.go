@@ -546,6 +546,38 @@ func TestWatcherRestart(t *testing.T) {
 	}
 }
 
+// quitter leaves the bus on its Event call before it can answer, as an
+// app that quits on a click may.
+type quitter struct{ conn *dbus.Conn }
+
+func (q quitter) Event(id int32, eventID string, data dbus.Variant, timestamp uint32) *dbus.Error {
+	q.conn.Close()
+	return nil
+}
+
+func TestIsNoReply(t *testing.T) {
+	ctx := testCtx(t)
+	bus := StartBus(t)
+	app := bus.Conn(t)
+	if err := app.Export(quitter{app}, fakeMenuPath, DbusmenuIface); err != nil {
+		t.Fatal(err)
+	}
+	client := bus.Conn(t)
+	err := client.Object(app.Names()[0], fakeMenuPath).CallWithContext(ctx, DbusmenuIface+".Event", 0,
+		int32(1), "clicked", dbus.MakeVariant(""), uint32(0)).Err
+	if !IsNoReply(err) {
+		t.Errorf("IsNoReply(%v) = false for an app that left without answering", err)
+	}
+	err = client.Object("org.example.Nobody", fakeMenuPath).CallWithContext(ctx, DbusmenuIface+".Event", 0,
+		int32(1), "clicked", dbus.MakeVariant(""), uint32(0)).Err
+	if err == nil || IsNoReply(err) {
+		t.Errorf("IsNoReply(%v) = true for a call to nobody", err)
+	}
+	if IsNoReply(nil) {
+		t.Error("IsNoReply(nil) = true")
+	}
+}
+
 // notify calls Notify the way github.com/gen2brain/beeep does.
 func notify(ctx context.Context, conn *dbus.Conn, replaces uint32, icon, title, body string, actions []string, hints map[string]dbus.Variant) (uint32, error) {
 	var id uint32

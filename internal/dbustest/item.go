@@ -364,6 +364,16 @@ func (it *Item) Event(ctx context.Context, id int32, eventID string) error {
 	return nil
 }
 
+// IsNoReply reports whether err is D-Bus's NoReply: the app left the bus
+// before it answered the call. An app that quits when its Quit entry is
+// clicked may well do that, because it acts on the click before its reply
+// goes out; the click was delivered, and a panel ignores the error. A test
+// that clicks Quit checks the app's exit instead.
+func IsNoReply(err error) bool {
+	var dbusErr dbus.Error
+	return errors.As(err, &dbusErr) && dbusErr.Name == "org.freedesktop.DBus.Error.NoReply"
+}
+
 // Click clicks the menu entry id, as when the user picks it in the tray menu.
 func (it *Item) Click(ctx context.Context, id int32) error {
 	return it.Event(ctx, id, "clicked")
