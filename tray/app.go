@@ -8,6 +8,7 @@ package tray
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -30,6 +31,16 @@ type Notifier interface {
 	Notify(notify.Notification) (uint32, error)
 	Actions() <-chan notify.ActionEvent
 	SupportsActions() bool
+}
+
+// LoginItem is the OS's start-at-login setting for the tray (package
+// tray/loginitem). The checkbox is drawn from Enabled every time, never
+// from a remembered flag, so a change made elsewhere (the desktop's own
+// settings, `cairn login-item off`) shows at the next redraw.
+type LoginItem interface {
+	Enabled() (bool, error)
+	Enable() error
+	Disable() error
 }
 
 // Supervisor is the part of *supervisor.Supervisor the app drives.
@@ -61,8 +72,13 @@ type App struct {
 	// its own daemon. Nil hides nothing but reports that it cannot.
 	Takeover func(ctx context.Context, st supervisor.Status) (string, error)
 	// Refresh is how often the menu is redrawn while nothing changes, so
-	// the uptime stays true.
+	// the uptime and the login checkbox stay true.
 	Refresh time.Duration
+	// LoginItem backs the "Start at login" checkbox; nil disables it.
+	LoginItem LoginItem
+	// Echo, when set, gets a line for every change of the status line:
+	// what a tray without an icon shows instead (see cmd/cairn-tray).
+	Echo io.Writer
 
 	sup Supervisor
 
@@ -70,6 +86,7 @@ type App struct {
 	status       supervisor.Status
 	lastNotified map[string]time.Time
 	redraw       chan struct{}
+	echoed       string // the last status line written to Echo
 	// takingOver is where a take over stands. One conflict gets one: the
 	// menu item and the notification's button (or a double click) would
 	// otherwise run the engine twice, and the second run finds our own
@@ -109,12 +126,17 @@ func (a *App) OnStatus(st supervisor.Status) {
 	if a.takingOver == takeoverHanded {
 		a.takingOver = takeoverIdle // the supervisor has acted on the take over
 	}
-	a.mu.Unlock()
-	a.Log.Info("status", "state", st.State, "pid", st.PID, "owned", st.Owned, "holder", st.Holder, "crashes", st.Crashes)
-	select {
-	case a.redraw <- struct{}{}:
-	default:
+	line := menu.StatusLine(st, a.Now())
+	echo := a.Echo != nil && line != a.echoed
+	if echo {
+		a.echoed = line
 	}
+	a.mu.Unlock()
+	if echo {
+		fmt.Fprintln(a.Echo, "Cairn: "+line)
+	}
+	a.Log.Info("status", "state", st.State, "pid", st.PID, "owned", st.Owned, "holder", st.Holder, "crashes", st.Crashes)
+	a.requestRedraw()
 	if n, key, ok := a.notificationFor(prev, st); ok {
 		go a.notify(key, n)
 	}
@@ -162,7 +184,47 @@ func (a *App) current() supervisor.Status {
 }
 
 func (a *App) draw() {
-	a.UI.Apply(menu.Build(a.current(), menu.Extras{Version: a.Version}, a.Now()))
+	x := menu.Extras{Version: a.Version}
+	if a.LoginItem != nil {
+		on, err := a.LoginItem.Enabled()
+		if err != nil {
+			a.Log.Warn("cannot read the login item", "err", err)
+		}
+		// A setting that cannot be read cannot be toggled sensibly either.
+		x.LoginItem, x.LoginItemSet = on, err == nil
+	}
+	a.UI.Apply(menu.Build(a.current(), x, a.Now()))
+}
+
+// requestRedraw asks Run to draw again (coalesced with any pending one).
+func (a *App) requestRedraw() {
+	select {
+	case a.redraw <- struct{}{}:
+	default:
+	}
+}
+
+// toggleLogin flips start at login from what the OS says now, not from
+// what the checkbox showed, and redraws from the OS again.
+func (a *App) toggleLogin() {
+	if a.LoginItem == nil {
+		return
+	}
+	defer a.requestRedraw()
+	on, err := a.LoginItem.Enabled()
+	if err == nil {
+		if on {
+			err = a.LoginItem.Disable()
+		} else {
+			err = a.LoginItem.Enable()
+		}
+	}
+	if err != nil {
+		a.Log.Error("start at login could not be changed", "err", err)
+		a.notify("", notify.Notification{Title: "Cairn could not change Start at login", Body: err.Error()})
+		return
+	}
+	a.Log.Info("start at login changed", "on", !on)
 }
 
 func (a *App) click(ctx context.Context, id string) {
@@ -183,6 +245,8 @@ func (a *App) click(ctx context.Context, id string) {
 		if a.beginTakeover() {
 			go a.takeover(ctx, st)
 		}
+	case menu.IDLogin:
+		a.toggleLogin()
 	case menu.IDLogs:
 		a.open(a.LogDir)
 	case menu.IDAbout:
@@ -242,6 +306,13 @@ func (a *App) takeover(ctx context.Context, st supervisor.Status) {
 	}
 	a.Log.Info("take over", "holder", st.Holder, "holder_pid", st.HolderPID)
 	what, err := a.Takeover(ctx, st)
+	if err != nil && a.servingNow() {
+		// The holder went away and the supervisor, looking again on its
+		// own, already started Cairn while the engine still waited for the
+		// port: that is the outcome asked for.
+		a.Log.Info("take over: Cairn already started on the freed port", "engine", err)
+		what, err = "Stopped "+st.Holder+".", nil
+	}
 	if err != nil {
 		a.endTakeover(false)
 		a.Log.Error("take over failed", "holder", st.Holder, "err", err)
@@ -253,6 +324,13 @@ func (a *App) takeover(ctx context.Context, st supervisor.Status) {
 	a.endTakeover(true)
 	a.sup.Do(supervisor.CmdStart)
 	a.notify("", notify.Notification{Title: "Cairn took over port " + fmt.Sprint(st.Port), Body: what, Icon: assets.PNG(string(menu.IconRunning))})
+}
+
+// servingNow reports whether the supervisor now has a daemon starting or
+// running that is no longer in conflict.
+func (a *App) servingNow() bool {
+	st := a.current()
+	return st.State == supervisor.Running || st.State == supervisor.Starting
 }
 
 // notificationFor decides whether a status change is worth telling the
@@ -283,13 +361,13 @@ func (a *App) notificationFor(prev, st supervisor.Status) (notify.Notification, 
 	case st.State == supervisor.Crashed && prev.State != supervisor.Crashed:
 		return notify.Notification{
 			Title: fmt.Sprintf("Cairn crashed %d times and gave up", st.Crashes),
-			Body:  lastLines(st.Message, 4) + "\nChoose Restart in the menu; the crash output is in " + st.LogFile,
+			Body:  crashSummary(st.Message, 4) + "\nChoose Restart in the menu; the crash output is in " + st.LogFile,
 			Icon:  icon,
 		}, "crashed", true
 	case st.State == supervisor.Running && st.RestartedAfterCrash && !prev.RestartedAfterCrash:
 		return notify.Notification{
 			Title: "Cairn restarted after a crash",
-			Body:  lastLines(prev.Message, 2),
+			Body:  crashSummary(st.Message, 2),
 			Icon:  icon,
 		}, "restarted", true
 	case st.State == supervisor.Failed && prev.State != supervisor.Failed:
@@ -305,10 +383,12 @@ func pidOrHolder(st supervisor.Status) string {
 	return st.Holder
 }
 
-func lastLines(s string, n int) string {
+// crashSummary is the first n lines of a crash message: how the daemon
+// ended, why (a panic's own line), then its last words.
+func crashSummary(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+		lines = lines[:n]
 	}
 	return strings.Join(lines, "\n")
 }

@@ -75,7 +75,7 @@ type appHarness struct {
 	done   chan struct{}
 }
 
-func newApp(t *testing.T) *appHarness {
+func newApp(t *testing.T, configure ...func(*App)) *appHarness {
 	h := &appHarness{
 		ui:     &fakeUI{clicks: make(chan string), drawn: make(chan menu.Model, 100)},
 		notes:  &fakeNotifier{actions: make(chan notify.ActionEvent), got: make(chan notify.Notification, 100)},
@@ -88,6 +88,9 @@ func newApp(t *testing.T) *appHarness {
 	h.app.UI, h.app.Notifier, h.app.Version, h.app.LogDir = h.ui, h.notes, "9.9.9", "/logs"
 	h.app.Now = func() time.Time { h.nowMu.Lock(); defer h.nowMu.Unlock(); return h.now }
 	h.app.Open = func(target string) error { h.opened <- target; return nil }
+	for _, c := range configure {
+		c(h.app)
+	}
 	go func() { h.app.Run(context.Background()); close(h.done) }()
 	t.Cleanup(func() { h.sup.Quit(); <-h.done })
 	return h
@@ -172,9 +175,11 @@ func TestConflictNotifiesOncePerTenMinutes(t *testing.T) {
 
 func TestCrashNotifications(t *testing.T) {
 	h := newApp(t)
-	h.app.OnStatus(supervisor.Status{State: supervisor.Starting, Crashes: 1, Message: "panic: boom\ngoroutine 1"})
-	h.app.OnStatus(supervisor.Status{State: supervisor.Running, PID: 2, RestartedAfterCrash: true})
-	if n := h.waitNote(t); n.Title != "Cairn restarted after a crash" || !strings.Contains(n.Body, "panic: boom") {
+	crash := "The daemon (PID 1) ended: exit status 2.\npanic: boom\ngoroutine 1"
+	h.app.OnStatus(supervisor.Status{State: supervisor.Starting, Crashes: 1, Message: crash})
+	// The supervisor carries the crash's message into the Running status.
+	h.app.OnStatus(supervisor.Status{State: supervisor.Running, PID: 2, RestartedAfterCrash: true, Message: crash})
+	if n := h.waitNote(t); n.Title != "Cairn restarted after a crash" || n.Body != "The daemon (PID 1) ended: exit status 2.\npanic: boom" {
 		t.Errorf("restart notification %+v", n)
 	}
 	h.app.OnStatus(supervisor.Status{State: supervisor.Crashed, Crashes: 5, Message: "panic: boom", LogFile: "/logs/crash.log"})
@@ -315,4 +320,87 @@ func TestOneTakeoverPerConflict(t *testing.T) {
 	h.ui.clicks <- menu.IDTakeover // a retry is allowed
 	called()
 	finish <- nil
+}
+
+// fakeLogin is the OS setting behind the checkbox.
+type fakeLogin struct {
+	mu  sync.Mutex
+	on  bool
+	err error
+}
+
+func (l *fakeLogin) Enabled() (bool, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.on, l.err }
+func (l *fakeLogin) Enable() error          { l.set(true); return nil }
+func (l *fakeLogin) Disable() error         { l.set(false); return nil }
+func (l *fakeLogin) set(on bool)            { l.mu.Lock(); l.on = on; l.mu.Unlock() }
+
+// waitLogin waits for a drawn menu whose checkbox is as wanted.
+func (h *appHarness) waitLogin(t *testing.T, enabled, checked bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case m := <-h.ui.drawn:
+			if it, _ := m.Item(menu.IDLogin); it.Enabled == enabled && it.Checked == checked {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no menu with the login item enabled=%v checked=%v", enabled, checked)
+		}
+	}
+}
+
+func TestLoginCheckboxFollowsTheOSSetting(t *testing.T) {
+	login := &fakeLogin{}
+	h := newApp(t, func(a *App) { a.LoginItem = login; a.Refresh = 10 * time.Millisecond })
+	h.waitLogin(t, true, false)
+
+	h.ui.clicks <- menu.IDLogin
+	h.waitLogin(t, true, true)
+	if on, _ := login.Enabled(); !on {
+		t.Fatal("the click did not enable start at login")
+	}
+	// Switched off elsewhere: the next redraw shows it.
+	login.set(false)
+	h.waitLogin(t, true, false)
+
+	// A setting that cannot be read cannot be toggled.
+	login.mu.Lock()
+	login.err = errors.New("permission denied")
+	login.mu.Unlock()
+	h.waitLogin(t, false, false)
+	h.ui.clicks <- menu.IDLogin
+	if n := h.waitNote(t); !strings.Contains(n.Body, "permission denied") {
+		t.Errorf("notification %+v, want the reason", n)
+	}
+}
+
+func TestEchoWritesEachNewStatusLineOnce(t *testing.T) {
+	var buf syncBuffer
+	h := newApp(t, func(a *App) { a.Echo = &buf })
+	running := supervisor.Status{State: supervisor.Running, PID: 7, Addr: "127.0.0.1:7070", StartedAt: h.now}
+	h.app.OnStatus(supervisor.Status{State: supervisor.Starting})
+	h.app.OnStatus(running)
+	h.app.OnStatus(running)
+	want := "Cairn: Starting…\nCairn: Running · 127.0.0.1:7070 · PID 7 · up less than a minute\n"
+	if got := buf.String(); got != want {
+		t.Errorf("echo:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

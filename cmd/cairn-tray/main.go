@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+	"time"
 
 	"gopkg.in/natefinch/lumberjack.v2"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/version"
 	"github.com/cairnlabs/cairn/tray"
+	"github.com/cairnlabs/cairn/tray/loginitem"
 	"github.com/cairnlabs/cairn/tray/menu"
 	"github.com/cairnlabs/cairn/tray/notify"
 	"github.com/cairnlabs/cairn/tray/supervisor"
@@ -42,7 +44,15 @@ func run(args []string, stderr io.Writer) int {
 	daemonBin := fs.String("daemon-bin", "", "path of the cairn binary (default: beside cairn-tray, then PATH)")
 	port := fs.Int("port", 0, "daemon port on 127.0.0.1 (default $CAIRN_PORT or 7070)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	refresh := fs.Duration("refresh", 30*time.Second, "how often the menu is redrawn while nothing changes (uptime, the login checkbox)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *refresh <= 0 {
+		fmt.Fprintf(stderr, "cairn-tray: --refresh %s must be positive\n", *refresh)
 		return 2
 	}
 	if *showVersion {
@@ -104,7 +114,7 @@ func run(args []string, stderr io.Writer) int {
 	var app *tray.App
 	sup := supervisor.New(supervisor.Config{
 		Port:     portN,
-		Daemon:   supervisor.LocalDaemon{Paths: p},
+		Daemon:   supervisor.LocalDaemon{Paths: p, Port: portN},
 		Spawner:  supervisor.ExecSpawner{Bin: bin, Paths: p},
 		Log:      log,
 		OnChange: func(st supervisor.Status) { app.OnStatus(st) },
@@ -120,10 +130,27 @@ func run(args []string, stderr io.Writer) int {
 	app.Open = tray.OpenDefault
 	app.LogDir = p.LogDir
 	app.Takeover = tray.TakeoverFunc(p, log.Info)
+	app.Refresh = *refresh
+	if exe, err := os.Executable(); err != nil {
+		log.Warn("start at login unavailable: cannot find this program's path", "err", err)
+	} else {
+		app.LoginItem = tray.OSLoginItem{Exe: exe}
+		// A login item left pointing at where the app used to live is
+		// moved along, never turned on.
+		if moved, err := loginitem.UpdatePath(exe); err != nil {
+			log.Warn("cannot check the login item", "err", err)
+		} else if moved {
+			log.Info("login item now starts this cairn-tray", "path", exe)
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	u.Run(func() {
+		if u.Headless() {
+			// No icon to look at: say what the icon would show.
+			app.Echo = stderr
+		}
 		go func() {
 			app.Run(ctx) // a signal cancels ctx, which quits like the menu does
 			log.Info("tray exiting")

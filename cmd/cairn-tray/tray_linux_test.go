@@ -71,6 +71,10 @@ func TestRestartsCrashedDaemon(t *testing.T) {
 	if strings.Contains(note.Body, "DATA RACE") {
 		t.Errorf("crash notification quotes a race report: %s", note.Body)
 	}
+	// kill -9 leaves no last words: the notification says how it ended.
+	if want := fmt.Sprintf("The daemon (PID %d) ended: signal: killed.", first); !strings.HasPrefix(note.Body, want) {
+		t.Errorf("crash notification %q does not say %q", note.Body, want)
+	}
 
 	w.sigterm(tray)
 	w.assertStoppedClean(second)

@@ -16,6 +16,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/service"
 )
 
 // ExecSpawner spawns the real `cairn serve --foreground`.
@@ -106,12 +107,38 @@ func (p *execProcess) CrashReport(n int) ([]string, string) {
 	if len(kept) > 400 {
 		kept = append(append(kept[:200:200], fmt.Sprintf("… %d lines left out …", len(lines)-400)), lines[len(lines)-200:]...)
 	}
+	<-p.done
+	how := p.cmd.ProcessState.String() // "exit status 2", "signal: killed"
 	name := filepath.Join(p.logDir, fmt.Sprintf("crash-%s-%d.log", time.Now().Format("20060102-150405"), p.PID()))
-	body := fmt.Sprintf("cairn daemon PID %d exited with code %d\n\n%s\n", p.PID(), p.ExitCode(), strings.Join(kept, "\n"))
+	body := fmt.Sprintf("cairn daemon PID %d ended: %s\n\n%s\n", p.PID(), how, strings.Join(kept, "\n"))
 	if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
 		name = p.out
 	}
-	return tail(lines, n), name
+	return crashLines(p.PID(), how, lines, n), name
+}
+
+// crashLines is what the tray shows of a crash: how the process ended,
+// the line that says why when there is one (a Go panic's first line is
+// far above the goroutine traces at the end), then the last lines it
+// printed, up to n in all.
+func crashLines(pid int, how string, lines []string, n int) []string {
+	out := []string{fmt.Sprintf("The daemon (PID %d) ended: %s.", pid, how)}
+	if len(lines) == 0 {
+		out[0] = fmt.Sprintf("The daemon (PID %d) ended without a word (%s).", pid, how)
+		return out
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			out = append(out, l)
+			break
+		}
+	}
+	for _, l := range tail(lines, n-len(out)) {
+		if len(out) < 2 || l != out[1] {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func tail(lines []string, n int) []string {
@@ -124,9 +151,13 @@ func tail(lines []string, n int) []string {
 	return out
 }
 
-// LocalDaemon is the real Daemon: the data dir's files and the local API.
+// LocalDaemon is the real Daemon: the data dir's files, the local API and
+// the OS's service manager.
 type LocalDaemon struct {
 	Paths paths.Paths
+	Port  int
+	// Services finds the service manager; nil means service.Detect.
+	Services func() (service.Manager, error)
 }
 
 func (d LocalDaemon) Diagnose(ctx context.Context, port int) instance.Diagnosis {
@@ -204,6 +235,72 @@ func (d LocalDaemon) Shutdown(ctx context.Context, pid int) error {
 		return errors.New("the daemon at the discovered address is another process")
 	}
 	return c.Shutdown(ctx)
+}
+
+// ServiceInstalled reports an installed Cairn service that runs this data
+// dir on this port; one installed for another data dir or port is not
+// ours to start.
+func (d LocalDaemon) ServiceInstalled(ctx context.Context) (string, bool) {
+	m, err := d.manager()
+	if err != nil {
+		return "", false
+	}
+	st, err := m.Status(ctx)
+	if err != nil || !st.Installed {
+		return "", false
+	}
+	if st.Port != 0 && st.Port != d.Port || st.DataDir != "" && !sameDir(st.DataDir, d.Paths.DataDir) {
+		return "", false
+	}
+	return m.Name(), true
+}
+
+func (d LocalDaemon) StartService(ctx context.Context) error {
+	m, err := d.manager()
+	if err != nil {
+		return err
+	}
+	return m.Start(ctx)
+}
+
+func (d LocalDaemon) RestartService(ctx context.Context) error {
+	m, err := d.manager()
+	if err != nil {
+		return err
+	}
+	return m.Restart(ctx)
+}
+
+func (d LocalDaemon) manager() (service.Manager, error) {
+	if d.Services != nil {
+		return d.Services()
+	}
+	return service.Detect()
+}
+
+// WaitServing polls the discovered address until a Cairn daemon answers
+// /health, backing off from 10 ms to 200 ms.
+func (d LocalDaemon) WaitServing(ctx context.Context) error {
+	delay := 10 * time.Millisecond
+	for {
+		if c, err := client.Discover(d.Paths); err == nil {
+			_, err = c.Health(ctx)
+			c.CloseIdle()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no Cairn daemon answered: %w", ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 200*time.Millisecond)
+	}
+}
+
+func sameDir(a, b string) bool {
+	return filepath.Clean(a) == filepath.Clean(b)
 }
 
 func (d LocalDaemon) Stop(ctx context.Context) error {

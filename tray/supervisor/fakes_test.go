@@ -161,6 +161,15 @@ type fakeDaemon struct {
 	stops          int
 	cleaned        int
 	exitOnShutdown map[int]*fakeProc
+
+	// The service manager: installed names it ("" for none); serviceCalls
+	// records "start" and "restart"; serviceErr fails them; onService
+	// runs after a call (the test's stand-in for the manager acting).
+	installed    string
+	managedBy    string
+	serviceCalls []string
+	serviceErr   error
+	onService    func(verb string)
 }
 
 func newFakeDaemon() *fakeDaemon {
@@ -236,7 +245,57 @@ func (d *fakeDaemon) Health(ctx context.Context) (int, string, error) {
 	return pid, "127.0.0.1:7070", err
 }
 
-func (d *fakeDaemon) ManagedBy(ctx context.Context) string { return "terminal" }
+func (d *fakeDaemon) ManagedBy(ctx context.Context) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.managedBy == "" {
+		return "terminal"
+	}
+	return d.managedBy
+}
+
+func (d *fakeDaemon) ServiceInstalled(ctx context.Context) (string, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.installed, d.installed != ""
+}
+
+func (d *fakeDaemon) StartService(ctx context.Context) error   { return d.service("start") }
+func (d *fakeDaemon) RestartService(ctx context.Context) error { return d.service("restart") }
+
+func (d *fakeDaemon) service(verb string) error {
+	d.mu.Lock()
+	d.serviceCalls = append(d.serviceCalls, verb)
+	err, on := d.serviceErr, d.onService
+	d.mu.Unlock()
+	if err == nil && on != nil {
+		on(verb)
+	}
+	return err
+}
+
+func (d *fakeDaemon) calls() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.serviceCalls)
+}
+
+// WaitServing answers from the diagnosis the test set.
+func (d *fakeDaemon) WaitServing(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		st := d.diag.State
+		d.mu.Unlock()
+		if st == instance.StateRunning {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
 
 func (d *fakeDaemon) Events(ctx context.Context) error {
 	<-ctx.Done()

@@ -54,8 +54,20 @@ type Daemon interface {
 	Events(ctx context.Context) error
 	// Shutdown asks the daemon with this PID to shut down through the API.
 	Shutdown(ctx context.Context, pid int) error
-	// Stop stops an adopted daemon the way `cairn stop` does.
+	// Stop stops an adopted daemon the way `cairn stop` does (through its
+	// service manager when one runs it).
 	Stop(ctx context.Context) error
+
+	// ServiceInstalled reports whether a Cairn service for this data dir
+	// and port is installed, and the name of its manager ("systemd").
+	ServiceInstalled(ctx context.Context) (manager string, ok bool)
+	// StartService and RestartService ask the service manager; they
+	// return once it has acted, not once the daemon serves.
+	StartService(ctx context.Context) error
+	RestartService(ctx context.Context) error
+	// WaitServing waits until a healthy Cairn daemon answers at the
+	// discovered address.
+	WaitServing(ctx context.Context) error
 }
 
 type realClock struct{}

@@ -121,9 +121,16 @@ type (
 		kill bool
 	}
 	evAdoptedStop struct{ err error }
-	evCommand     struct{ cmd Command }
-	evSync        struct{ done chan struct{} } // tests: everything before it was handled
-	evQuit        struct{}
+	// evServiceDone: the service manager has been asked to start or
+	// restart the daemon, and the wait for it to serve is over.
+	evServiceDone struct {
+		gen int
+		err error
+	}
+	evRecheck struct{ gen int } // look again at a conflict or a wedged holder
+	evCommand struct{ cmd Command }
+	evSync    struct{ done chan struct{} } // tests: everything before it was handled
+	evQuit    struct{}
 )
 
 // New returns a supervisor; Run starts it.
@@ -150,7 +157,7 @@ func (s *Supervisor) post(ev event) {
 func (s *Supervisor) Run(ctx context.Context) {
 	defer close(s.done)
 	defer s.stopGen()
-	s.diagnoseAndAct(ctx)
+	s.start(ctx)
 	ctxDone := ctx.Done()
 	for {
 		select {
@@ -196,6 +203,14 @@ func (s *Supervisor) handle(ctx context.Context, ev event) {
 		}
 	case evEscalate:
 		s.escalate(ev)
+	case evServiceDone:
+		if ev.gen == s.gen && !s.quitting {
+			s.serviceDone(ctx, ev.err)
+		}
+	case evRecheck:
+		if ev.gen == s.gen && !s.quitting && s.child == nil {
+			s.recheck(ctx)
+		}
 	case evAdoptedStop:
 		if ev.err != nil {
 			s.cfg.Log.Warn("stop of adopted daemon failed", "err", ev.err)
@@ -206,7 +221,7 @@ func (s *Supervisor) handle(ctx context.Context, ev event) {
 		s.setState(Stopped, "")
 		if s.restartNext {
 			s.restartNext = false
-			s.spawn(ctx)
+			s.start(ctx)
 		}
 	}
 }
@@ -222,7 +237,7 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 		}
 		s.resetCrashes()
 		s.cancelRestart()
-		s.diagnoseAndAct(ctx)
+		s.start(ctx)
 	case CmdStop:
 		s.cancelRestart()
 		switch {
@@ -240,13 +255,76 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 		case s.child != nil:
 			s.restartNext = true
 			s.stopChild()
+		case isServiceManager(s.status.ManagedBy) && (s.status.State == Running || s.status.State == NotResponding):
+			// Stopping it ourselves and starting a child would leave the
+			// service manager to fight us for the port: let it restart
+			// its own daemon.
+			s.throughService(ctx, "restart", s.status.ManagedBy, s.cfg.Daemon.RestartService)
 		case s.status.State == Running || s.status.State == NotResponding:
 			s.restartNext = true
 			s.stopAdopted(ctx)
 		default:
-			s.diagnoseAndAct(ctx)
+			s.start(ctx)
 		}
 	}
+}
+
+// isServiceManager reports whether managedBy names an OS service manager,
+// which restarts its daemon itself and must be asked rather than bypassed.
+func isServiceManager(managedBy string) bool {
+	return managedBy == "systemd" || managedBy == "launchd"
+}
+
+// start is Start from the menu (and a restart's second half): an
+// installed Cairn service is started through its manager, so the daemon
+// has one owner; otherwise the machine is diagnosed and our own child
+// spawned as at launch.
+func (s *Supervisor) start(ctx context.Context) {
+	d := s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
+	if d.State == instance.StateStopped {
+		if manager, ok := s.cfg.Daemon.ServiceInstalled(ctx); ok {
+			s.throughService(ctx, "start", manager, s.cfg.Daemon.StartService)
+			return
+		}
+	}
+	s.act(ctx, d)
+}
+
+// throughService asks the service manager to start or restart the daemon,
+// off the loop, and waits for a daemon to serve; serviceDone then adopts it.
+func (s *Supervisor) throughService(ctx context.Context, verb, manager string, do func(context.Context) error) {
+	s.stopGen()
+	s.cfg.Log.Info("asking the service manager", "verb", verb, "manager", manager)
+	s.set(func(st *Status) { *st = Status{State: Starting, Port: s.cfg.Port, ManagedBy: manager} })
+	gen := s.gen
+	go func() {
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
+		defer cancel()
+		err := do(sctx)
+		if err == nil {
+			err = s.cfg.Daemon.WaitServing(sctx)
+		}
+		if err != nil {
+			err = fmt.Errorf("%s could not %s Cairn: %w", manager, verb, err)
+		}
+		s.post(evServiceDone{gen, err})
+	}()
+}
+
+func (s *Supervisor) serviceDone(ctx context.Context, err error) {
+	d := s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
+	if d.State == instance.StateRunning {
+		s.adopt(ctx, d)
+		return
+	}
+	if err != nil && d.State == instance.StateStopped {
+		s.cfg.Log.Error("service did not start the daemon", "err", err)
+		s.set(func(st *Status) {
+			*st = Status{State: Failed, Port: s.cfg.Port, Message: err.Error() + "; run: cairn service status"}
+		})
+		return
+	}
+	s.act(ctx, d)
 }
 
 func (s *Supervisor) quit() {
@@ -260,7 +338,11 @@ func (s *Supervisor) quit() {
 // diagnoseAndAct looks at the machine and decides: adopt a healthy daemon,
 // clean a dead one's files and spawn ours, or show a conflict.
 func (s *Supervisor) diagnoseAndAct(ctx context.Context) {
-	d := s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
+	s.act(ctx, s.cfg.Daemon.Diagnose(ctx, s.cfg.Port))
+}
+
+// act does what diagnosis d calls for.
+func (s *Supervisor) act(ctx context.Context, d instance.Diagnosis) {
 	switch d.State {
 	case instance.StateRunning:
 		s.adopt(ctx, d)
@@ -275,6 +357,7 @@ func (s *Supervisor) diagnoseAndAct(ctx context.Context) {
 			*st = Status{State: NotResponding, Port: s.cfg.Port, Holder: d.Lock.Holder.String(), HolderPID: d.Lock.PID,
 				Message: "A Cairn daemon holds the lock but does not answer."}
 		})
+		s.armRecheck()
 	default:
 		s.conflict(d)
 	}
@@ -302,10 +385,36 @@ func (s *Supervisor) conflict(d instance.Diagnosis) {
 	default:
 		holder = "another process"
 	}
-	s.cfg.Log.Warn("conflict", "port", s.cfg.Port, "holder", holder)
-	s.set(func(st *Status) {
-		*st = Status{State: Conflict, Port: s.cfg.Port, Holder: holder, HolderPID: pid}
-	})
+	if s.status.State != Conflict || s.status.Holder != holder || s.status.HolderPID != pid {
+		s.cfg.Log.Warn("conflict", "port", s.cfg.Port, "holder", holder)
+		s.set(func(st *Status) {
+			*st = Status{State: Conflict, Port: s.cfg.Port, Holder: holder, HolderPID: pid}
+		})
+	}
+	s.armRecheck()
+}
+
+// armRecheck looks at the machine again after a probe interval while
+// someone else holds the port or lock: when the other program goes away
+// by itself, Cairn starts without the user having to ask.
+func (s *Supervisor) armRecheck() {
+	gen := s.gen
+	s.cfg.Clock.AfterFunc(s.cfg.ProbeInterval, func() { s.post(evRecheck{gen}) })
+}
+
+func (s *Supervisor) recheck(ctx context.Context) {
+	switch s.status.State {
+	case Conflict, NotResponding:
+	default:
+		return
+	}
+	d := s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
+	if d.State == instance.StateStopped {
+		s.cfg.Log.Info("the port and lock are free again; starting")
+		s.start(ctx)
+		return
+	}
+	s.act(ctx, d)
 }
 
 func (s *Supervisor) spawn(ctx context.Context) {
@@ -319,12 +428,14 @@ func (s *Supervisor) spawn(ctx context.Context) {
 	now := s.cfg.Clock.Now()
 	s.child = &child{proc: proc, startedAt: now}
 	s.cfg.Log.Info("spawned daemon", "pid", proc.PID())
-	crashes := s.status.Crashes
+	crashes, msg := s.status.Crashes, s.status.Message
 	if s.consecutive == 0 {
-		crashes = 0
+		crashes, msg = 0, ""
 	}
+	// After a crash the message keeps saying what happened to the last
+	// run, until this one is ready (the restart notification quotes it).
 	s.set(func(st *Status) {
-		*st = Status{State: Starting, Port: s.cfg.Port, PID: proc.PID(), Owned: true, Crashes: crashes}
+		*st = Status{State: Starting, Port: s.cfg.Port, PID: proc.PID(), Owned: true, Crashes: crashes, Message: msg}
 	})
 	go func() {
 		<-proc.Done()
@@ -367,7 +478,8 @@ func (s *Supervisor) ready(ctx context.Context, ev evReady) {
 	s.cfg.Log.Info("daemon ready", "pid", ev.proc.PID(), "addr", ev.addr, "after_crash", restarted)
 	s.set(func(st *Status) {
 		*st = Status{State: Running, Port: s.cfg.Port, PID: ev.proc.PID(), Addr: ev.addr, Owned: true,
-			StartedAt: c.startedAt, ManagedBy: "tray", Crashes: st.Crashes, RestartedAfterCrash: restarted}
+			StartedAt: c.startedAt, ManagedBy: "tray", Crashes: st.Crashes, RestartedAfterCrash: restarted,
+			Message: map[bool]string{true: st.Message}[restarted]}
 	})
 	s.watch(ctx)
 }

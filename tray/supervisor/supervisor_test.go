@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -340,4 +341,108 @@ func TestAdoptedDaemonStoppedElsewhere(t *testing.T) {
 	}
 	h.settle()
 	h.noSpawn()
+}
+
+// withService makes the fake daemon's machine have an installed systemd
+// service that starts (or restarts) a daemon serving as PID pid.
+func withService(pid int) func(*Config) {
+	return func(c *Config) {
+		d := c.Daemon.(*fakeDaemon)
+		d.installed, d.managedBy = "systemd", "systemd"
+		d.onService = func(string) { d.setDiag(runningDiag(pid)) }
+	}
+}
+
+// An installed service is started through its manager, at launch and on
+// Start, so the daemon has one owner: a child of ours would fight the unit
+// for the port.
+func TestInstalledServiceIsStartedThroughItsManager(t *testing.T) {
+	h := newHarness(t, stopped(), withService(777))
+	st := h.want(Starting)
+	if st.ManagedBy != "systemd" || st.Owned {
+		t.Errorf("starting status = %+v", st)
+	}
+	st = h.want(Running)
+	if st.PID != 777 || st.Owned || st.ManagedBy != "systemd" {
+		t.Errorf("running status = %+v", st)
+	}
+	if got := h.daemon.calls(); !slices.Equal(got, []string{"start"}) {
+		t.Errorf("service calls %v, want [start]", got)
+	}
+	h.settle()
+	h.noSpawn()
+
+	// Stop goes through `cairn stop`'s engine (which asks the manager);
+	// Start then asks the manager again.
+	h.sup.Do(CmdStop)
+	h.want(Stopped)
+	h.daemon.setDiag(stopped())
+	h.sup.Do(CmdStart)
+	h.want(Running)
+	if got := h.daemon.calls(); !slices.Equal(got, []string{"start", "start"}) {
+		t.Errorf("service calls %v, want [start start]", got)
+	}
+	h.settle()
+	h.noSpawn()
+}
+
+func TestServiceManagedDaemonIsRestartedByItsManager(t *testing.T) {
+	h := newHarness(t, runningDiag(4242), withService(4343))
+	if st := h.want(Running); st.PID != 4242 || st.ManagedBy != "systemd" {
+		t.Fatalf("adopted status = %+v", st)
+	}
+	h.sup.Do(CmdRestart)
+	if st := h.want(Running); st.PID != 4343 {
+		t.Errorf("after restart: %+v, want the PID the manager started", st)
+	}
+	if got := h.daemon.calls(); !slices.Equal(got, []string{"restart"}) {
+		t.Errorf("service calls %v, want [restart]", got)
+	}
+	h.daemon.mu.Lock()
+	stops := h.daemon.stops
+	h.daemon.mu.Unlock()
+	if stops != 0 {
+		t.Errorf("restart stopped the daemon behind the manager's back (%d stops)", stops)
+	}
+	h.settle()
+	h.noSpawn()
+}
+
+func TestServiceThatDoesNotStartFails(t *testing.T) {
+	h := newHarness(t, stopped(), func(c *Config) {
+		withService(0)(c)
+		c.Daemon.(*fakeDaemon).serviceErr = errors.New("Job for cairn.service failed")
+	})
+	st := h.want(Failed)
+	if !strings.Contains(st.Message, "systemd could not start Cairn") || !strings.Contains(st.Message, "cairn service status") {
+		t.Errorf("failed status = %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+}
+
+// When the program holding the port goes away by itself, the tray notices
+// at its next look and starts Cairn.
+func TestConflictClearsByItself(t *testing.T) {
+	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []instance.Listener{
+		{Addr: "127.0.0.1:7070", PID: 4242, Process: &instance.Process{PID: 4242, Name: "python3"}},
+	}}
+	h := newHarness(t, diag, nil)
+	h.want(Conflict)
+	// Still held: no new status, no spawn.
+	h.waitTimer(5 * time.Second)
+	h.clock.Advance(5 * time.Second)
+	h.settle()
+	h.noSpawn()
+	select {
+	case st := <-h.statuses:
+		t.Fatalf("unchanged conflict sent a status: %+v", st)
+	default:
+	}
+	h.daemon.setDiag(stopped())
+	h.waitTimer(5 * time.Second)
+	h.clock.Advance(5 * time.Second)
+	p := h.spawned()
+	h.daemon.readyCh(p.pid) <- nil
+	h.want(Running)
 }
