@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/cairnlabs/cairn/assets"
 	"github.com/cairnlabs/cairn/tray/menu"
@@ -276,7 +277,7 @@ func (a *App) beginTakeover() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := a.status.State
-	if st != supervisor.Conflict && st != supervisor.NotResponding {
+	if st != supervisor.Conflict && st != supervisor.NotResponding || a.status.NoTakeover != "" {
 		return false
 	}
 	if a.takingOver != takeoverIdle {
@@ -344,6 +345,10 @@ func (a *App) notificationFor(prev, st supervisor.Status) (notify.Notification, 
 			Body:  fmt.Sprintf("%s holds it. Take over to stop it and start Cairn, or quit the other program.", st.Holder),
 			Icon:  icon,
 		}
+		if st.NoTakeover != "" {
+			n.Body = capitalize(st.NoTakeover) + "."
+			return n, "conflict", true
+		}
 		if a.Notifier != nil && a.Notifier.SupportsActions() {
 			n.Actions = []notify.Action{{Key: ActionTakeover, Label: "Take over"}}
 		}
@@ -354,7 +359,7 @@ func (a *App) notificationFor(prev, st supervisor.Status) (notify.Notification, 
 			Body:  fmt.Sprintf("The daemon (%s) does not answer its health checks. Restart or take over from the menu.", pidOrHolder(st)),
 			Icon:  icon,
 		}
-		if a.Notifier != nil && a.Notifier.SupportsActions() {
+		if st.NoTakeover == "" && a.Notifier != nil && a.Notifier.SupportsActions() {
 			n.Actions = []notify.Action{{Key: ActionTakeover, Label: "Take over"}}
 		}
 		return n, "not_responding", true
@@ -381,6 +386,15 @@ func pidOrHolder(st supervisor.Status) string {
 		return fmt.Sprintf("PID %d", st.PID)
 	}
 	return st.Holder
+}
+
+// capitalize upper-cases the first letter of a sentence from the engine.
+func capitalize(s string) string {
+	r := []rune(s)
+	if len(r) > 0 {
+		r[0] = unicode.ToUpper(r[0])
+	}
+	return string(r)
 }
 
 // crashSummary is the first n lines of a crash message: how the daemon

@@ -404,3 +404,25 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestConflictWithUntouchableHolderOffersNoTakeover(t *testing.T) {
+	h := newApp(t)
+	took := make(chan struct{}, 1)
+	h.app.Takeover = func(context.Context, supervisor.Status) (string, error) { took <- struct{}{}; return "", nil }
+	st := conflict
+	st.NoTakeover = `port is held by nginx (PID 812) of user "www-data"; Cairn only stops your own processes; use --port to run Cairn on another port`
+	h.app.OnStatus(st)
+	n := h.waitNote(t)
+	if len(n.Actions) != 0 || !strings.HasPrefix(n.Body, "Port is held by nginx") || !strings.Contains(n.Body, "--port") {
+		t.Errorf("notification %+v, want the reason and no button", n)
+	}
+	h.ui.clicks <- menu.IDTakeover
+	h.notes.actions <- notify.ActionEvent{ID: 1, Key: ActionTakeover}
+	h.ui.clicks <- menu.IDAbout // round-trips through Run after the two above
+	h.waitNote(t)
+	select {
+	case <-took:
+		t.Fatal("took over from a holder Cairn may not stop")
+	default:
+	}
+}

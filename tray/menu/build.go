@@ -24,6 +24,12 @@ func Build(st supervisor.Status, x Extras, now time.Time) Model {
 	takeover := Item{ID: IDTakeover, Label: "Take over", Visible: false}
 	if st.State == supervisor.Conflict || st.State == supervisor.NotResponding {
 		takeover = Item{ID: IDTakeover, Label: "Take over from " + holder(st), Enabled: true, Visible: true}
+		if st.NoTakeover != "" {
+			// Shown, not hidden, so the user learns why the one-click fix
+			// is not there; the reason's first clause fits a menu.
+			reason, _, _ := strings.Cut(st.NoTakeover, ";")
+			takeover = Item{ID: IDTakeover, Label: "Can't take over: " + clip(reason, 70), Visible: true}
+		}
 	}
 	return Model{
 		Icon:    IconFor(st.State),

@@ -92,3 +92,18 @@ func TestUptime(t *testing.T) {
 		}
 	}
 }
+
+// A holder Cairn may not stop (another user's, the system's) keeps the
+// item visible, disabled, saying why, so the missing fix is explained.
+func TestNoTakeoverSaysWhy(t *testing.T) {
+	st := supervisor.Status{State: supervisor.Conflict, Port: 7070, Holder: "nginx (PID 812)", HolderPID: 812,
+		NoTakeover: `port is held by nginx (PID 812) of user "www-data"; Cairn only stops your own processes; use --port to run Cairn on another port`}
+	m := Build(st, Extras{}, time.Now())
+	it, _ := m.Item(IDTakeover)
+	if !it.Visible || it.Enabled || it.Label != `Can't take over: port is held by nginx (PID 812) of user "www-data"` {
+		t.Errorf("take over item %+v", it)
+	}
+	if start, _ := m.Item(IDStart); !start.Enabled {
+		t.Error("Start should stay offered (it retries, e.g. after the other program quit)")
+	}
+}

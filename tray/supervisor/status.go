@@ -40,6 +40,9 @@ type Status struct {
 	// Conflict: who holds the port or the lock, e.g. "python3 (PID 4242)".
 	Holder    string
 	HolderPID int
+	// NoTakeover says why no take over is offered (another user's or the
+	// system's process, PID 1, …); empty when one is.
+	NoTakeover string
 
 	Crashes int    // crashes in the current crash window
 	Message string // why: the daemon's error, or the last lines of a crash

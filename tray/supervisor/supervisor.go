@@ -355,7 +355,7 @@ func (s *Supervisor) act(ctx context.Context, d instance.Diagnosis) {
 		s.stopGen()
 		s.set(func(st *Status) {
 			*st = Status{State: NotResponding, Port: s.cfg.Port, Holder: d.Lock.Holder.String(), HolderPID: d.Lock.PID,
-				Message: "A Cairn daemon holds the lock but does not answer."}
+				Message: "A Cairn daemon holds the lock but does not answer.", NoTakeover: noTakeoverReason(d)}
 		})
 		s.armRecheck()
 	default:
@@ -385,13 +385,22 @@ func (s *Supervisor) conflict(d instance.Diagnosis) {
 	default:
 		holder = "another process"
 	}
-	if s.status.State != Conflict || s.status.Holder != holder || s.status.HolderPID != pid {
-		s.cfg.Log.Warn("conflict", "port", s.cfg.Port, "holder", holder)
+	noTakeover := noTakeoverReason(d)
+	if s.status.State != Conflict || s.status.Holder != holder || s.status.HolderPID != pid || s.status.NoTakeover != noTakeover {
+		s.cfg.Log.Warn("conflict", "port", s.cfg.Port, "holder", holder, "no_takeover", noTakeover)
 		s.set(func(st *Status) {
-			*st = Status{State: Conflict, Port: s.cfg.Port, Holder: holder, HolderPID: pid}
+			*st = Status{State: Conflict, Port: s.cfg.Port, Holder: holder, HolderPID: pid, NoTakeover: noTakeover}
 		})
 	}
 	s.armRecheck()
+}
+
+// noTakeoverReason is why d's holder may not be stopped, or "".
+func noTakeoverReason(d instance.Diagnosis) string {
+	if d.Holder.CanTakeOver() {
+		return ""
+	}
+	return d.Holder.Reason
 }
 
 // armRecheck looks at the machine again after a probe interval while

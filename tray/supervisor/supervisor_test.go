@@ -446,3 +446,13 @@ func TestConflictClearsByItself(t *testing.T) {
 	h.daemon.readyCh(p.pid) <- nil
 	h.want(Running)
 }
+
+func TestConflictWithUntouchableHolder(t *testing.T) {
+	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []instance.Listener{
+		{Addr: "127.0.0.1:7070", PID: 812, Process: &instance.Process{PID: 812, Name: "nginx", User: "www-data"}},
+	}, Holder: instance.Holder{Kind: instance.HolderUntouchable, Reason: "port is held by nginx (PID 812) of user \"www-data\"; use --port"}}
+	h := newHarness(t, diag, nil)
+	if st := h.want(Conflict); st.NoTakeover != diag.Holder.Reason {
+		t.Errorf("status %+v, want NoTakeover = the engine's reason", st)
+	}
+}
