@@ -72,7 +72,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cairn-tray: the data dir %s is unusable: %v. Fix its permissions or set CAIRN_HOME.\n", p.DataDir, err)
 		return 5
 	}
-	portN, err := resolvePort(*port)
+	portN, err := daemon.ResolvePort(*port)
 	if err != nil {
 		fmt.Fprintf(stderr, "cairn-tray: %v\n", err)
 		return 2
@@ -158,23 +158,6 @@ func run(args []string, stderr io.Writer) int {
 		}()
 	})
 	return 0
-}
-
-func resolvePort(flagPort int) (int, error) {
-	if flagPort != 0 {
-		if flagPort < 1 || flagPort > 65535 {
-			return 0, fmt.Errorf("--port %d is out of range; use 1-65535", flagPort)
-		}
-		return flagPort, nil
-	}
-	if env := os.Getenv("CAIRN_PORT"); env != "" {
-		var n int
-		if _, err := fmt.Sscan(env, &n); err != nil || n < 1 || n > 65535 {
-			return 0, fmt.Errorf("CAIRN_PORT=%q is not a port; use 1-65535 or unset it", env)
-		}
-		return n, nil
-	}
-	return daemon.DefaultPort, nil
 }
 
 // findDaemon finds cairn beside this executable, then on PATH.

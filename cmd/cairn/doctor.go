@@ -22,11 +22,7 @@ For each problem it prints the exact command that fixes it. It changes nothing.
 Exit 0 when there is no problem, 1 otherwise.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			port, err := resolvePort(port)
-			if err != nil {
-				return err
-			}
-			p, err := resolvePaths()
+			port, p, err := portAndPaths(port)
 			if err != nil {
 				return err
 			}

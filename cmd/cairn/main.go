@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -103,23 +102,14 @@ func portFlag(cmd *cobra.Command, port *int) {
 	cmd.Flags().IntVar(port, "port", 0, "TCP port on 127.0.0.1 (default $CAIRN_PORT or 7070)")
 }
 
-// resolvePort applies the CAIRN_PORT default and validates the result.
+// resolvePort applies the CAIRN_PORT default and validates the result; a
+// bad value is bad usage (exit 2).
 func resolvePort(flag int) (int, error) {
-	if flag != 0 {
-		if flag < 1 || flag > 65535 {
-			return 0, &usageError{fmt.Errorf("--port %d is out of range; use 1-65535", flag)}
-		}
-		return flag, nil
+	port, err := daemon.ResolvePort(flag)
+	if err != nil {
+		return 0, &usageError{err}
 	}
-	env := os.Getenv("CAIRN_PORT")
-	if env == "" {
-		return daemon.DefaultPort, nil
-	}
-	n, err := strconv.Atoi(env)
-	if err != nil || n < 1 || n > 65535 {
-		return 0, &usageError{fmt.Errorf("CAIRN_PORT=%q is not a port; use 1-65535 or unset it", env)}
-	}
-	return n, nil
+	return port, nil
 }
 
 func resolvePaths() (paths.Paths, error) {
@@ -128,6 +118,17 @@ func resolvePaths() (paths.Paths, error) {
 		return p, exitcode.New(exitcode.DataDirBad, err.Error())
 	}
 	return p, nil
+}
+
+// portAndPaths resolves what nearly every command needs first: the port
+// (flag, then CAIRN_PORT, then the default) and the data dir's paths.
+func portAndPaths(flag int) (int, paths.Paths, error) {
+	port, err := resolvePort(flag)
+	if err != nil {
+		return 0, paths.Paths{}, err
+	}
+	p, err := resolvePaths()
+	return port, p, err
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -65,11 +65,7 @@ func newServiceInstallCmd() *cobra.Command {
 		Short: "Install the service, enable it at login and start it",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			port, err := resolvePort(port)
-			if err != nil {
-				return err
-			}
-			p, err := resolvePaths()
+			port, p, err := portAndPaths(port)
 			if err != nil {
 				return err
 			}
@@ -181,11 +177,7 @@ func newServiceActionCmd(verb, short string) *cobra.Command {
 		Short: short,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			port, err := resolvePort(port)
-			if err != nil {
-				return err
-			}
-			p, err := resolvePaths()
+			port, p, err := portAndPaths(port)
 			if err != nil {
 				return err
 			}
@@ -314,11 +306,7 @@ func newServiceStatusCmd() *cobra.Command {
 		Short: "Show the service and its daemon (exit 0 when it runs, 3 when not)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			port, err := resolvePort(port)
-			if err != nil {
-				return err
-			}
-			p, err := resolvePaths()
+			port, p, err := portAndPaths(port)
 			if err != nil {
 				return err
 			}

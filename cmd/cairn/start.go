@@ -18,11 +18,7 @@ func newStartCmd() *cobra.Command {
 		Short: "Start the daemon in the background and wait until it is ready",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			port, err := resolvePort(port)
-			if err != nil {
-				return err
-			}
-			p, err := resolvePaths()
+			port, p, err := portAndPaths(port)
 			if err != nil {
 				return err
 			}

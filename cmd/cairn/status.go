@@ -18,11 +18,7 @@ func newStatusCmd() *cobra.Command {
 		Short: "Say whether the daemon runs (exit 0) or not (exit 3)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			port, err := resolvePort(port)
-			if err != nil {
-				return err
-			}
-			p, err := resolvePaths()
+			port, p, err := portAndPaths(port)
 			if err != nil {
 				return err
 			}

@@ -32,11 +32,7 @@ users, the system, PID 1 and this terminal are never signalled. Asks first
 unless --yes.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			port, err := resolvePort(port)
-			if err != nil {
-				return err
-			}
-			p, err := resolvePaths()
+			port, p, err := portAndPaths(port)
 			if err != nil {
 				return err
 			}
