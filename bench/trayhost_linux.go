@@ -1,83 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/godbus/dbus/v5/prop"
+
+	"github.com/cairnlabs/cairn/internal/dbustest"
 )
-
-// busConfig is a private session bus for the tray. It lists no service
-// directories, so nothing installed on the machine (a notification daemon)
-// is D-Bus-activated without a display; a notification the tray sends
-// fails at once instead.
-const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=%s</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`
-
-// bus is a private dbus-daemon.
-type bus struct {
-	addr string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func startBus(ctx context.Context, dir string) (*bus, error) {
-	cfg := filepath.Join(dir, "bus.conf")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, busConfig, filepath.Join(dir, "bus")), 0o600); err != nil {
-		return nil, err
-	}
-	cmd := exec.Command("dbus-daemon", "--config-file="+cfg, "--nofork", "--nopidfile", "--nosyslog", "--print-address=1")
-	cmd.Env = withoutVars(os.Environ(), "DBUS_SESSION_BUS_ADDRESS")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start dbus-daemon (Debian package dbus): %w", err)
-	}
-	b := &bus{cmd: cmd, done: make(chan struct{})}
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		lines <- strings.TrimSpace(line)
-		cmd.Wait()
-		close(b.done)
-	}()
-	select {
-	case b.addr = <-lines:
-	case <-time.After(deadline):
-	case <-ctx.Done():
-	}
-	if b.addr == "" {
-		b.stop()
-		return nil, fmt.Errorf("dbus-daemon printed no address")
-	}
-	return b, nil
-}
-
-func (b *bus) stop() {
-	b.cmd.Process.Kill()
-	<-b.done
-}
 
 // StatusNotifierWatcher, from the KDE/freedesktop StatusNotifierItem spec.
 const (
@@ -112,8 +46,8 @@ type hostItem struct {
 	kick    chan struct{} // buffer 1: coalesces a burst of change signals
 }
 
-func startHost(b *bus) (*trayHost, error) {
-	conn, err := dbus.Connect(b.addr)
+func startHost(b *dbustest.Bus) (*trayHost, error) {
+	conn, err := dbus.Connect(b.Address())
 	if err != nil {
 		return nil, fmt.Errorf("connect to the bench bus: %w", err)
 	}
@@ -265,19 +199,4 @@ func (h *trayHost) waitItem(ctx context.Context, pid int, cond func(tooltip stri
 			return ctx.Err()
 		}
 	}
-}
-
-func withoutVars(env []string, keys ...string) []string {
-	var out []string
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		drop := false
-		for _, key := range keys {
-			drop = drop || k == key
-		}
-		if !drop {
-			out = append(out, kv)
-		}
-	}
-	return out
 }

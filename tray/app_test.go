@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnlabs/cairn/internal/proctest"
 	"github.com/cairnlabs/cairn/tray/menu"
 	"github.com/cairnlabs/cairn/tray/notify"
 	"github.com/cairnlabs/cairn/tray/supervisor"
@@ -376,7 +377,7 @@ func TestLoginCheckboxFollowsTheOSSetting(t *testing.T) {
 }
 
 func TestEchoWritesEachNewStatusLineOnce(t *testing.T) {
-	var buf syncBuffer
+	var buf proctest.SyncBuffer
 	h := newApp(t, func(a *App) { a.Echo = &buf })
 	running := supervisor.Status{State: supervisor.Running, PID: 7, Addr: "127.0.0.1:7070", StartedAt: h.now}
 	h.app.OnStatus(supervisor.Status{State: supervisor.Starting})
@@ -386,23 +387,6 @@ func TestEchoWritesEachNewStatusLineOnce(t *testing.T) {
 	if got := buf.String(); got != want {
 		t.Errorf("echo:\n%s\nwant:\n%s", got, want)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestConflictWithUntouchableHolderOffersNoTakeover(t *testing.T) {

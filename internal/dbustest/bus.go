@@ -20,18 +20,18 @@ package dbustest
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
 // startTimeout bounds how long StartBus waits for dbus-daemon to print its
@@ -71,12 +71,15 @@ const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Con
 </busconfig>
 `
 
-// Bus is a private dbus-daemon session bus that lives as long as the test
-// that started it.
+// Bus is a private dbus-daemon session bus. StartBus ties it to a test;
+// Launch, for programs that are not tests (the bench), leaves stopping it
+// to the caller.
 type Bus struct {
 	addr   string
 	pid    int
-	stderr *syncBuffer
+	stderr *proctest.SyncBuffer
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 // StartBus starts a private dbus-daemon for the test and returns once it
@@ -86,68 +89,70 @@ type Bus struct {
 // broken environment.
 func StartBus(t testing.TB) *Bus {
 	t.Helper()
-
-	daemon, err := exec.LookPath("dbus-daemon")
-	if err != nil {
-		t.Fatalf("dbustest: dbus-daemon not found (Debian: apt-get install -y dbus): %v", err)
-	}
-
 	dir := t.TempDir()
-	sockDir := dir
 	// t.TempDir embeds the test name, and a long subtest name can push the
 	// socket path past sun_path's limit; fall back to a short directory.
-	if len(filepath.Join(sockDir, "bus")) > maxSocketPath {
+	if len(filepath.Join(dir, "bus")) > maxSocketPath {
 		short, err := os.MkdirTemp("", "dbt")
 		if err != nil {
 			t.Fatalf("dbustest: %v", err)
 		}
 		t.Cleanup(func() { os.RemoveAll(short) })
-		sockDir = short
+		dir = short
 	}
-	sock := filepath.Join(sockDir, "bus")
+	b, err := Launch(dir)
+	if err != nil {
+		t.Fatalf("dbustest: %v", err)
+	}
+	t.Cleanup(b.Stop)
+	return b
+}
 
+// Launch starts a private dbus-daemon with its config and socket in dir and
+// returns once it has printed its address. The caller stops it with Stop.
+func Launch(dir string) (*Bus, error) {
+	daemon, err := exec.LookPath("dbus-daemon")
+	if err != nil {
+		return nil, fmt.Errorf("dbus-daemon not found (Debian: apt-get install -y dbus): %w", err)
+	}
 	cfg := filepath.Join(dir, "session.conf")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(busConfig, sock)), 0o600); err != nil {
-		t.Fatalf("dbustest: writing bus config: %v", err)
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(busConfig, filepath.Join(dir, "bus"))), 0o600); err != nil {
+		return nil, fmt.Errorf("writing bus config: %w", err)
 	}
 
 	// stdout goes through an os.Pipe we own rather than cmd.StdoutPipe so
 	// that reading it and waiting for the process are independent.
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		t.Fatalf("dbustest: %v", err)
+		return nil, err
 	}
-	stderr := &syncBuffer{}
-	cmd := exec.Command(daemon,
+	b := &Bus{stderr: &proctest.SyncBuffer{}, exited: make(chan struct{})}
+	b.cmd = exec.Command(daemon,
 		"--config-file="+cfg,
 		"--nofork",
 		"--nopidfile",
 		"--nosyslog",
 		"--print-address=1",
 	)
-	cmd.Stdout = outW
-	cmd.Stderr = stderr
-	cmd.Dir = dir
+	b.cmd.Stdout = outW
+	b.cmd.Stderr = b.stderr
+	b.cmd.Dir = dir
 	// Keep the daemon from inheriting a session bus address: nothing in
 	// it should ever talk to the real desktop.
-	cmd.Env = withoutEnv(os.Environ(), "DBUS_SESSION_BUS_ADDRESS")
-	if err := cmd.Start(); err != nil {
+	b.cmd.Env = withoutEnv(os.Environ(), "DBUS_SESSION_BUS_ADDRESS")
+	if err := b.cmd.Start(); err != nil {
 		outR.Close()
 		outW.Close()
-		t.Fatalf("dbustest: starting dbus-daemon: %v", err)
+		return nil, fmt.Errorf("starting dbus-daemon: %w", err)
 	}
 	outW.Close()
+	b.pid = b.cmd.Process.Pid
 
-	exited := make(chan struct{})
 	var waitErr error
 	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
+		waitErr = b.cmd.Wait()
+		close(b.exited)
 	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
 
 	lines := make(chan string, 1)
 	go func() {
@@ -164,20 +169,26 @@ func StartBus(t testing.TB) *Bus {
 
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()
-	var addr string
 	select {
 	case line, ok := <-lines:
-		if !ok || line == "" {
-			t.Fatalf("dbustest: dbus-daemon printed no address: %s", stderr.String())
+		if ok && line != "" {
+			b.addr = line
+			return b, nil
 		}
-		addr = line
-	case <-exited:
-		t.Fatalf("dbustest: dbus-daemon exited early: %v: %s", waitErr, stderr.String())
+		b.Stop()
+		return nil, fmt.Errorf("dbus-daemon printed no address: %s", b.stderr.String())
+	case <-b.exited:
+		return nil, fmt.Errorf("dbus-daemon exited early: %v: %s", waitErr, b.stderr.String())
 	case <-timer.C:
-		t.Fatalf("dbustest: dbus-daemon printed no address within %v: %s", startTimeout, stderr.String())
+		b.Stop()
+		return nil, fmt.Errorf("dbus-daemon printed no address within %v: %s", startTimeout, b.stderr.String())
 	}
+}
 
-	return &Bus{addr: addr, pid: cmd.Process.Pid, stderr: stderr}
+// Stop kills the daemon and waits for it.
+func (b *Bus) Stop() {
+	_ = b.cmd.Process.Kill()
+	<-b.exited
 }
 
 // Address returns the bus address, for DBUS_SESSION_BUS_ADDRESS.
@@ -227,23 +238,4 @@ func withoutEnv(env []string, key string) []string {
 		out = append(out, kv)
 	}
 	return out
-}
-
-// syncBuffer collects the daemon's stderr for error messages; exec writes to
-// it from its own goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.TrimSpace(s.buf.String())
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/cairnlabs/cairn/internal/dbustest"
+	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
 // WaitTimeout bounds every wait on the desktop. It is generous because CI
@@ -269,7 +269,7 @@ func writeConfig(t testing.TB, dir string) {
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *proctest.SyncBuffer
 	done chan struct{}
 }
 
@@ -280,7 +280,7 @@ func (d *Desktop) spawn(t testing.TB, name string, extra []*os.File, args ...str
 
 func (d *Desktop) spawnEnv(t testing.TB, name string, env []string, extra []*os.File, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, cmd: exec.Command(args[0], args[1:]...), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, cmd: exec.Command(args[0], args[1:]...), out: &proctest.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.ExtraFiles = extra
@@ -498,21 +498,4 @@ func WritePNG(t testing.TB, path string, img image.Image) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.TrimSpace(b.buf.String())
 }
