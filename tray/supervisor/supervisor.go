@@ -412,18 +412,11 @@ func (s *Supervisor) armRecheck() {
 }
 
 func (s *Supervisor) recheck(ctx context.Context) {
-	switch s.status.State {
-	case Conflict, NotResponding:
-	default:
-		return
-	}
-	d := s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
-	if d.State == instance.StateStopped {
-		s.cfg.Log.Info("the port and lock are free again; starting")
+	if s.status.State == Conflict || s.status.State == NotResponding {
+		// The same look as Start: a freed port starts Cairn, an unchanged
+		// conflict re-arms the recheck without a new status.
 		s.start(ctx)
-		return
 	}
-	s.act(ctx, d)
 }
 
 func (s *Supervisor) spawn(ctx context.Context) {
@@ -483,12 +476,14 @@ func (s *Supervisor) ready(ctx context.Context, ev evReady) {
 		return
 	}
 	c.ready = true
-	restarted := s.consecutive > 0
+	restarted, msg := s.consecutive > 0, s.status.Message
 	s.cfg.Log.Info("daemon ready", "pid", ev.proc.PID(), "addr", ev.addr, "after_crash", restarted)
 	s.set(func(st *Status) {
 		*st = Status{State: Running, Port: s.cfg.Port, PID: ev.proc.PID(), Addr: ev.addr, Owned: true,
-			StartedAt: c.startedAt, ManagedBy: "tray", Crashes: st.Crashes, RestartedAfterCrash: restarted,
-			Message: map[bool]string{true: st.Message}[restarted]}
+			StartedAt: c.startedAt, ManagedBy: "tray", Crashes: st.Crashes, RestartedAfterCrash: restarted}
+		if restarted {
+			st.Message = msg // what happened to the run before, for the notification
+		}
 	})
 	s.watch(ctx)
 }
