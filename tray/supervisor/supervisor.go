@@ -89,6 +89,10 @@ type Supervisor struct {
 	restartGen  int // bumps to void a pending restart timer
 	quitting    bool
 	restartNext bool // spawn again once the current child has stopped
+	// stopWhenServing: Stop came while the service manager was starting
+	// the daemon; it is stopped (through the manager) once it serves,
+	// since stopping before would race the manager's start.
+	stopWhenServing bool
 }
 
 type child struct {
@@ -245,6 +249,9 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 			s.stopChild()
 		case s.status.State == Running || s.status.State == NotResponding:
 			s.stopAdopted(ctx)
+		case s.status.State == Starting && s.status.ManagedBy != "":
+			s.stopWhenServing = true
+			s.setState(Stopping, "")
 		default:
 			s.setState(Stopped, "")
 		}
@@ -312,9 +319,18 @@ func (s *Supervisor) throughService(ctx context.Context, verb, manager string, d
 }
 
 func (s *Supervisor) serviceDone(ctx context.Context, err error) {
+	stop := s.stopWhenServing
+	s.stopWhenServing = false
 	d := s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
 	if d.State == instance.StateRunning {
 		s.adopt(ctx, d)
+		if stop {
+			s.stopAdopted(ctx)
+		}
+		return
+	}
+	if stop {
+		s.setState(Stopped, "")
 		return
 	}
 	if err != nil && d.State == instance.StateStopped {

@@ -456,3 +456,31 @@ func TestConflictWithUntouchableHolder(t *testing.T) {
 		t.Errorf("status %+v, want NoTakeover = the engine's reason", st)
 	}
 }
+
+// Stop while the service manager is still starting the daemon: it is
+// stopped once it serves, not left running behind a "Stopped" menu.
+func TestStopWhileServiceStarts(t *testing.T) {
+	release := make(chan struct{})
+	h := newHarness(t, stopped(), func(c *Config) {
+		withService(777)(c)
+		d := c.Daemon.(*fakeDaemon)
+		d.onService = func(string) { <-release; d.setDiag(runningDiag(777)) }
+	})
+	if st := h.want(Starting); st.ManagedBy != "systemd" {
+		t.Fatalf("starting status = %+v", st)
+	}
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	close(release)
+	h.want(Running) // adopted for the moment it takes to stop it
+	h.want(Stopping)
+	h.want(Stopped)
+	h.daemon.mu.Lock()
+	stops := h.daemon.stops
+	h.daemon.mu.Unlock()
+	if stops != 1 {
+		t.Errorf("%d stops of the service-run daemon, want 1", stops)
+	}
+	h.settle()
+	h.noSpawn()
+}
