@@ -134,7 +134,7 @@ func crashLines(pid int, how string, lines []string, n int) []string {
 		}
 	}
 	for _, l := range tail(lines, n-len(out)) {
-		if len(out) < 2 || l != out[1] {
+		if len(out) < 2 || l != out[1] { // the panic line once, not again in the tail
 			out = append(out, l)
 		}
 	}
