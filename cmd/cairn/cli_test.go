@@ -167,8 +167,7 @@ func TestStopWedgedDaemonNeedsForce(t *testing.T) {
 	t.Parallel()
 	env := proctest.NewEnv(t)
 	p := serveReady(t, env)
-	p.Signal(t, syscall.SIGSTOP)
-	t.Cleanup(func() { p.Cmd.Process.Signal(syscall.SIGCONT) })
+	proctest.Freeze(t, p.PID())
 
 	code, _, errOut := cairn(t, env, "stop", "--timeout", "1s")
 	if code != 1 || !strings.Contains(errOut, "--force") {

@@ -118,7 +118,7 @@ func TestTakeoverWedgedDaemon(t *testing.T) {
 	env := proctest.NewEnv(t)
 	stopDetached(t, env)
 	old := serveReady(t, env)
-	old.Signal(t, syscall.SIGSTOP)
+	proctest.Freeze(t, old.PID())
 	code, out, errOut := takeover(t, env)
 	if code != 0 {
 		t.Fatalf("takeover: exit %d\n%s%s", code, out, errOut)

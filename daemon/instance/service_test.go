@@ -214,7 +214,7 @@ func TestTakeoverStopsAWedgedServiceThroughItsManager(t *testing.T) {
 	env := proctest.NewEnv(t)
 	f := newFakeManager(t, env)
 	pid := f.waitServing(t)
-	syscall.Kill(pid, syscall.SIGSTOP)
+	proctest.Freeze(t, pid)
 	ctx := context.Background()
 
 	d := DiagnoseWith(ctx, env.Paths(), env.Port, DiagnoseOptions{Services: f})
@@ -264,11 +264,29 @@ func TestTakeoverRefusesAnUnconfirmedService(t *testing.T) {
 
 	// Hung as well: its environment (CAIRN_SUPERVISOR, INVOCATION_ID) is
 	// the only word left, and it is enough to refuse.
-	syscall.Kill(pid, syscall.SIGSTOP)
-	defer syscall.Kill(pid, syscall.SIGCONT)
+	proctest.Freeze(t, pid)
 	d = DiagnoseWith(ctx, env.Paths(), env.Port, DiagnoseOptions{Services: f})
 	if d.State != StateNotResponding || d.Service == nil || d.Service.Manager != service.Systemd || d.Holder.Kind != HolderUntouchable {
 		t.Fatalf("unconfirmed, hung service: %s %+v / %+v", d.State, d.Service, d.Holder)
+	}
+}
+
+// A daemon that answered /health and then hung before /v1/status (the
+// race a CI run caught) still counts as the service's: its environment
+// says so, and a takeover must not fight the manager.
+func TestFindServiceFallsBackToTheEnvironmentWhenStatusHangs(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	f := newFakeManager(t, env)
+	pid := f.waitServing(t)
+	f.mu.Lock()
+	f.serviceOfErr = errors.New("Failed to connect to bus")
+	f.mu.Unlock()
+	// No discovery files here, so /v1/status cannot be asked at all.
+	nowhere := proctest.NewEnv(t).Paths()
+	u, supervisor := findService(context.Background(), nowhere, f, pid, true)
+	if u == nil || u.Manager != service.Systemd || u.Name != "" || supervisor != "" {
+		t.Fatalf("service %+v, supervisor %q", u, supervisor)
 	}
 }
 
@@ -311,7 +329,7 @@ func TestStopGoesThroughTheServiceManager(t *testing.T) {
 	env := proctest.NewEnv(t)
 	f := newFakeManager(t, env)
 	pid := f.waitServing(t)
-	syscall.Kill(pid, syscall.SIGSTOP)
+	proctest.Freeze(t, pid)
 	ctx := context.Background()
 	res, err := Stop(ctx, env.Paths(), StopOptions{Timeout: 5 * time.Second, Force: true, Services: f})
 	if err != nil || res.Method != "service" || res.PID != pid || res.Service == nil || res.Service.Name != service.UnitName {

@@ -47,7 +47,9 @@ func findService(ctx context.Context, p paths.Paths, svcs Services, pid int, hea
 		}
 	}
 	hint := supervisor
-	if !healthy {
+	if hint == "" {
+		// Not healthy, or it answered /health and then hung before
+		// /v1/status: its environment is the word left.
 		hint = environSupervisor(ctx, pid)
 	}
 	if hint == service.Systemd || hint == service.Launchd {
