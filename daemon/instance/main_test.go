@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
@@ -27,8 +26,6 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	cairnBin = bins["github.com/cairnlabs/cairn/cmd/cairn"]
-	// A stopped daemon is declared not responding sooner.
-	HealthTimeout = 500 * time.Millisecond
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
