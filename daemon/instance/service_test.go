@@ -88,6 +88,14 @@ func (f *fakeManager) ServiceOf(ctx context.Context, pid int) (*service.Unit, er
 	return &u, nil
 }
 
+// unreachable makes ServiceOf fail from now on, as systemctl does when the
+// user's bus is gone.
+func (f *fakeManager) unreachable() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.serviceOfErr = errors.New("Failed to connect to bus")
+}
+
 // StopUnit stops for good, as systemctl stop does: SIGTERM (plus SIGCONT,
 // so a stopped process sees it), SIGKILL after a timeout.
 func (f *fakeManager) StopUnit(ctx context.Context, u service.Unit) error {
@@ -245,9 +253,7 @@ func TestTakeoverRefusesAnUnconfirmedService(t *testing.T) {
 	env := proctest.NewEnv(t)
 	f := newFakeManager(t, env)
 	pid := f.waitServing(t)
-	f.mu.Lock()
-	f.serviceOfErr = errors.New("Failed to connect to bus")
-	f.mu.Unlock()
+	f.unreachable()
 	ctx := context.Background()
 
 	d := DiagnoseWith(ctx, env.Paths(), env.Port, DiagnoseOptions{Services: f})
@@ -279,9 +285,7 @@ func TestFindServiceFallsBackToTheEnvironmentWhenStatusHangs(t *testing.T) {
 	env := proctest.NewEnv(t)
 	f := newFakeManager(t, env)
 	pid := f.waitServing(t)
-	f.mu.Lock()
-	f.serviceOfErr = errors.New("Failed to connect to bus")
-	f.mu.Unlock()
+	f.unreachable()
 	// No discovery files here, so /v1/status cannot be asked at all.
 	nowhere := proctest.NewEnv(t).Paths()
 	u, supervisor := findService(context.Background(), nowhere, f, pid, true)
