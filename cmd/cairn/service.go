@@ -16,6 +16,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/service"
+	"github.com/cairnlabs/cairn/internal/exepath"
 )
 
 func newServiceCmd() *cobra.Command {
@@ -352,16 +353,10 @@ func exeNotes(st service.Status, self string) []string {
 	if _, err := os.Stat(st.Exe); err != nil {
 		return []string{fmt.Sprintf("the service runs %s, which no longer exists; run 'cairn service install' to point it at %s", st.Exe, self)}
 	}
-	if self != "" && !sameFile(st.Exe, self) {
+	if self != "" && !exepath.Same(st.Exe, self) {
 		return []string{fmt.Sprintf("the service runs %s, not this cairn (%s); run 'cairn service install' here to switch", st.Exe, self)}
 	}
 	return nil
-}
-
-func sameFile(a, b string) bool {
-	fa, errA := os.Stat(a)
-	fb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 func printServiceStatus(w io.Writer, st service.Status, d instance.Diagnosis, notes []string) {

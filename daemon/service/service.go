@@ -22,8 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/cairnlabs/cairn/internal/exepath"
 )
 
 // Manager names, as Unit.Manager and Status.Manager carry them.
@@ -63,21 +63,9 @@ func (c Config) check() error {
 		return fmt.Errorf("the service needs an absolute data dir, got %q", c.DataDir)
 	}
 	for _, p := range []string{c.Exe, c.DataDir} {
-		if err := checkChars(p); err != nil {
-			return err
+		if err := exepath.CheckChars(p); err != nil {
+			return fmt.Errorf("%w, which no service definition can carry; use another path", err)
 		}
-	}
-	return nil
-}
-
-// checkChars refuses what no service definition carries faithfully: bytes
-// that are not UTF-8 and control characters such as a newline.
-func checkChars(path string) error {
-	if !utf8.ValidString(path) {
-		return fmt.Errorf("path %q is not valid UTF-8; use a path with a UTF-8 name", path)
-	}
-	if i := strings.IndexFunc(path, unicode.IsControl); i >= 0 {
-		return fmt.Errorf("path %q contains the control character %U; use a path without one", path, []rune(path[i:])[0])
 	}
 	return nil
 }
@@ -242,20 +230,6 @@ func (ExecRunner) Run(ctx context.Context, name string, args ...string) ([]byte,
 		return out, &CommandError{Command: append([]string{name}, args...), ExitCode: code, Stderr: stderr.String(), Err: err}
 	}
 	return out, nil
-}
-
-// samePath reports whether two paths name the same file, following
-// symlinks.
-func samePath(a, b string) bool {
-	if a == "" || b == "" {
-		return false
-	}
-	if filepath.Clean(a) == filepath.Clean(b) {
-		return true
-	}
-	ra, errA := filepath.EvalSymlinks(a)
-	rb, errB := filepath.EvalSymlinks(b)
-	return errA == nil && errB == nil && ra == rb
 }
 
 // readConfig recovers exe and port from a daemon command line.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cairnlabs/cairn/daemon/atomicfile"
+	"github.com/cairnlabs/cairn/internal/exepath"
 )
 
 // DesktopFileName is the tray's XDG autostart entry, in
@@ -287,4 +288,4 @@ func (x *xdgAutostart) remove() error {
 	return nil
 }
 
-func (x *xdgAutostart) samePath(a, b string) bool { return sameFile(a, b) }
+func (x *xdgAutostart) samePath(a, b string) bool { return exepath.Same(a, b) }

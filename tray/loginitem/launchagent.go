@@ -13,6 +13,7 @@ import (
 	"howett.net/plist"
 
 	"github.com/cairnlabs/cairn/daemon/atomicfile"
+	"github.com/cairnlabs/cairn/internal/exepath"
 )
 
 // AgentLabel is the launchd label of the tray's login item; the plist is
@@ -138,7 +139,7 @@ func (a *launchAgent) remove() error {
 	return nil
 }
 
-func (a *launchAgent) samePath(x, y string) bool { return sameFile(x, y) }
+func (a *launchAgent) samePath(x, y string) bool { return exepath.Same(x, y) }
 
 // parsePrintDisabled reads `launchctl print-disabled gui/<uid>` and reports
 // whether label is disabled. macOS prints `"label" => disabled` (13 and

@@ -15,9 +15,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/cairnlabs/cairn/internal/exepath"
 )
 
 // State is what the OS will do at the next login.
@@ -144,30 +143,10 @@ func checkExe(exe string) (string, error) {
 	return exe, checkChars(exe)
 }
 
-// checkChars refuses what no login-item format can carry faithfully: bytes
-// that are not UTF-8 (desktop files and plists are UTF-8) and control
-// characters such as a newline (they would end the line or be replaced).
+// checkChars is exepath.CheckChars with what to do about it.
 func checkChars(path string) error {
-	if !utf8.ValidString(path) {
-		return fmt.Errorf("path %q is not valid UTF-8; move cairn-tray to a path with a UTF-8 name", path)
-	}
-	if i := strings.IndexFunc(path, unicode.IsControl); i >= 0 {
-		return fmt.Errorf("path %q contains the control character %U; move cairn-tray to a path without one", path, []rune(path[i:])[0])
+	if err := exepath.CheckChars(path); err != nil {
+		return fmt.Errorf("%w, which no login item can carry; move cairn-tray to another folder", err)
 	}
 	return nil
-}
-
-// sameFile reports whether two paths name the same file: equal after
-// cleaning, or the same file once symlinks are resolved (a package manager's
-// /usr/bin link to the real binary).
-func sameFile(a, b string) bool {
-	if a == "" || b == "" {
-		return false
-	}
-	if filepath.Clean(a) == filepath.Clean(b) {
-		return true
-	}
-	ra, errA := filepath.EvalSymlinks(a)
-	rb, errB := filepath.EvalSymlinks(b)
-	return errA == nil && errB == nil && ra == rb
 }
