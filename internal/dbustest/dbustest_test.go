@@ -167,19 +167,7 @@ func (a *fakeApp) busName() string { return a.conn.Names()[0] }
 func (a *fakeApp) setLabel(t *testing.T, id int32, label string) {
 	t.Helper()
 	a.mu.Lock()
-	var find func(*fakeEntry) *fakeEntry
-	find = func(e *fakeEntry) *fakeEntry {
-		if e.id == id {
-			return e
-		}
-		for _, c := range e.children {
-			if f := find(c); f != nil {
-				return f
-			}
-		}
-		return nil
-	}
-	e := find(a.root)
+	e := a.root.find(id)
 	e.props["label"] = dbus.MakeVariant(label)
 	a.revision++
 	rev := a.revision
@@ -187,6 +175,19 @@ func (a *fakeApp) setLabel(t *testing.T, id int32, label string) {
 	if err := a.conn.Emit(fakeMenuPath, DbusmenuIface+".LayoutUpdated", rev, int32(0)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// find returns the entry id in e's subtree, nil when there is none.
+func (e *fakeEntry) find(id int32) *fakeEntry {
+	if e.id == id {
+		return e
+	}
+	for _, c := range e.children {
+		if f := c.find(id); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 func (e *fakeEntry) layout(depth int32) fakeLayout {
@@ -219,19 +220,7 @@ func (m fakeMenuMethods) GetLayout(parent, depth int32, names []string) (uint32,
 	if calls == 1 {
 		depth = 1 // fyne.io/systray's first-call workaround
 	}
-	var find func(*fakeEntry) *fakeEntry
-	find = func(e *fakeEntry) *fakeEntry {
-		if e.id == parent {
-			return e
-		}
-		for _, c := range e.children {
-			if f := find(c); f != nil {
-				return f
-			}
-		}
-		return nil
-	}
-	e := find(a.root)
+	e := a.root.find(parent)
 	rev := a.revision
 	var l fakeLayout
 	if e != nil {
