@@ -76,7 +76,7 @@ func TestRealDesktop(t *testing.T) {
 
 	// Running: the tray's child answers, and the panel's own watcher (not a
 	// test double) has the item registered.
-	first := waitHealthy(t, d, api, tray, 0)
+	first := waitHealthy(t, d.Poll, api, tray, 0)
 	daemons.add(first)
 	conn := bus.Conn(t)
 	d.Poll(t, "the tray's item in the panel's RegisteredStatusNotifierItems", func() bool {
@@ -126,7 +126,7 @@ func TestRealDesktop(t *testing.T) {
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill -9 the daemon (PID %d): %v", first, err)
 	}
-	second := waitHealthy(t, d, api, tray, first)
+	second := waitHealthy(t, d.Poll, api, tray, first)
 	daemons.add(second)
 	const title = "Cairn restarted after a crash"
 	var seen []Notification
@@ -220,12 +220,12 @@ func writeScreenshots(t *testing.T, panel, icon, tip, menu image.Rectangle, tipS
 	}
 }
 
-// waitHealthy waits until /health answers with a PID other than not (0:
-// any), from a daemon the tray started, and returns that PID.
-func waitHealthy(t *testing.T, d *Desktop, api *client.Client, tray *proctest.Proc, not int) int {
+// waitHealthy waits, through poll, until /health answers with a PID other
+// than not (0: any) from a child of the tray, and returns that PID.
+func waitHealthy(t *testing.T, poll func(testing.TB, string, func() bool), api *client.Client, tray *proctest.Proc, not int) int {
 	t.Helper()
 	var pid int
-	d.Poll(t, fmt.Sprintf("the tray's daemon to answer /health (not PID %d)", not), func() bool {
+	poll(t, fmt.Sprintf("the tray's daemon to answer /health (not PID %d)", not), func() bool {
 		if tray.Exited() {
 			t.Fatalf("cairn-tray exited %d\nstderr: %s", tray.Code(), tray.Stderr())
 		}

@@ -2,12 +2,10 @@ package desktoptest
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/internal/dbustest"
@@ -23,6 +21,10 @@ import (
 // and the tray must still exit 0. It needs only a private bus, so it runs
 // before the desktop test does.
 func TestIconChangesWhileHostReads(t *testing.T) {
+	eventually := func(t testing.TB, what string, cond func() bool) {
+		t.Helper()
+		proctest.Eventually(t, WaitTimeout, what, cond)
+	}
 	if !proctest.RaceEnabled {
 		t.Log("without -race this checks only that the icon changes are served; run with -race to catch the data race")
 	}
@@ -58,13 +60,13 @@ func TestIconChangesWhileHostReads(t *testing.T) {
 	// Three crashes: four icon changes each way, well under the crash
 	// loop limit (five in two minutes).
 	for range 3 {
-		pid = waitHealthyChild(t, api, tray, pid)
+		pid = waitHealthy(t, eventually, api, tray, pid)
 		daemons.add(pid)
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 	}
-	daemons.add(waitHealthyChild(t, api, tray, pid))
+	daemons.add(waitHealthy(t, eventually, api, tray, pid))
 	close(stop)
 	readers.Wait()
 
@@ -72,24 +74,4 @@ func TestIconChangesWhileHostReads(t *testing.T) {
 	if code := tray.Wait(t, WaitTimeout); code != 0 {
 		t.Fatalf("the tray exited %d, want 0 (66 is a data race)\nstderr: %s", code, tray.Stderr())
 	}
-}
-
-// waitHealthyChild is waitHealthy without a desktop to poll through.
-func waitHealthyChild(t *testing.T, api *client.Client, tray *proctest.Proc, not int) int {
-	t.Helper()
-	var pid int
-	proctest.Eventually(t, WaitTimeout, fmt.Sprintf("the tray's daemon to answer /health (not PID %d)", not), func() bool {
-		if tray.Exited() {
-			t.Fatalf("cairn-tray exited %d\nstderr: %s", tray.Code(), tray.Stderr())
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		h, err := api.Health(ctx)
-		if err != nil || h.PID == 0 || h.PID == not {
-			return false
-		}
-		pid = h.PID
-		return true
-	})
-	return pid
 }
