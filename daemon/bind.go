@@ -8,7 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/cairnlabs/cairn/daemon/exitcode"
-	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/proc"
 )
 
 // bind takes exactly 127.0.0.1:port and also [::1]:port where the machine
@@ -44,14 +44,14 @@ func bindError(ctx context.Context, addr string, port int, err error) error {
 	if !isAddrInUse(err) {
 		return exitcode.New(exitcode.Failure, fmt.Sprintf("bind %s: %v", addr, unwrapSyscall(err)))
 	}
-	holders, _ := instance.Listeners(ctx, port)
+	holders, _ := proc.Listeners(ctx, port)
 	return portInUse(addr, port, holders)
 }
 
-func portInUse(addr string, port int, holders []instance.Listener) error {
+func portInUse(addr string, port int, holders []proc.Listener) error {
 	return exitcode.New(exitcode.PortInUse, fmt.Sprintf(
 		"bind %s: port %d is already in use (held by %s). Stop that process, run `cairn doctor`, or start Cairn on another port with --port.",
-		addr, port, instance.DescribeHolders(holders)))
+		addr, port, proc.DescribeHolders(holders)))
 }
 
 func unwrapSyscall(err error) error {

@@ -28,6 +28,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/server"
 	"github.com/cairnlabs/cairn/daemon/token"
 	"github.com/cairnlabs/cairn/daemon/version"
@@ -232,7 +233,7 @@ func takeLock(ctx context.Context, p paths.Paths, opts Options) (*lock.Lock, err
 			return nil, errAlreadyRunning
 		}
 		pid, recErr := lock.ReadRecord(p.Lock)
-		holder, _ := instance.LookupProcess(ctx, pid)
+		holder, _ := proc.Lookup(ctx, pid)
 		if (recErr != nil || holder == nil) && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 			continue
@@ -244,7 +245,7 @@ func takeLock(ctx context.Context, p paths.Paths, opts Options) (*lock.Lock, err
 // errAlreadyRunning ends RunForeground with exit 0 after the guard's message.
 var errAlreadyRunning = exitcode.New(exitcode.OK, "")
 
-func lockHeldError(p paths.Paths, holder *instance.Process) error {
+func lockHeldError(p paths.Paths, holder *proc.Process) error {
 	switch {
 	case holder == nil:
 		return exitcode.New(exitcode.LockHeld, fmt.Sprintf(

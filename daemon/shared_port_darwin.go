@@ -4,7 +4,7 @@ import (
 	"context"
 	"os"
 
-	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/proc"
 )
 
 // checkSharedPort finds listeners that share our port. On macOS Go sets
@@ -12,11 +12,11 @@ import (
 // wildcard listener; clients would then reach either of us. Only a scan of
 // the socket table shows it.
 func checkSharedPort(ctx context.Context, port int) error {
-	ls, err := instance.Listeners(ctx, port)
+	ls, err := proc.Listeners(ctx, port)
 	if err != nil {
 		return nil // cannot scan: the bind itself is all we have
 	}
-	if others := instance.OtherListeners(ls, os.Getpid()); len(others) > 0 {
+	if others := proc.OtherListeners(ls, os.Getpid()); len(others) > 0 {
 		return portInUse(others[0].Addr, port, others)
 	}
 	return nil

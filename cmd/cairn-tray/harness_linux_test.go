@@ -30,6 +30,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/internal/dbustest"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
@@ -364,7 +365,7 @@ func (w *world) waitServing() int {
 func (w *world) waitGone(pid int) {
 	w.t.Helper()
 	proctest.Eventually(w.t, wait, fmt.Sprintf("PID %d to exit", pid), func() bool {
-		return !instance.Alive(context.Background(), pid)
+		return !proc.Alive(context.Background(), pid)
 	})
 }
 
@@ -436,7 +437,7 @@ func (w *world) daemons() []int {
 		if err != nil || !slices.ContainsFunc(bytes.Split(env, []byte{0}), func(kv []byte) bool { return bytes.Equal(kv, mark) }) {
 			continue
 		}
-		if instance.Alive(context.Background(), pid) {
+		if proc.Alive(context.Background(), pid) {
 			out = append(out, pid)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/lock"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
@@ -27,7 +28,7 @@ import (
 func stopDetached(t *testing.T, env *proctest.Env) {
 	t.Cleanup(func() {
 		pid, err := lock.ReadRecord(env.Paths().Lock)
-		if err != nil || !instance.Alive(context.Background(), pid) {
+		if err != nil || !proc.Alive(context.Background(), pid) {
 			return
 		}
 		syscall.Kill(pid, syscall.SIGKILL)
@@ -81,7 +82,7 @@ func TestStartStatusPortStop(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "stopped") {
 		t.Fatalf("stop: exit %d, %q %q", code, out, errOut)
 	}
-	if instance.Alive(context.Background(), pid) {
+	if proc.Alive(context.Background(), pid) {
 		t.Error("daemon still alive after stop returned")
 	}
 	ps := env.Paths()
@@ -209,7 +210,7 @@ func TestStopNeverSignalsAForeignLockHolder(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "not a Cairn daemon") {
 		t.Errorf("stop: exit %d, %q", code, errOut)
 	}
-	if !instance.Alive(context.Background(), sleep.Process.Pid) {
+	if !proc.Alive(context.Background(), sleep.Process.Pid) {
 		t.Fatal("stop killed an unrelated process")
 	}
 	p := serve(t, env)

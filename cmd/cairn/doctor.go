@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/proc"
 )
 
 func newDoctorCmd() *cobra.Command {
@@ -118,7 +119,7 @@ func printDoctor(w io.Writer, d instance.Diagnosis) {
 	}
 }
 
-func describeProcess(p *instance.Process, pid int) string {
+func describeProcess(p *proc.Process, pid int) string {
 	if p == nil {
 		if pid > 0 {
 			return fmt.Sprintf("PID %d (details not visible to this user)", pid)

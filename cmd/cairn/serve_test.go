@@ -24,6 +24,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/lock"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/token"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
@@ -161,7 +162,7 @@ func TestConcurrentStartsOneWinner(t *testing.T) {
 		}
 	}
 	// No loser walked to another port: only the winner listens.
-	ls, err := instance.Listeners(context.Background(), env.Port)
+	ls, err := proc.Listeners(context.Background(), env.Port)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestConcurrentStartsOneWinner(t *testing.T) {
 		}
 	}
 	for _, p := range procs {
-		if p != winner && instance.Alive(context.Background(), p.PID()) {
+		if p != winner && proc.Alive(context.Background(), p.PID()) {
 			t.Errorf("loser PID %d is still alive", p.PID())
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
@@ -129,7 +130,7 @@ func TestServiceLifecycleUnderSystemd(t *testing.T) {
 	if !ok || addr.Port() != uint16(env.Port) {
 		t.Fatal("no daemon serves after install")
 	}
-	if p, _ := instance.LookupProcess(context.Background(), pid); p == nil || p.Cmdline[0] != exe {
+	if p, _ := proc.Lookup(context.Background(), pid); p == nil || p.Cmdline[0] != exe {
 		t.Errorf("the daemon is not the unit's ExecStart: %+v", p)
 	}
 
@@ -176,7 +177,7 @@ func TestServiceLifecycleUnderSystemd(t *testing.T) {
 		if !ok || p == pid {
 			return false
 		}
-		proc, _ := instance.LookupProcess(context.Background(), p)
+		proc, _ := proc.Lookup(context.Background(), p)
 		return proc != nil && proc.Cmdline[0] == moved
 	})
 

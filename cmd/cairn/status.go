@@ -8,6 +8,7 @@ import (
 
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/proc"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -72,7 +73,7 @@ func statusLine(d instance.Diagnosis) string {
 		return fmt.Sprintf("not responding: %s holds the lock but does not answer; run 'cairn doctor'", d.Lock.Holder)
 	case instance.StateConflict:
 		if len(d.PortHolders) > 0 {
-			return fmt.Sprintf("conflict: port %d is in use by %s; run 'cairn doctor'", d.Port, instance.DescribeHolders(d.PortHolders))
+			return fmt.Sprintf("conflict: port %d is in use by %s; run 'cairn doctor'", d.Port, proc.DescribeHolders(d.PortHolders))
 		}
 		return fmt.Sprintf("conflict: the daemon lock is held by %s; run 'cairn doctor'", d.Lock.Holder)
 	default:

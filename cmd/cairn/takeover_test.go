@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
@@ -54,7 +55,7 @@ func assertOursServes(t *testing.T, env *proctest.Env, old ...int) {
 			t.Fatalf("the old holder PID %d still serves", o)
 		}
 	}
-	ls, _ := instance.Listeners(context.Background(), env.Port)
+	ls, _ := proc.Listeners(context.Background(), env.Port)
 	for _, l := range ls {
 		if l.PID != pid {
 			t.Errorf("%s still held by PID %d", l.Addr, l.PID)
@@ -85,7 +86,7 @@ func TestTakeoverForeignListener(t *testing.T) {
 			}
 			holder.Wait(t, 10*time.Second)
 			assertOursServes(t, env, holder.PID())
-			if !instance.Alive(context.Background(), by.Process.Pid) {
+			if !proc.Alive(context.Background(), by.Process.Pid) {
 				t.Error("takeover killed an unrelated process")
 			}
 		})
@@ -158,7 +159,7 @@ func TestTakeoverLockRecordNamesUnrelatedProcess(t *testing.T) {
 		t.Fatalf("takeover: exit %d\n%s%s", code, out, errOut)
 	}
 	assertOursServes(t, env)
-	if !instance.Alive(context.Background(), by.Process.Pid) {
+	if !proc.Alive(context.Background(), by.Process.Pid) {
 		t.Fatal("takeover killed the unrelated process named in a stale lock record")
 	}
 }

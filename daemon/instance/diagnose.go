@@ -13,6 +13,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/daemon/token"
 )
@@ -34,7 +35,7 @@ type Diagnosis struct {
 	Daemon      *api.Health       `json:"daemon,omitempty"`
 	Addr        string            `json:"addr,omitempty"`
 	Lock        LockReport        `json:"lock"`
-	PortHolders []Listener        `json:"port_holders"`
+	PortHolders []proc.Listener   `json:"port_holders"`
 	Discovery   []DiscoveryReport `json:"discovery"`
 	Token       TokenReport       `json:"token"`
 	// Supervisor is who started the healthy daemon, in its own words
@@ -57,12 +58,12 @@ type DiagnoseOptions struct {
 
 // LockReport describes daemon.lock.
 type LockReport struct {
-	Path        string   `json:"path"`
-	Exists      bool     `json:"exists"`
-	Held        bool     `json:"held"`
-	PID         int      `json:"pid,omitempty"`
-	RecordError string   `json:"record_error,omitempty"`
-	Holder      *Process `json:"holder,omitempty"`
+	Path        string        `json:"path"`
+	Exists      bool          `json:"exists"`
+	Held        bool          `json:"held"`
+	PID         int           `json:"pid,omitempty"`
+	RecordError string        `json:"record_error,omitempty"`
+	Holder      *proc.Process `json:"holder,omitempty"`
 }
 
 // DiscoveryReport describes one http_addr file.
@@ -99,7 +100,7 @@ func Diagnose(ctx context.Context, p paths.Paths, port int) Diagnosis {
 
 // DiagnoseWith is Diagnose with the service manager chosen by the caller.
 func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOptions) Diagnosis {
-	d := Diagnosis{DataDir: p.DataDir, Port: port, PortHolders: []Listener{}, Problems: []Problem{}}
+	d := Diagnosis{DataDir: p.DataDir, Port: port, PortHolders: []proc.Listener{}, Problems: []Problem{}}
 
 	// A healthy daemon at the discovered address is the common case.
 	if c, err := client.Discover(p); err == nil {
@@ -117,7 +118,7 @@ func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOpt
 
 	runningOnPort := d.Daemon != nil && d.Addr == fmt.Sprintf("127.0.0.1:%d", port)
 	if !runningOnPort {
-		ls, err := Listeners(ctx, port)
+		ls, err := proc.Listeners(ctx, port)
 		if err == nil {
 			d.PortHolders = ls
 		}
@@ -155,7 +156,7 @@ func inspectLock(ctx context.Context, p paths.Paths, daemon *api.Health) LockRep
 		r.RecordError = err.Error()
 	} else {
 		r.PID = pid
-		r.Holder, _ = LookupProcess(ctx, pid)
+		r.Holder, _ = proc.Lookup(ctx, pid)
 	}
 	if daemon != nil && daemon.PID == pid {
 		r.Held = true // the healthy daemon holds it; no need to probe
@@ -227,7 +228,7 @@ func problems(d Diagnosis) []Problem {
 			case first.Process != nil && first.Process.OwnedByMe():
 				fix = fmt.Sprintf("kill %d   (or another port: %s)", first.PID, fix)
 			}
-			add(fmt.Sprintf("port %d is already in use by %s", d.Port, DescribeHolders(d.PortHolders)), fix)
+			add(fmt.Sprintf("port %d is already in use by %s", d.Port, proc.DescribeHolders(d.PortHolders)), fix)
 		}
 	}
 	if d.Lock.Exists && !d.Lock.Held && d.State != StateRunning {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/lock"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
@@ -196,7 +197,7 @@ func TestTakeoverStopsAServiceThroughItsManager(t *testing.T) {
 	if f.stopCalls != 1 || !strings.Contains(what, "cairn.service") {
 		t.Errorf("takeover said %q after %d StopUnit calls", what, f.stopCalls)
 	}
-	if Alive(ctx, pid) {
+	if proc.Alive(ctx, pid) {
 		t.Fatalf("the service's daemon PID %d still runs", pid)
 	}
 	if respawned(t, f) {
@@ -235,8 +236,8 @@ func TestTakeoverStopsAWedgedServiceThroughItsManager(t *testing.T) {
 	if _, err := Takeover(ctx, env.Paths(), env.Port, TakeoverOptions{Grace: time.Second, Services: f}); err != nil {
 		t.Fatal(err)
 	}
-	if f.stopCalls != 1 || Alive(ctx, pid) {
-		t.Fatalf("StopUnit calls %d, PID %d alive %v", f.stopCalls, pid, Alive(ctx, pid))
+	if f.stopCalls != 1 || proc.Alive(ctx, pid) {
+		t.Fatalf("StopUnit calls %d, PID %d alive %v", f.stopCalls, pid, proc.Alive(ctx, pid))
 	}
 	if respawned(t, f) {
 		t.Fatal("the manager respawned the daemon")
@@ -264,7 +265,7 @@ func TestTakeoverRefusesAnUnconfirmedService(t *testing.T) {
 	if _, err := Takeover(ctx, env.Paths(), env.Port, TakeoverOptions{Grace: time.Second, Services: f}); err == nil {
 		t.Fatal("takeover of an unconfirmed service went ahead")
 	}
-	if !Alive(ctx, pid) || f.stopCalls != 0 {
+	if !proc.Alive(ctx, pid) || f.stopCalls != 0 {
 		t.Fatal("the refused takeover touched the daemon")
 	}
 

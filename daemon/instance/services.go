@@ -6,6 +6,7 @@ import (
 
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
 
@@ -77,7 +78,7 @@ func statusSupervisor(ctx context.Context, p paths.Paths) string {
 // environSupervisor reads what started pid from its environment, where the
 // OS lets this user read it (Linux: /proc/<pid>/environ of own processes).
 func environSupervisor(ctx context.Context, pid int) string {
-	env, err := processEnviron(ctx, pid)
+	env, err := proc.Environ(ctx, pid)
 	if err != nil {
 		return ""
 	}

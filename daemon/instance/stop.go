@@ -10,6 +10,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
 
@@ -80,18 +81,18 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 		res.Cleaned = CleanStale(p)
 		return res, nil
 	}
-	holder, err := LookupProcess(ctx, pid)
+	holder, err := proc.Lookup(ctx, pid)
 	if err != nil {
 		res.Cleaned = CleanStale(p)
 		return res, nil
 	}
-	if err := checkSignallable(holder); err != nil {
+	if err := proc.MaySignal(holder, true); err != nil {
 		return res, err
 	}
 	res.WasRunning, res.PID = true, pid
 	if res.Method == "" {
 		res.Method = "signal"
-		if err := terminate(holder.PID); err == nil && waitGone(ctx, p, pid, opts.Timeout) {
+		if err := proc.Terminate(holder.PID); err == nil && waitGone(ctx, p, pid, opts.Timeout) {
 			res.Cleaned = CleanStale(p)
 			return res, nil
 		}
@@ -99,12 +100,12 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 	if !opts.Force {
 		return res, fmt.Errorf("%w: %s did not exit within %s; run `cairn stop --force` to kill it", ErrStillRunning, holder, opts.Timeout)
 	}
-	if !SameProcess(ctx, holder) {
+	if !proc.Same(ctx, holder) {
 		res.Cleaned = CleanStale(p)
 		return res, nil
 	}
 	res.Method = "kill"
-	if err := kill(holder.PID); err != nil {
+	if err := proc.Kill(holder.PID); err != nil {
 		return res, fmt.Errorf("kill %s: %w", holder, err)
 	}
 	if !waitGone(ctx, p, pid, opts.Timeout) {
@@ -124,7 +125,7 @@ func stopThroughService(ctx context.Context, p paths.Paths, opts StopOptions) (r
 			return res, false, nil
 		}
 		rec, err := lock.ReadRecord(p.Lock)
-		if proc, _ := LookupProcess(ctx, rec); err != nil || !proc.IsCairnDaemon() {
+		if proc, _ := proc.Lookup(ctx, rec); err != nil || !proc.IsCairnDaemon() {
 			return res, false, nil
 		}
 		pid = rec
@@ -144,26 +145,12 @@ func stopThroughService(ctx context.Context, p paths.Paths, opts StopOptions) (r
 	return res, true, nil
 }
 
-// checkSignallable refuses to signal anything but a Cairn daemon of this
-// user that is not PID 1, this process or its parent.
-func checkSignallable(p *Process) error {
-	switch {
-	case p.PID <= 1 || p.PID == os.Getpid() || p.PID == os.Getppid():
-		return fmt.Errorf("refusing to signal %s", p)
-	case !p.IsCairnDaemon():
-		return fmt.Errorf("the daemon lock is held by %s, which is not a Cairn daemon; not stopping it (run `cairn doctor`)", p)
-	case !p.OwnedByMe():
-		return fmt.Errorf("the Cairn daemon %s belongs to user %q; stop it as that user", p, p.User)
-	}
-	return nil
-}
-
 // waitGone waits until pid has exited and the lock is free.
 func waitGone(ctx context.Context, p paths.Paths, pid int, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	delay := 2 * time.Millisecond
 	for {
-		if !Alive(ctx, pid) {
+		if !proc.Alive(ctx, pid) {
 			if held, _ := lock.Probe(p.Lock); !held {
 				return true
 			}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
 
@@ -24,9 +24,9 @@ const (
 
 // Holder is the classification of a diagnosis.
 type Holder struct {
-	Kind      string     `json:"kind"`
-	Processes []*Process `json:"processes,omitempty"` // what a takeover would stop
-	Reason    string     `json:"reason"`
+	Kind      string          `json:"kind"`
+	Processes []*proc.Process `json:"processes,omitempty"` // what a takeover would stop
+	Reason    string          `json:"reason"`
 	// Service runs the holder, for HolderService (and for an untouchable
 	// holder that a system service or an unconfirmed manager runs).
 	Service *service.Unit `json:"service,omitempty"`
@@ -41,27 +41,27 @@ func (h Holder) CanTakeOver() bool {
 func Classify(d Diagnosis) Holder {
 	switch d.State {
 	case StateRunning:
-		p := &Process{PID: d.Daemon.PID, Name: "cairn"}
+		p := &proc.Process{PID: d.Daemon.PID, Name: "cairn"}
 		if d.Lock.Holder != nil && d.Lock.Holder.PID == d.Daemon.PID {
 			p = d.Lock.Holder
 		}
 		if d.Service != nil {
 			return serviceHolder(d, p, fmt.Sprintf("a Cairn daemon (%s) serves at %s", p, d.Addr))
 		}
-		return Holder{Kind: HolderCairn, Processes: []*Process{p},
+		return Holder{Kind: HolderCairn, Processes: []*proc.Process{p},
 			Reason: fmt.Sprintf("a Cairn daemon (%s) already serves at %s", p, d.Addr)}
 	case StateNotResponding:
 		if d.Service != nil {
 			return serviceHolder(d, d.Lock.Holder, fmt.Sprintf("the Cairn daemon %s holds the lock but does not answer", d.Lock.Holder))
 		}
-		h := Holder{Kind: HolderWedged, Processes: []*Process{d.Lock.Holder},
+		h := Holder{Kind: HolderWedged, Processes: []*proc.Process{d.Lock.Holder},
 			Reason: fmt.Sprintf("the Cairn daemon %s holds the lock but does not answer", d.Lock.Holder)}
-		if err := checkSignallable(d.Lock.Holder); err != nil {
+		if err := proc.MaySignal(d.Lock.Holder, true); err != nil {
 			h.Kind, h.Reason = HolderUntouchable, err.Error()
 		}
 		return h
 	case StateConflict:
-		var procs []*Process
+		var procs []*proc.Process
 		seen := map[int]bool{}
 		for _, l := range d.PortHolders {
 			if seen[l.PID] {
@@ -72,7 +72,7 @@ func Classify(d Diagnosis) Holder {
 				return Holder{Kind: HolderUntouchable, Reason: fmt.Sprintf(
 					"port %d is held by a process this user cannot see (another user's or the system's); stop it as its owner or use --port", d.Port)}
 			}
-			if err := checkForeignSignallable(l.Process); err != nil {
+			if err := proc.MaySignal(l.Process, false); err != nil {
 				return Holder{Kind: HolderUntouchable, Reason: err.Error() + "; use --port to run Cairn on another port"}
 			}
 			procs = append(procs, l.Process)
@@ -85,7 +85,7 @@ func Classify(d Diagnosis) Holder {
 				"the daemon lock %s is held by %s, which is not a Cairn daemon; stop it by hand", d.Lock.Path, d.Lock.Holder)}
 		}
 		return Holder{Kind: HolderForeign, Processes: procs,
-			Reason: fmt.Sprintf("port %d is in use by %s", d.Port, DescribeHolders(d.PortHolders))}
+			Reason: fmt.Sprintf("port %d is in use by %s", d.Port, proc.DescribeHolders(d.PortHolders))}
 	}
 	if d.Lock.Exists || anyDiscovery(d) {
 		return Holder{Kind: HolderStale, Reason: "files left by a daemon that is gone"}
@@ -96,9 +96,9 @@ func Classify(d Diagnosis) Holder {
 // serviceHolder classifies a daemon that a service manager runs: takeover
 // goes through the manager, or is not offered when the manager is not ours
 // to command (a system unit) or could not name the unit.
-func serviceHolder(d Diagnosis, p *Process, what string) Holder {
+func serviceHolder(d Diagnosis, p *proc.Process, what string) Holder {
 	u := *d.Service
-	h := Holder{Kind: HolderService, Processes: []*Process{p}, Service: &u}
+	h := Holder{Kind: HolderService, Processes: []*proc.Process{p}, Service: &u}
 	switch {
 	case u.Name == "":
 		h.Kind = HolderUntouchable
@@ -121,17 +121,6 @@ func anyDiscovery(d Diagnosis) bool {
 		}
 	}
 	return false
-}
-
-// checkForeignSignallable is checkSignallable without the Cairn check.
-func checkForeignSignallable(p *Process) error {
-	switch {
-	case p.PID <= 1 || p.PID == os.Getpid() || p.PID == os.Getppid():
-		return fmt.Errorf("port is held by %s, which Cairn never stops", p)
-	case !p.OwnedByMe():
-		return fmt.Errorf("port is held by %s of user %q; Cairn only stops your own processes", p, p.User)
-	}
-	return nil
 }
 
 // TakeoverOptions configure Takeover.
@@ -218,7 +207,7 @@ func takeOverService(ctx context.Context, p paths.Paths, port int, h Holder, opt
 	return fmt.Sprintf("Stopped the Cairn daemon %s through the %s, so it is not respawned.", proc, u), nil
 }
 
-func describeProcs(ps []*Process) string {
+func describeProcs(ps []*proc.Process) string {
 	s := ""
 	for i, p := range ps {
 		if i > 0 {
@@ -231,23 +220,23 @@ func describeProcs(ps []*Process) string {
 
 // terminateThenKill sends SIGTERM, waits up to grace, then SIGKILL; before
 // each signal it checks the PID still names the same process.
-func terminateThenKill(ctx context.Context, p *Process, grace time.Duration, logf func(string, ...any)) error {
-	if !SameProcess(ctx, p) {
+func terminateThenKill(ctx context.Context, p *proc.Process, grace time.Duration, logf func(string, ...any)) error {
+	if !proc.Same(ctx, p) {
 		logf("takeover: holder already gone", "pid", p.PID)
 		return nil
 	}
 	logf("takeover: SIGTERM", "pid", p.PID, "name", p.Name)
-	if err := terminate(p.PID); err != nil {
+	if err := proc.Terminate(p.PID); err != nil {
 		logf("takeover: SIGTERM failed", "pid", p.PID, "err", err)
 	}
 	if waitExit(ctx, p, grace) {
 		return nil
 	}
-	if !SameProcess(ctx, p) {
+	if !proc.Same(ctx, p) {
 		return nil
 	}
 	logf("takeover: SIGKILL after grace", "pid", p.PID, "grace", grace)
-	if err := kill(p.PID); err != nil {
+	if err := proc.Kill(p.PID); err != nil {
 		return fmt.Errorf("kill %s: %w", p, err)
 	}
 	if !waitExit(ctx, p, grace) {
@@ -256,10 +245,10 @@ func terminateThenKill(ctx context.Context, p *Process, grace time.Duration, log
 	return nil
 }
 
-func waitExit(ctx context.Context, p *Process, d time.Duration) bool {
+func waitExit(ctx context.Context, p *proc.Process, d time.Duration) bool {
 	deadline := time.Now().Add(d)
 	delay := 2 * time.Millisecond
-	for SameProcess(ctx, p) {
+	for proc.Same(ctx, p) {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return false
 		}
@@ -272,12 +261,12 @@ func waitExit(ctx context.Context, p *Process, d time.Duration) bool {
 func waitPortFree(ctx context.Context, port int, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
-		ls, err := Listeners(ctx, port)
+		ls, err := proc.Listeners(ctx, port)
 		if err == nil && len(ls) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("port %d is still in use by %s", port, DescribeHolders(ls))
+			return fmt.Errorf("port %d is still in use by %s", port, proc.DescribeHolders(ls))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

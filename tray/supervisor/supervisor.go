@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/proc"
 )
 
 // Config configures a Supervisor. Zero durations take the defaults.
@@ -395,7 +396,7 @@ func (s *Supervisor) conflict(d instance.Diagnosis) {
 	holder, pid := "", 0
 	switch {
 	case len(d.PortHolders) > 0:
-		holder, pid = instance.DescribeHolders(d.PortHolders), d.PortHolders[0].PID
+		holder, pid = proc.DescribeHolders(d.PortHolders), d.PortHolders[0].PID
 	case d.Lock.Holder != nil:
 		holder, pid = d.Lock.Holder.String(), d.Lock.Holder.PID
 	default:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/proc"
 )
 
 func stopped() instance.Diagnosis { return instance.Diagnosis{State: instance.StateStopped} }
@@ -52,8 +53,8 @@ func TestAdoptsHealthyDaemon(t *testing.T) {
 }
 
 func TestConflictShowsHolder(t *testing.T) {
-	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []instance.Listener{
-		{Addr: "127.0.0.1:7070", PID: 4242, Process: &instance.Process{PID: 4242, Name: "python3"}},
+	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []proc.Listener{
+		{Addr: "127.0.0.1:7070", PID: 4242, Process: &proc.Process{PID: 4242, Name: "python3"}},
 	}}
 	h := newHarness(t, diag, nil)
 	st := h.want(Conflict)
@@ -136,7 +137,7 @@ func TestStableRunResetsBackoff(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	t.Run("3 is a conflict", func(t *testing.T) {
 		h, p := startRunning(t, nil)
-		h.daemon.setDiag(instance.Diagnosis{State: instance.StateConflict, PortHolders: []instance.Listener{{PID: 99, Process: &instance.Process{PID: 99, Name: "nc"}}}})
+		h.daemon.setDiag(instance.Diagnosis{State: instance.StateConflict, PortHolders: []proc.Listener{{PID: 99, Process: &proc.Process{PID: 99, Name: "nc"}}}})
 		p.exit(3)
 		if st := h.want(Conflict); st.Holder != "nc (PID 99)" {
 			t.Errorf("status = %+v", st)
@@ -146,7 +147,7 @@ func TestExitCodes(t *testing.T) {
 	})
 	t.Run("4 beside a wedged daemon", func(t *testing.T) {
 		h, p := startRunning(t, nil)
-		h.daemon.setDiag(instance.Diagnosis{State: instance.StateNotResponding, Lock: instance.LockReport{Held: true, PID: 77, Holder: &instance.Process{PID: 77, Name: "cairn", Cmdline: []string{"cairn", "serve"}}}})
+		h.daemon.setDiag(instance.Diagnosis{State: instance.StateNotResponding, Lock: instance.LockReport{Held: true, PID: 77, Holder: &proc.Process{PID: 77, Name: "cairn", Cmdline: []string{"cairn", "serve"}}}})
 		p.exit(4)
 		if st := h.want(NotResponding); st.HolderPID != 77 {
 			t.Errorf("status = %+v", st)
@@ -424,8 +425,8 @@ func TestServiceThatDoesNotStartFails(t *testing.T) {
 // When the program holding the port goes away by itself, the tray notices
 // at its next look and starts Cairn.
 func TestConflictClearsByItself(t *testing.T) {
-	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []instance.Listener{
-		{Addr: "127.0.0.1:7070", PID: 4242, Process: &instance.Process{PID: 4242, Name: "python3"}},
+	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []proc.Listener{
+		{Addr: "127.0.0.1:7070", PID: 4242, Process: &proc.Process{PID: 4242, Name: "python3"}},
 	}}
 	h := newHarness(t, diag, nil)
 	h.want(Conflict)
@@ -448,8 +449,8 @@ func TestConflictClearsByItself(t *testing.T) {
 }
 
 func TestConflictWithUntouchableHolder(t *testing.T) {
-	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []instance.Listener{
-		{Addr: "127.0.0.1:7070", PID: 812, Process: &instance.Process{PID: 812, Name: "nginx", User: "www-data"}},
+	diag := instance.Diagnosis{State: instance.StateConflict, PortHolders: []proc.Listener{
+		{Addr: "127.0.0.1:7070", PID: 812, Process: &proc.Process{PID: 812, Name: "nginx", User: "www-data"}},
 	}, Holder: instance.Holder{Kind: instance.HolderUntouchable, Reason: "port is held by nginx (PID 812) of user \"www-data\"; use --port"}}
 	h := newHarness(t, diag, nil)
 	if st := h.want(Conflict); st.NoTakeover != diag.Holder.Reason {

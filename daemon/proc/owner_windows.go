@@ -1,4 +1,4 @@
-package instance
+package proc
 
 import (
 	"os/user"

@@ -1,13 +1,14 @@
-// Package instance answers "who holds the daemon's lock and port?" and acts
-// on the answer: diagnosis for `cairn doctor` and `cairn status`, starting a
-// detached daemon for `cairn start`, stopping one for `cairn stop`. It is
-// GUI-free so the tray uses the same engine.
-package instance
+// Package proc is process identity and signalling: who a PID is (name, user,
+// command line, start time), who listens on a port, and the one rule for
+// which processes Cairn may signal. The daemon and the management engine
+// (package instance) both use it; it knows nothing of either.
+package proc
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -40,8 +41,8 @@ func (p *Process) String() string {
 	return fmt.Sprintf("%s (PID %d)", p.Name, p.PID)
 }
 
-// LookupProcess describes the live process pid. A zombie counts as dead.
-func LookupProcess(ctx context.Context, pid int) (*Process, error) {
+// Lookup describes the live process pid. A zombie counts as dead.
+func Lookup(ctx context.Context, pid int) (*Process, error) {
 	if pid <= 0 {
 		return nil, ErrNoProcess
 	}
@@ -78,10 +79,10 @@ func Alive(ctx context.Context, pid int) bool {
 	return true
 }
 
-// SameProcess reports whether p still names the process it named when it
-// was looked up: same PID and same start time.
-func SameProcess(ctx context.Context, p *Process) bool {
-	now, err := LookupProcess(ctx, p.PID)
+// Same reports whether p still names the process it named when it was
+// looked up: same PID and same start time.
+func Same(ctx context.Context, p *Process) bool {
+	now, err := Lookup(ctx, p.PID)
 	if err != nil {
 		return false
 	}
@@ -128,7 +129,7 @@ func Listeners(ctx context.Context, port int) ([]Listener, error) {
 		}
 		l := Listener{Addr: joinHostPort(c.Laddr.IP, port), PID: int(c.Pid)}
 		if l.PID > 0 {
-			l.Process, _ = LookupProcess(ctx, l.PID)
+			l.Process, _ = Lookup(ctx, l.PID)
 		}
 		out = append(out, l)
 	}
@@ -176,11 +177,28 @@ func OtherListeners(ls []Listener, pid int) []Listener {
 	return out
 }
 
-// processEnviron reads the environment of pid, where the OS lets this user.
-func processEnviron(ctx context.Context, pid int) ([]string, error) {
+// Environ reads the environment of pid, where the OS lets this user.
+func Environ(ctx context.Context, pid int) ([]string, error) {
 	pr, err := process.NewProcessWithContext(ctx, int32(pid))
 	if err != nil {
 		return nil, ErrNoProcess
 	}
 	return pr.EnvironWithContext(ctx)
+}
+
+// MaySignal is the one rule for which processes Cairn signals: never PID 1,
+// this process or its parent, never another user's; and with cairnOnly,
+// nothing but a `cairn serve` daemon. It says why not in a sentence.
+func MaySignal(p *Process, cairnOnly bool) error {
+	switch {
+	case p == nil:
+		return errors.New("refusing to signal a process that cannot be identified")
+	case p.PID <= 1 || p.PID == os.Getpid() || p.PID == os.Getppid():
+		return fmt.Errorf("refusing to signal %s: Cairn never stops PID 1, itself or its parent", p)
+	case cairnOnly && !p.IsCairnDaemon():
+		return fmt.Errorf("%s is not a Cairn daemon; not stopping it (run `cairn doctor`)", p)
+	case !p.OwnedByMe():
+		return fmt.Errorf("%s belongs to user %q; Cairn only stops your own processes", p, p.User)
+	}
+	return nil
 }

@@ -2,12 +2,7 @@
 
 package instance
 
-import (
-	"syscall"
-)
-
-func terminate(pid int) error { return syscall.Kill(pid, syscall.SIGTERM) }
-func kill(pid int) error      { return syscall.Kill(pid, syscall.SIGKILL) }
+import "syscall"
 
 // detached puts the daemon in its own session so it outlives the terminal
 // and the `cairn start` that spawned it, and no terminal signal reaches it.
