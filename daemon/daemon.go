@@ -17,17 +17,17 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/term"
 	"gopkg.in/natefinch/lumberjack.v2"
 
+	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
-	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/server"
 	"github.com/cairnlabs/cairn/daemon/token"
@@ -45,6 +45,9 @@ type Options struct {
 
 	// DrainTimeout bounds how long shutdown waits for in-flight requests.
 	DrainTimeout time.Duration
+	// ReadyWait bounds how long a start that lost the lock waits for the
+	// winner, a Cairn daemon still starting, to serve.
+	ReadyWait time.Duration
 }
 
 func (o *Options) defaults() {
@@ -60,14 +63,20 @@ func (o *Options) defaults() {
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = 5 * time.Second
 	}
+	if o.ReadyWait == 0 {
+		o.ReadyWait = 15 * time.Second
+	}
 }
 
-// RunForeground runs the daemon until SIGINT, SIGTERM, POST /v1/shutdown or
-// ctx ends it. It returns nil after a clean shutdown or when a healthy
+// RunForeground runs the daemon until a shutdown signal (SIGINT, SIGTERM,
+// SIGHUP, SIGQUIT; on Windows Ctrl-C, Ctrl-Break and console close), POST
+// /v1/shutdown or ctx ends it. It returns nil after a clean shutdown or when a healthy
 // daemon already runs, and an *exitcode.Error otherwise.
 func RunForeground(ctx context.Context, opts Options) error {
 	opts.defaults()
-	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	// Every signal that would otherwise end the process leaves nothing
+	// behind: it shuts down in order, like SIGTERM.
+	ctx, stopSignals := signal.NotifyContext(ctx, shutdownSignals...)
 	defer stopSignals()
 
 	p, err := paths.Resolve()
@@ -77,8 +86,8 @@ func RunForeground(ctx context.Context, opts Options) error {
 
 	// Single-instance guard, before touching anything: a supervisor such as
 	// launchd KeepAlive must see exit 0 here, not a respawn loop.
-	if pid, addr, ok := instance.Healthy(ctx, p); ok {
-		fmt.Fprintf(opts.Stdout, "Cairn is already running at %s (PID %d); nothing to start.\n", addr, pid)
+	if h, addr, err := client.Probe(ctx, p); err == nil {
+		fmt.Fprintf(opts.Stdout, "Cairn is already running at %s (PID %d); nothing to start.\n", addr, h.PID)
 		return nil
 	}
 
@@ -211,13 +220,22 @@ func writeDiscovery(p paths.Paths, addr netip.AddrPort, stderr io.Writer, log *s
 	return files, nil
 }
 
-// lockRecordWait bounds how long a refused start waits for the holder's PID
-// record to appear: between taking the lock and writing it, and while a
-// diagnosis probes the lock for an instant, the record can be missing.
-const lockRecordWait = 300 * time.Millisecond
+// lockRecordWait bounds how long a refused start waits for the holder to be
+// named: between taking the lock and writing it, and while a diagnosis
+// probes the lock for an instant, the record can be missing; and a daemon
+// that has just written its discovery file serves a moment later.
+const lockRecordWait = time.Second
 
+// takeLock takes the data dir's lock. Losing it to a Cairn daemon that is
+// still starting (what 20 tools auto-starting at login do) is not a
+// failure: the loser waits, bounded by opts.ReadyWait from the winner's
+// start, for the winner to serve, and then exits 0 like the guard. Exit 4
+// is for a holder that stays unhealthy.
 func takeLock(ctx context.Context, p paths.Paths, opts Options) (*lock.Lock, error) {
-	deadline := time.Now().Add(lockRecordWait)
+	firstLook := time.Now()
+	graceEnd := firstLook.Add(lockRecordWait)
+	var holder *proc.Process
+	wait := poll.New(2*time.Millisecond, 50*time.Millisecond)
 	for {
 		lk, err := lock.Acquire(p.Lock, os.Getpid())
 		if err == nil {
@@ -227,19 +245,42 @@ func takeLock(ctx context.Context, p paths.Paths, opts Options) (*lock.Lock, err
 			return nil, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 				"cannot use the daemon lock: %v. Fix the permissions of %s or point CAIRN_HOME at a writable folder.", err, p.DataDir))
 		}
-		// The holder may have become healthy since the guard looked.
-		if pid, addr, ok := instance.Healthy(ctx, p); ok {
-			fmt.Fprintf(opts.Stdout, "Cairn is already running at %s (PID %d); nothing to start.\n", addr, pid)
+		if h, addr, err := client.Probe(ctx, p); err == nil {
+			fmt.Fprintf(opts.Stdout, "Cairn is already running at %s (PID %d); nothing to start.\n", addr, h.PID)
 			return nil, errAlreadyRunning
 		}
-		pid, recErr := lock.ReadRecord(p.Lock)
-		holder, _ := proc.Lookup(ctx, pid)
-		if (recErr != nil || holder == nil) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-			continue
+		holder = nil
+		if pid, err := lock.ReadRecord(p.Lock); err == nil {
+			holder, _ = proc.Lookup(ctx, pid)
 		}
-		return nil, lockHeldError(p, holder)
+		now := time.Now()
+		starting := holder.IsCairnDaemon() && stillStarting(p, holder, firstLook) &&
+			now.Before(startedAt(holder, firstLook).Add(opts.ReadyWait))
+		if !starting && now.After(graceEnd) {
+			return nil, lockHeldError(p, holder)
+		}
+		if !wait.Sleep(ctx) {
+			// A shutdown signal while waiting: nothing was started.
+			return nil, errAlreadyRunning
+		}
 	}
+}
+
+// stillStarting reports whether the Cairn daemon holder has not yet written
+// a discovery file since it started: it holds the lock but has not bound.
+// One that has written it and does not answer is hung, not starting.
+func stillStarting(p paths.Paths, holder *proc.Process, firstLook time.Time) bool {
+	fi, err := os.Lstat(p.AddrFile)
+	return err != nil || fi.ModTime().Before(startedAt(holder, firstLook))
+}
+
+// startedAt is when holder started; an unknown start time counts as the
+// moment we first saw it, so the wait stays bounded.
+func startedAt(holder *proc.Process, firstLook time.Time) time.Time {
+	if holder.CreateTime == 0 {
+		return firstLook
+	}
+	return time.UnixMilli(holder.CreateTime)
 }
 
 // errAlreadyRunning ends RunForeground with exit 0 after the guard's message.

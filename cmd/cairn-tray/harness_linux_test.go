@@ -27,7 +27,6 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/cairnlabs/cairn/daemon/discovery"
-	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/proc"
@@ -319,7 +318,7 @@ func (w *world) serving() (int, error) {
 			return 0, fmt.Errorf("%s names %s, want %s", f, addr, want)
 		}
 	}
-	pid, addr, ok := instance.Healthy(ctx, w.paths)
+	pid, addr, ok := proctest.Healthy(ctx, w.paths)
 	if !ok {
 		return 0, errors.New("no healthy daemon at the discovered address")
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cairnlabs/cairn/assets"
 	"github.com/cairnlabs/cairn/daemon"
+	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/version"
@@ -114,7 +115,7 @@ func run(args []string, stderr io.Writer) int {
 	var app *tray.App
 	sup := supervisor.New(supervisor.Config{
 		Port:     portN,
-		Daemon:   supervisor.LocalDaemon{Paths: p, Port: portN},
+		Daemon:   supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p)},
 		Spawner:  supervisor.ExecSpawner{Bin: bin, Paths: p},
 		Log:      log,
 		OnChange: func(st supervisor.Status) { app.OnStatus(st) },

@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
-	"github.com/cairnlabs/cairn/daemon/instance"
 )
 
 func newPortCmd() *cobra.Command {
@@ -20,10 +20,14 @@ func newPortCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pid, addr, ok := instance.Healthy(cmd.Context(), p)
-			if !ok {
+			h, addr, err := client.Probe(cmd.Context(), p)
+			if client.IsImpostor(err) {
+				return exitcode.New(exitcode.PortInUse, err.Error()+"; run 'cairn doctor' to see who holds the port")
+			}
+			if err != nil {
 				return exitcode.New(exitcode.Failure, "no Cairn daemon answers; run 'cairn start' (or 'cairn doctor' to see why)")
 			}
+			pid := h.PID
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), map[string]any{"addr": addr.String(), "port": addr.Port(), "pid": pid})
 			}

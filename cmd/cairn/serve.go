@@ -1,9 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/cairnlabs/cairn/daemon"
+	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/instance"
 )
 
 func newServeCmd() *cobra.Command {
@@ -30,11 +35,19 @@ process, 5 data dir unusable.`,
 			if err != nil {
 				return err
 			}
-			return daemon.RunForeground(cmd.Context(), daemon.Options{
-				Port:   port,
-				Stdout: cmd.OutOrStdout(),
-				Stderr: cmd.ErrOrStderr(),
-			})
+			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			tagged := os.Getenv(instance.OutputTagEnv) != ""
+			if tagged {
+				stdout, stderr = instance.TagLines(stdout), instance.TagLines(stderr)
+			}
+			err = daemon.RunForeground(cmd.Context(), daemon.Options{Port: port, Stdout: stdout, Stderr: stderr})
+			if err != nil && tagged {
+				// The reason goes out tagged too, so the `cairn start` that
+				// spawned us finds its own child's line among others'.
+				fmt.Fprintf(stderr, "cairn: %v\n", err)
+				return &silentExit{exitcode.Of(err)}
+			}
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&foreground, "foreground", false, "run in the foreground (the only mode; required)")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/paths"
@@ -251,9 +252,9 @@ func waitService(ctx context.Context, out io.Writer, m service.Manager, p paths.
 	deadline := time.Now().Add(timeout)
 	delay := 10 * time.Millisecond
 	for {
-		if pid, addr, ok := instance.Healthy(ctx, p); ok {
-			fmt.Fprintf(out, "Cairn is running at %s (PID %d) under %s.\n", addr, pid, m.Name())
-			return &instance.StartResult{PID: pid, Addr: addr.String()}, nil
+		if h, addr, err := client.Probe(ctx, p); err == nil {
+			fmt.Fprintf(out, "Cairn is running at %s (PID %d) under %s.\n", addr, h.PID, m.Name())
+			return &instance.StartResult{PID: h.PID, Addr: addr.String()}, nil
 		}
 		st, err := m.Status(ctx)
 		if err == nil && st.Installed && st.LastExit != 0 && !st.Running {

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/internal/proctest"
@@ -126,7 +125,7 @@ func TestServiceLifecycleUnderSystemd(t *testing.T) {
 		!strings.Contains(text, "CAIRN_HOME="+env.CairnHome) {
 		t.Errorf("unit file:\n%s", text)
 	}
-	pid, addr, ok := instance.Healthy(context.Background(), env.Paths())
+	pid, addr, ok := proctest.Healthy(context.Background(), env.Paths())
 	if !ok || addr.Port() != uint16(env.Port) {
 		t.Fatal("no daemon serves after install")
 	}
@@ -139,7 +138,7 @@ func TestServiceLifecycleUnderSystemd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "already installed") {
 		t.Errorf("second install: exit %d\n%s", code, out)
 	}
-	if again, _, _ := instance.Healthy(context.Background(), env.Paths()); again != pid {
+	if again, _, _ := proctest.Healthy(context.Background(), env.Paths()); again != pid {
 		t.Errorf("second install replaced the daemon (%d, was %d)", again, pid)
 	}
 
@@ -173,7 +172,7 @@ func TestServiceLifecycleUnderSystemd(t *testing.T) {
 		t.Fatalf("install after a move: exit %d\n%s%s", code, out, errOut)
 	}
 	proctest.Eventually(t, 20*time.Second, "the moved daemon serves", func() bool {
-		p, _, ok := instance.Healthy(context.Background(), env.Paths())
+		p, _, ok := proctest.Healthy(context.Background(), env.Paths())
 		if !ok || p == pid {
 			return false
 		}
@@ -185,7 +184,7 @@ func TestServiceLifecycleUnderSystemd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Stopped") {
 		t.Errorf("stop: exit %d\n%s", code, out)
 	}
-	if _, _, ok := instance.Healthy(context.Background(), env.Paths()); ok {
+	if _, _, ok := proctest.Healthy(context.Background(), env.Paths()); ok {
 		t.Error("a daemon still serves after service stop")
 	}
 	code, out, _ = proctest.Run(t, env, moved, "service", "status")
@@ -204,7 +203,7 @@ func TestServiceLifecycleUnderSystemd(t *testing.T) {
 	if _, err := os.Stat(unitFile(env)); !os.IsNotExist(err) {
 		t.Error("unit file left behind")
 	}
-	if _, _, ok := instance.Healthy(context.Background(), env.Paths()); ok {
+	if _, _, ok := proctest.Healthy(context.Background(), env.Paths()); ok {
 		t.Error("uninstall left the service's daemon running")
 	}
 	code, out, _ = proctest.Run(t, env, moved, "service", "uninstall")
@@ -231,7 +230,7 @@ func TestServiceInstallBesideARunningDaemon(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "already runs") || !strings.Contains(out, "cairn stop && cairn service start") {
 		t.Fatalf("install beside a running daemon: exit %d\n%s%s", code, out, errOut)
 	}
-	if pid, _, _ := instance.Healthy(context.Background(), env.Paths()); pid != old.PID() {
+	if pid, _, _ := proctest.Healthy(context.Background(), env.Paths()); pid != old.PID() {
 		t.Errorf("the running daemon was replaced by PID %d", pid)
 	}
 	if code, out, _ := cairn(t, env, "service", "status"); code != 3 || !strings.Contains(out, "inactive") {

@@ -46,7 +46,7 @@ func bystander(t *testing.T) *exec.Cmd {
 // ours serves on the port, and it is not any of the old PIDs.
 func assertOursServes(t *testing.T, env *proctest.Env, old ...int) {
 	t.Helper()
-	pid, addr, ok := instance.Healthy(context.Background(), env.Paths())
+	pid, addr, ok := proctest.Healthy(context.Background(), env.Paths())
 	if !ok || addr.Port() != uint16(env.Port) {
 		t.Fatalf("no daemon of ours serves on port %d", env.Port)
 	}

@@ -1,5 +1,6 @@
 // Package client is the typed client of the daemon's local API, used by the
-// CLI and the tray.
+// CLI, the tray and every other tool: the one path by which the control
+// token leaves this process, and only to a daemon that proved itself.
 package client
 
 import (
@@ -9,49 +10,167 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/discovery"
+	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/proof"
 	"github.com/cairnlabs/cairn/daemon/token"
 )
 
-// Client talks to one daemon address.
+// Client talks to one daemon address. With a token, every connection it
+// opens is proven before it carries a request (package proof): the token
+// never leaves for a listener that cannot show it already holds it.
 type Client struct {
-	addr  netip.AddrPort
-	token string
-	http  *http.Client
+	addr     netip.AddrPort
+	token    string
+	lockPath string // when set, the proven PID must be this lock's holder
+	http     *http.Client
 }
 
-// New returns a client for addr. token may be empty for /health only.
+// ProofTimeout bounds the challenge on a new connection.
+var ProofTimeout = 2 * time.Second
+
+// ProbeTimeout bounds each Probe.
+var ProbeTimeout = time.Second
+
+// New returns a client for addr. token may be empty for /health only; such
+// a client proves nothing and so can tell nothing about who answers.
 func New(addr netip.AddrPort, token string) *Client {
-	return &Client{
-		addr:  addr,
-		token: token,
-		http: &http.Client{
-			Transport: &http.Transport{
-				Proxy:               nil, // never send the token through a proxy
-				MaxIdleConnsPerHost: 2,
-				IdleConnTimeout:     30 * time.Second,
-			},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	c := &Client{addr: addr, token: token}
+	c.http = &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil, // never send the token through a proxy
+			DialContext:         c.dial,
+			MaxIdleConnsPerHost: 2,
+			IdleConnTimeout:     30 * time.Second,
 		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	return c
 }
 
-// Discover builds a client from the data dir's discovery file and token.
-// The token is optional: without it only Health works.
+// Discover builds a client from the data dir's discovery file and token;
+// the daemon that answers must also be the lock's holder. The token is
+// optional: without it only Health works, unproven.
 func Discover(p paths.Paths) (*Client, error) {
 	addr, err := discovery.Read(p.AddrFile)
 	if err != nil {
 		return nil, err
 	}
+	return ForAddr(p, addr), nil
+}
+
+// ForAddr is Discover for an address the caller already knows (a child it
+// is waiting for, say): the data dir's token, proven against its lock.
+func ForAddr(p paths.Paths, addr netip.AddrPort) *Client {
 	tok, _ := token.Read(p.Token)
-	return New(addr, tok), nil
+	c := New(addr, tok)
+	c.lockPath = p.Lock
+	return c
+}
+
+// Proven reports whether this client proves every connection (it has a
+// token), so that a successful call means the daemon is ours.
+func (c *Client) Proven() bool { return c.token != "" }
+
+// ErrNoToken means the client has no token to prove the daemon with.
+var ErrNoToken = errors.New("the control token cannot be read, so the daemon cannot be proven")
+
+// ProofError means the listener at Addr could not prove it is this data
+// dir's daemon: an impostor (another user's squatter on a port a dead
+// daemon left in http_addr), or a daemon of another data dir.
+type ProofError struct {
+	Addr   netip.AddrPort
+	Reason string
+}
+
+func (e *ProofError) Error() string {
+	return fmt.Sprintf("the listener at %s is not this data dir's Cairn daemon: %s", e.Addr, e.Reason)
+}
+
+// IsImpostor reports whether err (from any call) is a failed proof.
+func IsImpostor(err error) bool {
+	var pe *ProofError
+	return errors.As(err, &pe)
+}
+
+// dial connects and, when the client has a token, runs the challenge on the
+// new connection before the transport may send anything on it.
+func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", c.addr.String())
+	if err != nil {
+		return nil, err
+	}
+	if c.token == "" {
+		return conn, nil
+	}
+	if err := c.prove(ctx, conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (c *Client) prove(ctx context.Context, conn net.Conn) error {
+	if uid, ok := listenerUID(c.addr); ok && uid != os.Getuid() {
+		return &ProofError{c.addr, fmt.Sprintf("it belongs to user ID %d, not to you", uid)}
+	}
+	deadline := time.Now().Add(ProofTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	nonce := proof.NewNonce()
+	if _, err := fmt.Fprintf(conn, "GET %s?nonce=%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cairn-client\r\n\r\n",
+		proof.Path, nonce, c.addr); err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(conn, 2*proof.MaxAnswerBytes)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &ProofError{c.addr, fmt.Sprintf("it did not answer the challenge: %v", err)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, proof.MaxAnswerBytes+1))
+	resp.Body.Close()
+	switch {
+	case err != nil:
+		return &ProofError{c.addr, fmt.Sprintf("its answer to the challenge broke off: %v", err)}
+	case resp.StatusCode != http.StatusOK:
+		return &ProofError{c.addr, fmt.Sprintf("it answered the challenge with HTTP %d", resp.StatusCode)}
+	case br.Buffered() > 0 || resp.Close:
+		// Anything past the answer would be read as the next response.
+		return &ProofError{c.addr, "it answered the challenge with more than one answer"}
+	}
+	a, err := proof.ParseAnswer(body)
+	if err != nil {
+		return &ProofError{c.addr, err.Error()}
+	}
+	if !proof.Verify(c.token, nonce, c.addr.String(), a) {
+		return &ProofError{c.addr, "it does not hold this data dir's control token"}
+	}
+	if c.lockPath != "" {
+		// The lock is the truth; discovery is a hint.
+		if holder, err := lock.ReadRecord(c.lockPath); err != nil || holder != a.PID {
+			return &ProofError{c.addr, fmt.Sprintf("the daemon that answered (PID %d) does not hold the data dir's lock", a.PID)}
+		}
+	}
+	conn.SetDeadline(time.Time{})
+	return nil
 }
 
 // Addr is the daemon address this client talks to.
@@ -80,6 +199,27 @@ func (c *Client) Health(ctx context.Context) (api.Health, error) {
 		return h, fmt.Errorf("%s answered /health but is not a healthy Cairn daemon", c.addr)
 	}
 	return h, nil
+}
+
+// Probe is the one health probe of a data dir: the discovered address's
+// /health over a proven connection. It returns the health
+// and address of this data dir's daemon; a listener that answers but fails
+// the proof gives a *ProofError; with no readable token, the unproven
+// health comes back with ErrNoToken, for a caller to weigh against the lock.
+// The timeout is ProbeTimeout.
+func Probe(ctx context.Context, p paths.Paths) (api.Health, netip.AddrPort, error) {
+	c, err := Discover(p)
+	if err != nil {
+		return api.Health{}, netip.AddrPort{}, err
+	}
+	defer c.CloseIdle()
+	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+	defer cancel()
+	h, err := c.Health(ctx)
+	if err == nil && !c.Proven() {
+		err = ErrNoToken
+	}
+	return h, c.Addr(), err
 }
 
 // Status calls GET /v1/status.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/client"
@@ -38,6 +37,9 @@ type Diagnosis struct {
 	PortHolders []proc.Listener   `json:"port_holders"`
 	Discovery   []DiscoveryReport `json:"discovery"`
 	Token       TokenReport       `json:"token"`
+	// Impostor is a listener at the discovered address that answered like
+	// Cairn but failed the proof: not this data dir's daemon.
+	Impostor *ImpostorReport `json:"impostor,omitempty"`
 	// Supervisor is who started the healthy daemon, in its own words
 	// (/v1/status): tray, cli, systemd, launchd, terminal, unknown.
 	Supervisor string `json:"supervisor,omitempty"`
@@ -75,6 +77,12 @@ type DiscoveryReport struct {
 	Stale  bool   `json:"stale"`
 }
 
+// ImpostorReport describes a listener that failed the proof.
+type ImpostorReport struct {
+	Addr   string `json:"addr"`
+	Reason string `json:"reason"`
+}
+
 // TokenReport describes control.token.
 type TokenReport struct {
 	Path    string `json:"path"`
@@ -89,9 +97,6 @@ type Problem struct {
 	Fix     string `json:"fix"`
 }
 
-// HealthTimeout bounds each /health probe of a diagnosis.
-var HealthTimeout = time.Second
-
 // Diagnose inspects the data dir of p and the given port, asking the OS's
 // service manager whether it runs the daemon. It changes nothing.
 func Diagnose(ctx context.Context, p paths.Paths, port int) Diagnosis {
@@ -102,17 +107,23 @@ func Diagnose(ctx context.Context, p paths.Paths, port int) Diagnosis {
 func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOptions) Diagnosis {
 	d := Diagnosis{DataDir: p.DataDir, Port: port, PortHolders: []proc.Listener{}, Problems: []Problem{}}
 
-	// A healthy daemon at the discovered address is the common case.
-	if c, err := client.Discover(p); err == nil {
-		hctx, cancel := context.WithTimeout(ctx, HealthTimeout)
-		if h, err := c.Health(hctx); err == nil {
-			d.Daemon, d.Addr = &h, c.Addr().String()
-		}
-		cancel()
-		c.CloseIdle()
+	// A healthy daemon at the discovered address that proves itself is
+	// the common case. One that answers but fails the proof is an impostor.
+	h, addr, err := client.Probe(ctx, p)
+	var pe *client.ProofError
+	switch {
+	case err == nil:
+		d.Daemon, d.Addr = &h, addr.String()
+	case errors.As(err, &pe):
+		d.Impostor = &ImpostorReport{Addr: pe.Addr.String(), Reason: pe.Reason}
 	}
 
 	d.Lock = inspectLock(ctx, p, d.Daemon)
+	if errors.Is(err, client.ErrNoToken) && d.Lock.Held && d.Lock.PID == h.PID {
+		// No token to prove it with, but the lock says it is ours; the
+		// missing token is reported below.
+		d.Daemon, d.Addr = &h, addr.String()
+	}
 	d.Discovery = inspectDiscovery(p, d.Addr)
 	d.Token = inspectToken(p)
 
@@ -228,7 +239,11 @@ func problems(d Diagnosis) []Problem {
 			case first.Process != nil && first.Process.OwnedByMe():
 				fix = fmt.Sprintf("kill %d   (or another port: %s)", first.PID, fix)
 			}
-			add(fmt.Sprintf("port %d is already in use by %s", d.Port, proc.DescribeHolders(d.PortHolders)), fix)
+			summary := fmt.Sprintf("port %d is already in use by %s", d.Port, proc.DescribeHolders(d.PortHolders))
+			if d.Impostor != nil {
+				summary += fmt.Sprintf(", which answers like Cairn at %s but is not your daemon (%s); the token was not sent to it", d.Impostor.Addr, d.Impostor.Reason)
+			}
+			add(summary, fix)
 		}
 	}
 	if d.Lock.Exists && !d.Lock.Held && d.State != StateRunning {

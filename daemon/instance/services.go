@@ -66,7 +66,7 @@ func statusSupervisor(ctx context.Context, p paths.Paths) string {
 		return ""
 	}
 	defer c.CloseIdle()
-	ctx, cancel := context.WithTimeout(ctx, HealthTimeout)
+	ctx, cancel := context.WithTimeout(ctx, client.ProbeTimeout)
 	defer cancel()
 	st, err := c.Status(ctx)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/client"
-	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/paths"
 )
@@ -42,8 +41,8 @@ const maxDaemonOut = 10 << 20
 // exits first is reported by its exit code as an *exitcode.Error.
 func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, error) {
 	res := StartResult{Log: p.DaemonLog}
-	if h, addr, ok := Healthy(ctx, p); ok {
-		res.PID, res.Addr, res.AlreadyRunning = h, addr.String(), true
+	if h, addr, err := client.Probe(ctx, p); err == nil {
+		res.PID, res.Addr, res.AlreadyRunning = h.PID, addr.String(), true
 		return res, nil
 	}
 	if opts.Timeout == 0 {
@@ -68,7 +67,7 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 
 	cmd := exec.Command(exe, "serve", "--foreground", "--port", strconv.Itoa(opts.Port))
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "CAIRN_SUPERVISOR=cli")
+	cmd.Env = append(os.Environ(), "CAIRN_SUPERVISOR=cli", OutputTagEnv+"=1")
 	cmd.SysProcAttr = detached()
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("start %s: %w", exe, err)
@@ -95,11 +94,11 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 	}
 	if exit.code == exitcode.OK {
 		// Another daemon won the race and is healthy: that is success.
-		if h, addr, ok := Healthy(context.Background(), p); ok {
-			return StartResult{PID: h, Addr: addr.String(), AlreadyRunning: true, Log: p.DaemonLog}, nil
+		if h, addr, err := client.Probe(context.Background(), p); err == nil {
+			return StartResult{PID: h.PID, Addr: addr.String(), AlreadyRunning: true, Log: p.DaemonLog}, nil
 		}
 	}
-	msg := lastLine(p.DaemonOut, offset)
+	msg := lastLine(p.DaemonOut, offset, res.PID)
 	if msg == "" {
 		msg = fmt.Sprintf("the daemon exited with code %d; see %s", exit.code, p.DaemonOut)
 	}
@@ -114,8 +113,9 @@ type childExit struct{ code int }
 
 func (e *childExit) Error() string { return fmt.Sprintf("daemon exited with code %d", e.code) }
 
-// WaitReady waits until the discovery file names a daemon that answers
-// /health with pid, the readiness contract of `serve --foreground`. It
+// WaitReady waits until the discovery file names a daemon that proves
+// itself and answers /health with pid, the readiness contract of `serve
+// --foreground`. It
 // returns early with a *childExit error when exited delivers the child's
 // exit code, and with ctx's error at the deadline.
 func WaitReady(ctx context.Context, p paths.Paths, pid int, exited <-chan int) (netip.AddrPort, error) {
@@ -130,38 +130,14 @@ func WaitReady(ctx context.Context, p paths.Paths, pid int, exited <-chan int) (
 			return netip.AddrPort{}, ctx.Err()
 		case <-t.C:
 		}
-		if addr, err := discovery.Read(p.AddrFile); err == nil {
-			c := client.New(addr, "")
-			hctx, cancel := context.WithTimeout(ctx, HealthTimeout)
-			h, err := c.Health(hctx)
-			cancel()
-			c.CloseIdle()
-			if err == nil && h.PID == pid {
-				return addr, nil
-			}
+		if h, addr, err := client.Probe(ctx, p); err == nil && h.PID == pid {
+			return addr, nil
 		}
 		// Readiness comes within milliseconds on a healthy machine; back off
 		// so a slow one is not hammered.
 		t.Reset(delay)
 		delay = min(delay*2, 50*time.Millisecond)
 	}
-}
-
-// Healthy reports the PID and address of a healthy Cairn daemon answering at
-// the discovered address.
-func Healthy(ctx context.Context, p paths.Paths) (int, netip.AddrPort, bool) {
-	c, err := client.Discover(p)
-	if err != nil {
-		return 0, netip.AddrPort{}, false
-	}
-	defer c.CloseIdle()
-	ctx, cancel := context.WithTimeout(ctx, HealthTimeout)
-	defer cancel()
-	h, err := c.Health(ctx)
-	if err != nil {
-		return 0, netip.AddrPort{}, false
-	}
-	return h.PID, c.Addr(), true
 }
 
 // OpenDaemonOut opens daemon.out for appending, rotating it to daemon.out.1
@@ -183,9 +159,42 @@ func OpenDaemonOut(path string) (*os.File, int64, error) {
 	return f, off, nil
 }
 
-// lastLine returns the last non-empty line written to path after offset,
-// which is the daemon's one-line explanation of why it exited.
-func lastLine(path string, offset int64) string {
+// OutputTagEnv, when set in a daemon's environment, makes `serve
+// --foreground` start each line it prints with TagPrefix(its PID):
+// concurrent starts share daemon.out, and each must read its own child's
+// reason, not another's.
+const OutputTagEnv = "CAIRN_TAG_OUTPUT"
+
+// TagPrefix is what starts each line of the daemon pid's tagged output.
+func TagPrefix(pid int) string { return "[" + strconv.Itoa(pid) + "] " }
+
+// TagLines returns a writer that starts every line written to w with this
+// process's TagPrefix. Each write of the daemon's is whole lines.
+func TagLines(w io.Writer) io.Writer {
+	return &tagWriter{w: w, tag: TagPrefix(os.Getpid())}
+}
+
+type tagWriter struct {
+	w   io.Writer
+	tag string
+}
+
+func (t *tagWriter) Write(b []byte) (int, error) {
+	var out []byte
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line != "" {
+			out = append(append(out, t.tag...), line...)
+		}
+	}
+	if _, err := t.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// lastLine returns the last line that the daemon pid wrote to path after
+// offset, untagged, which is its one-line explanation of why it exited.
+func lastLine(path string, offset int64, pid int) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
@@ -194,8 +203,13 @@ func lastLine(path string, offset int64) string {
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return ""
 	}
-	data, _ := io.ReadAll(io.LimitReader(f, 64<<10))
-	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	last := strings.TrimSpace(lines[len(lines)-1])
+	data, _ := io.ReadAll(io.LimitReader(f, 256<<10))
+	tag := TagPrefix(pid)
+	last := ""
+	for _, l := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(l, tag); ok && strings.TrimSpace(rest) != "" {
+			last = strings.TrimSpace(rest)
+		}
+	}
 	return strings.TrimPrefix(last, "cairn: ")
 }

@@ -52,8 +52,8 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 		}
 	}
 
-	if c, err := client.Discover(p); err == nil {
-		hctx, cancel := context.WithTimeout(ctx, HealthTimeout)
+	if c, err := client.Discover(p); err == nil && c.Proven() {
+		hctx, cancel := context.WithTimeout(ctx, client.ProbeTimeout)
 		h, herr := c.Health(hctx)
 		cancel()
 		if herr == nil {
@@ -119,7 +119,8 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 // it. ok is false when no such service runs it (then Stop goes on as for
 // any daemon).
 func stopThroughService(ctx context.Context, p paths.Paths, opts StopOptions) (res StopResult, ok bool, err error) {
-	pid, _, healthy := Healthy(ctx, p)
+	h, _, err := client.Probe(ctx, p)
+	pid, healthy := h.PID, err == nil
 	if !healthy {
 		if held, _ := lock.Probe(p.Lock); !held {
 			return res, false, nil

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/proof"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -73,6 +74,7 @@ func (s *Server) BeginDrain() {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/health", only(http.MethodGet, http.HandlerFunc(s.health)))
+	mux.Handle(proof.Path, only(http.MethodGet, http.HandlerFunc(s.prove)))
 	mux.Handle("/v1/status", only(http.MethodGet, s.authed(s.status)))
 	mux.Handle("/v1/shutdown", only(http.MethodPost, s.authed(s.shutdownHandler)))
 	mux.Handle("/v1/events", only(http.MethodGet, s.authed(s.events)))
@@ -85,6 +87,19 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, http.StatusForbidden, "cross-origin request refused")
 	}))
 	return checkHost(limitBody(cop.Handler(mux)))
+}
+
+// prove answers a client's challenge with a MAC made with the token over the
+// nonce, the address this daemon serves and its PID: the client checks it
+// before it sends the token on this connection (package proof).
+func (s *Server) prove(w http.ResponseWriter, r *http.Request) {
+	nonce, err := proof.ParseNonce(r.URL.Query().Get("nonce"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, proof.Answer{PID: s.info.PID, Proof: proof.Sign(s.token, nonce, s.info.Addr, s.info.PID)})
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

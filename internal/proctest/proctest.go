@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/paths"
 )
 
@@ -279,4 +281,11 @@ func (p *Proc) ExitCh() <-chan int {
 	ch := make(chan int, 1)
 	go func() { ch <- p.Code() }()
 	return ch
+}
+
+// Healthy is client.Probe in the shape tests compare: the PID and address
+// of this data dir's daemon when one answers and proves itself.
+func Healthy(ctx context.Context, p paths.Paths) (int, netip.AddrPort, bool) {
+	h, addr, err := client.Probe(ctx, p)
+	return h.PID, addr, err == nil
 }

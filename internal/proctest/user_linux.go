@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -91,4 +92,26 @@ func deleteUser(t testing.TB, name string) {
 		}
 		time.Sleep(time.Duration(20+attempt*10) * time.Millisecond)
 	}
+}
+
+// Share copies bin to a folder every user can reach and returns the copy's
+// path, for a process run as another user: the test binaries live in
+// root's private temp dirs.
+func Share(t testing.TB, bin string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "cairn-shared-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := dir + "/" + filepath.Base(bin)
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
 
@@ -158,6 +159,22 @@ type LocalDaemon struct {
 	Port  int
 	// Services finds the service manager; nil means service.Detect.
 	Services func() (service.Manager, error)
+	// Clients keeps the proven connection the probes ride; nil dials anew
+	// each time.
+	Clients *client.Cached
+}
+
+// client is the daemon's client as the data dir names it now.
+func (d LocalDaemon) client() (*client.Client, func(), error) {
+	if d.Clients != nil {
+		c, err := d.Clients.Get()
+		return c, func() {}, err
+	}
+	c, err := client.Discover(d.Paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.CloseIdle, nil
 }
 
 func (d LocalDaemon) Diagnose(ctx context.Context, port int) instance.Diagnosis {
@@ -183,11 +200,14 @@ func (d LocalDaemon) WaitReady(ctx context.Context, pid int, exited <-chan struc
 }
 
 func (d LocalDaemon) Health(ctx context.Context) (int, string, error) {
-	c, err := client.Discover(d.Paths)
+	c, done, err := d.client()
 	if err != nil {
 		return 0, "", err
 	}
-	defer c.CloseIdle()
+	defer done()
+	if !c.Proven() {
+		return 0, "", client.ErrNoToken
+	}
 	h, err := c.Health(ctx)
 	if err != nil {
 		return 0, "", err
@@ -196,11 +216,11 @@ func (d LocalDaemon) Health(ctx context.Context) (int, string, error) {
 }
 
 func (d LocalDaemon) ManagedBy(ctx context.Context) string {
-	c, err := client.Discover(d.Paths)
+	c, done, err := d.client()
 	if err != nil {
 		return ""
 	}
-	defer c.CloseIdle()
+	defer done()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	st, err := c.Status(ctx)
@@ -211,22 +231,22 @@ func (d LocalDaemon) ManagedBy(ctx context.Context) string {
 }
 
 func (d LocalDaemon) Events(ctx context.Context) error {
-	c, err := client.Discover(d.Paths)
+	c, done, err := d.client()
 	if err != nil {
 		return err
 	}
-	defer c.CloseIdle()
+	defer done()
 	return c.Events(ctx, func(string) bool { return true })
 }
 
 // Shutdown asks the daemon at the discovered address to stop, but only
 // when it is the process we mean.
 func (d LocalDaemon) Shutdown(ctx context.Context, pid int) error {
-	c, err := client.Discover(d.Paths)
+	c, done, err := d.client()
 	if err != nil {
 		return err
 	}
-	defer c.CloseIdle()
+	defer done()
 	h, err := c.Health(ctx)
 	if err != nil {
 		return err
@@ -278,24 +298,17 @@ func (d LocalDaemon) manager() (service.Manager, error) {
 	return service.Detect()
 }
 
-// WaitServing polls the discovered address until a Cairn daemon answers
-// /health, backing off from 10 ms to 200 ms.
+// WaitServing polls the discovered address until this data dir's daemon
+// answers and proves itself, backing off from 10 ms to 200 ms.
 func (d LocalDaemon) WaitServing(ctx context.Context) error {
-	delay := 10 * time.Millisecond
+	wait := poll.New(10*time.Millisecond, 200*time.Millisecond)
 	for {
-		if c, err := client.Discover(d.Paths); err == nil {
-			_, err = c.Health(ctx)
-			c.CloseIdle()
-			if err == nil {
-				return nil
-			}
+		if _, _, err := client.Probe(ctx, d.Paths); err == nil {
+			return nil
 		}
-		select {
-		case <-ctx.Done():
+		if !wait.Sleep(ctx) {
 			return fmt.Errorf("no Cairn daemon answered: %w", ctx.Err())
-		case <-time.After(delay):
 		}
-		delay = min(2*delay, 200*time.Millisecond)
 	}
 }
 
