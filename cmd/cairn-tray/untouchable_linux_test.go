@@ -56,7 +56,7 @@ func TestNoTakeoverOfAnotherUsersProcess(t *testing.T) {
 		return ok && n.Visible
 	})
 	n, _ := root.FindByLabel("Can't take over: ")
-	if n.Enabled || !strings.Contains(n.Label, `of user "nobody"`) {
+	if n.Enabled || !strings.Contains(n.Label, `user "nobody"`) {
 		t.Fatalf("take over item %+v, want a disabled one naming the other user; menu %q", n, root.Labels())
 	}
 	note := w.waitNote("Cairn can't start: port")
@@ -72,4 +72,51 @@ func TestNoTakeoverOfAnotherUsersProcess(t *testing.T) {
 		t.Fatal("the tray stopped another user's process")
 	}
 	w.sigterm(tray)
+}
+
+// TestSquatterIsAConflictAndGetsNoToken: a daemon died with kill -9 and
+// left http_addr naming its port; another user (created for the test)
+// binds it and answers /health like Cairn. The tray shows a conflict that
+// names the squatter, offers no take over, and never sends it the token.
+func TestSquatterIsAConflictAndGetsNoToken(t *testing.T) {
+	u, ok := proctest.OtherUser(t)
+	if !ok {
+		t.Fatal("this test creates another user, which needs root (make test runs as root in CI)")
+	}
+	w := newWorld(t, options{actions: true})
+	d := proctest.Start(t, w.env, w.bins.cairn, "serve", "--foreground")
+	proctest.Eventually(t, wait, "the first daemon serves", func() bool { _, err := w.serving(); return err == nil })
+	tok, err := os.ReadFile(w.paths.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Signal(t, syscall.SIGKILL)
+	d.Wait(t, wait)
+
+	record := filepath.Join(u.Home, "received")
+	sq := proctest.StartWith(t, w.env, u.Credential, proctest.Share(t, w.bins.holdport),
+		"-squat", "-record", record, "-addr", fmt.Sprintf("127.0.0.1:%d", w.env.Port))
+	proctest.Eventually(t, wait, "the squatter listens", func() bool { return strings.Contains(sq.Stdout(), "ready") || sq.Exited() })
+	if sq.Exited() {
+		t.Fatalf("the squatter exited: %s", sq.Stderr())
+	}
+
+	tray := w.startTray()
+	item := w.itemOf(tray)
+	w.waitStatus(item, fmt.Sprintf("Port %d in use by holdport (PID %d)", w.env.Port, sq.PID()))
+	root := w.waitMenu(item, "the take over item to say why not", func(root dbustest.MenuNode) bool {
+		n, ok := root.FindByLabel("Can't take over: ")
+		return ok && n.Visible
+	})
+	if n, _ := root.FindByLabel("Can't take over: "); n.Enabled || !strings.Contains(n.Label, u.Name) {
+		t.Fatalf("take over item %+v, want a disabled one naming %s", n, u.Name)
+	}
+	w.sigterm(tray)
+	received, _ := os.ReadFile(record)
+	if strings.Contains(string(received), strings.TrimSpace(string(tok))) || strings.Contains(strings.ToLower(string(received)), "authorization") {
+		t.Fatalf("the squatter received the token:\n%s", received)
+	}
+	if sq.Exited() {
+		t.Fatal("the tray stopped another user's process")
+	}
 }
