@@ -26,6 +26,36 @@ var measurements = []measurement{
 	{"start-to-ready", startToReady},
 	{"second-instance refusal", secondInstance},
 	{"stop", stopLatency},
+	{"status (client request)", statusLatency},
+}
+
+// statusLatency times one client request to a ready instance, exec to
+// reaped: `cairn status` finds the daemon, proves it (one more round trip
+// on the first connection) and reports; the floor reads the discovery file
+// and GETs /health like curl would.
+func statusLatency(ctx context.Context, prog *program, root string) (sample, error) {
+	s, err := newSandbox(root)
+	if err != nil {
+		return sample{}, err
+	}
+	defer s.remove()
+	d, err := startReady(ctx, prog, s)
+	if err != nil {
+		return sample{}, err
+	}
+	defer d.kill()
+	q, t0, err := startArgs(prog, s, "query", prog.query)
+	if err != nil {
+		return sample{}, err
+	}
+	defer q.kill()
+	if err := q.wait(ctx, deadline); err != nil {
+		return sample{}, err
+	}
+	if code := q.exitCode(); code != 0 {
+		return sample{}, fmt.Errorf("%s %v exited %d, want 0%s", prog.name, prog.query, code, q.tail())
+	}
+	return sample{d: q.exitedAt.Sub(t0), code: -1}, d.stop(ctx)
 }
 
 // startToReady times exec to "a client can find and reach it": the

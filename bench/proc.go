@@ -19,6 +19,10 @@ type program struct {
 	// refusalCode is the exit code a second instance is expected to give:
 	// cairn's single-instance guard exits 0, the floor just fails to bind (3).
 	refusalCode int
+	// query is the arguments of one client request to a ready instance:
+	// `cairn status` (discover, prove, /health, diagnose) against the
+	// floor's curl-like discover-and-GET.
+	query []string
 }
 
 // sandbox is one iteration's private world: its own CAIRN_HOME, HOME and
@@ -102,13 +106,18 @@ type proc struct {
 // start launches prog in s. Output goes to a file rather than a pipe: a pipe
 // would add copier goroutines to the harness and make Wait depend on them.
 func start(prog *program, s *sandbox, tag string) (*proc, time.Time, error) {
+	return startArgs(prog, s, tag, prog.args(s.port))
+}
+
+// startArgs is start with explicit arguments.
+func startArgs(prog *program, s *sandbox, tag string, args []string) (*proc, time.Time, error) {
 	logPath := filepath.Join(s.dir, prog.name+"-"+tag+".log")
 	out, err := os.Create(logPath)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
 	defer out.Close() // the child has its own copy of the descriptor
-	cmd := exec.Command(prog.bin, prog.args(s.port)...)
+	cmd := exec.Command(prog.bin, args...)
 	cmd.Env = s.env()
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = out, out

@@ -11,17 +11,23 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	port := flag.Int("port", 7070, "port to bind on 127.0.0.1")
+	get := flag.Bool("get", false, "be the client instead: read http_addr and GET /health, like curl")
 	flag.Parse()
+	if *get {
+		os.Exit(getHealth())
+	}
 
 	// Register before binding so a SIGTERM that arrives right after ready
 	// is a clean stop, not the default kill.
@@ -51,6 +57,26 @@ func main() {
 	<-ctx.Done()
 	srv.Shutdown(context.Background())
 	os.Remove(file)
+}
+
+// getHealth is the floor of a client request: discover, one GET, print.
+func getHealth() int {
+	addr, err := os.ReadFile(filepath.Join(os.Getenv("CAIRN_HOME"), "http_addr"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "floor:", err)
+		return 1
+	}
+	resp, err := http.Get("http://" + strings.TrimSpace(string(addr)) + "/health")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "floor:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	io.Copy(os.Stdout, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
 }
 
 // writeAtomic matches cairn's discovery write: temp file in the same dir,
