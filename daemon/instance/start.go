@@ -16,6 +16,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 )
 
 // StartOptions configure Start.
@@ -57,6 +58,9 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 		}
 	}
 	if err := p.EnsureDataDir(); err != nil {
+		if de := (*paths.DirError)(nil); errors.As(err, &de) {
+			return res, exitcode.New(exitcode.DataDirBad, de.Error()) // already names the fix
+		}
 		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 			"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
 	}
@@ -166,12 +170,14 @@ func Healthy(ctx context.Context, p paths.Paths) (int, netip.AddrPort, bool) {
 
 // OpenDaemonOut opens daemon.out for appending, rotating it to daemon.out.1
 // first when it has grown past maxDaemonOut. It returns the offset where
-// this run's output begins.
+// this run's output begins. It opens through safefile: a symlink or FIFO
+// there is an error, never written through or waited on (the rename of the
+// rotation moves a directory entry and follows nothing).
 func OpenDaemonOut(path string) (*os.File, int64, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Size() > maxDaemonOut {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > maxDaemonOut {
 		os.Rename(path, path+".1")
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := safefile.Open(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -186,7 +192,7 @@ func OpenDaemonOut(path string) (*os.File, int64, error) {
 // lastLine returns the last non-empty line written to path after offset,
 // which is the daemon's one-line explanation of why it exited.
 func lastLine(path string, offset int64) string {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path, os.O_RDONLY, 0)
 	if err != nil {
 		return ""
 	}
