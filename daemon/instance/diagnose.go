@@ -14,6 +14,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/proc"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/daemon/token"
 )
@@ -266,11 +267,15 @@ func problems(d Diagnosis) []Problem {
 		}
 	}
 	if d.Lock.Exists && !d.Lock.Held && d.State != StateRunning {
-		what := "a stale lock file"
-		if d.Lock.PID > 0 {
-			what = fmt.Sprintf("a stale lock file left by PID %d, which no longer holds it", d.Lock.PID)
+		what := "a stale lock file (harmless: the next start reclaims it)"
+		switch {
+		case strings.Contains(d.Lock.RecordError, safefile.ErrNotRegular.Error()):
+			// A FIFO or symlink there: every start refuses it (exit 5).
+			what = "the daemon lock cannot be used: " + d.Lock.RecordError
+		case d.Lock.PID > 0:
+			what = fmt.Sprintf("a stale lock file left by PID %d, which no longer holds it (harmless: the next start reclaims it)", d.Lock.PID)
 		}
-		add(what+" (harmless: the next start reclaims it)", "rm -f "+shellQuote(d.Lock.Path))
+		add(what, "rm -f "+shellQuote(d.Lock.Path))
 	}
 	for _, f := range d.Discovery {
 		if !f.Exists {
