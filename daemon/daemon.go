@@ -29,6 +29,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/proc"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/server"
 	"github.com/cairnlabs/cairn/daemon/token"
 	"github.com/cairnlabs/cairn/daemon/version"
@@ -110,6 +111,19 @@ func RunForeground(ctx context.Context, opts Options) error {
 		}
 	}
 	defer release()
+	// Atomic writes killed half-way leave temp files; under the lock no
+	// live writer can be about to rename one.
+	if err := p.RemoveStaleTemps(); err != nil {
+		fmt.Fprintf(opts.Stderr, "cairn: warning: could not remove stale temp files: %v\n", err)
+	}
+
+	// lumberjack opens daemon.log by name and cannot take an opener, so
+	// refuse a symlink, FIFO or folder there first. Checking once is
+	// enough: EnsureDataDir made sure no other user can write the data dir
+	// or logs/, so nobody else can swap the file in afterwards.
+	if err := safefile.Check(p.DaemonLog); err != nil {
+		return dataDirError(p, err)
+	}
 
 	// The token (an fsynced write on a first start) is made while we bind
 	// and write discovery files; it must exist before the first request.
@@ -301,6 +315,9 @@ func lockHeldError(p paths.Paths, holder *proc.Process) error {
 }
 
 func dataDirError(p paths.Paths, err error) error {
+	if de := (*paths.DirError)(nil); errors.As(err, &de) {
+		return exitcode.New(exitcode.DataDirBad, de.Error()) // already names the fix
+	}
 	return exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 		"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
 }

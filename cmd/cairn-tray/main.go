@@ -26,6 +26,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/version"
 	"github.com/cairnlabs/cairn/tray"
 	"github.com/cairnlabs/cairn/tray/loginitem"
@@ -84,6 +85,13 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 
+	// lumberjack opens tray.log by name; a symlink or FIFO planted there is
+	// refused first. Once is enough: EnsureDataDir made sure no other user
+	// can write logs/.
+	if err := safefile.Check(p.TrayLog); err != nil {
+		fmt.Fprintf(stderr, "cairn-tray: %v\n", err)
+		return 5
+	}
 	logFile := &lumberjack.Logger{Filename: p.TrayLog, MaxSize: 5, MaxBackups: 2}
 	defer logFile.Close()
 	log := slog.New(slog.NewTextHandler(logFile, nil))

@@ -4,6 +4,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 // rename over path, fsync the dir. The file gets mode perm.
 func Write(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := os.CreateTemp(dir, tempPattern(filepath.Base(path)))
 	if err != nil {
 		return err
 	}
@@ -39,4 +40,39 @@ func Write(path string, data []byte, perm os.FileMode) (err error) {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	return syncDir(dir)
+}
+
+// tempPattern is the name os.CreateTemp gives Write's temp file for target:
+// "." + target + ".tmp" + random digits.
+func tempPattern(target string) string { return "." + target + ".tmp*" }
+
+// RemoveStale removes the temp files that a Write killed half-way left in
+// dir: those for target, or with target "" every ".*.tmp*". Only regular
+// files and symlinks are removed, and a symlink is removed as a link (its
+// target is never touched); anything else is left alone. Call it only while
+// holding whatever lock orders the writers of dir, or it may remove a temp
+// file a live Write is about to rename.
+func RemoveStale(dir, target string) error {
+	pattern := tempPattern(target)
+	if target == "" {
+		pattern = ".*.tmp*"
+	}
+	matches, err := filepath.Glob(filepath.Join(dir, pattern))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range matches {
+		fi, err := os.Lstat(m)
+		if err != nil {
+			continue
+		}
+		if !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
+			continue
+		}
+		if err := os.Remove(m); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/cairnlabs/cairn/daemon/atomicfile"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 )
 
 // ErrInvalid means a discovery file does not hold a loopback host:port.
@@ -51,37 +52,17 @@ func Parse(data []byte) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(ip.Unmap(), uint16(n)), nil
 }
 
-// Read reads and validates one discovery file.
+// Read reads and validates one discovery file. It never follows a symlink
+// or blocks on a FIFO there, and reads at most maxFileSize bytes.
 func Read(path string) (netip.AddrPort, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	defer f.Close()
-	buf := make([]byte, maxFileSize+1)
-	n, err := readFull(f, buf)
-	if err != nil {
-		return netip.AddrPort{}, err
-	}
-	if n > maxFileSize {
+	data, err := safefile.ReadFile(path, maxFileSize)
+	if errors.Is(err, safefile.ErrTooLarge) {
 		return netip.AddrPort{}, fmt.Errorf("%w: file is larger than %d bytes", ErrInvalid, maxFileSize)
 	}
-	return Parse(buf[:n])
-}
-
-func readFull(f *os.File, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := f.Read(buf[n:])
-		n += m
-		if err != nil {
-			if n > 0 || m == 0 {
-				break
-			}
-			return 0, err
-		}
+	if err != nil {
+		return netip.AddrPort{}, err
 	}
-	return n, nil
+	return Parse(data)
 }
 
 // Write writes addr to every file atomically, creating their folders (0700).

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/cairnlabs/cairn/daemon/safefile"
 )
 
 func TestParse(t *testing.T) {
@@ -151,4 +153,20 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip %v: %v, %v", addr, again, err)
 		}
 	})
+}
+
+func TestReadRefusesSymlinkAndDirectory(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, []byte("127.0.0.1:7070\n"), 0o600)
+	link := filepath.Join(dir, "http_addr")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(link); !errors.Is(err, safefile.ErrNotRegular) {
+		t.Errorf("Read(symlink) = %v, want ErrNotRegular", err)
+	}
+	if _, err := Read(dir); !errors.Is(err, safefile.ErrNotRegular) {
+		t.Errorf("Read(dir) = %v, want ErrNotRegular", err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/proc"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/daemon/token"
 )
@@ -30,6 +31,7 @@ const (
 type Diagnosis struct {
 	State       string            `json:"state"`
 	DataDir     string            `json:"data_dir"`
+	DataDirUse  DataDirReport     `json:"data_dir_check"`
 	Port        int               `json:"port"`
 	Daemon      *api.Health       `json:"daemon,omitempty"`
 	Addr        string            `json:"addr,omitempty"`
@@ -56,6 +58,15 @@ type DiagnoseOptions struct {
 	// Services finds the service that runs a daemon; nil means none is
 	// consulted.
 	Services Services
+}
+
+// DataDirReport says whether the data dir is fit for Cairn's files: the
+// checks a start makes (paths.CheckDataDir), which refuse it with exit 5.
+type DataDirReport struct {
+	Exists  bool   `json:"exists"`
+	Problem string `json:"problem,omitempty"` // why a start refuses it
+	Fix     string `json:"fix,omitempty"`
+	Private bool   `json:"private"` // group and others cannot list it (allowed either way)
 }
 
 // LockReport describes daemon.lock.
@@ -118,6 +129,7 @@ func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOpt
 		d.Impostor = &ImpostorReport{Addr: pe.Addr.String(), Reason: pe.Reason}
 	}
 
+	d.DataDirUse = inspectDataDir(p)
 	d.Lock = inspectLock(ctx, p, d.Daemon)
 	if errors.Is(err, client.ErrNoToken) && d.Lock.Held && d.Lock.PID == h.PID {
 		// No token to prove it with, but the lock says it is ours; the
@@ -154,6 +166,22 @@ func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOpt
 	d.Holder = Classify(d)
 	d.Problems = problems(d)
 	return d
+}
+
+func inspectDataDir(p paths.Paths) DataDirReport {
+	var r DataDirReport
+	if _, err := os.Stat(p.DataDir); err != nil {
+		return r // a start creates it
+	}
+	r.Exists, r.Private = true, p.DataDirPrivate()
+	var de *paths.DirError
+	switch err := p.CheckDataDir(); {
+	case errors.As(err, &de):
+		r.Problem, r.Fix = de.Problem, de.Fix
+	case err != nil:
+		r.Problem, r.Fix = fmt.Sprintf("cannot be checked (%v)", err), "point CAIRN_HOME at a folder of your own"
+	}
+	return r
 }
 
 func inspectLock(ctx context.Context, p paths.Paths, daemon *api.Health) LockReport {
@@ -218,6 +246,13 @@ func problems(d Diagnosis) []Problem {
 	ps := []Problem{}
 	add := func(summary, fix string) { ps = append(ps, Problem{summary, fix}) }
 
+	switch {
+	case d.DataDirUse.Problem != "":
+		add(fmt.Sprintf("the data dir %s %s (cairn start refuses it)", d.DataDir, d.DataDirUse.Problem), d.DataDirUse.Fix)
+	case d.DataDirUse.Exists && !d.DataDirUse.Private:
+		add(fmt.Sprintf("the data dir %s can be listed by other users (allowed, every file in it is owner-only, but it shows what is there)", d.DataDir),
+			"chmod 700 "+shellQuote(d.DataDir))
+	}
 	switch d.State {
 	case StateNotResponding:
 		fix := "cairn takeover   (or: cairn stop --force)"
@@ -247,11 +282,15 @@ func problems(d Diagnosis) []Problem {
 		}
 	}
 	if d.Lock.Exists && !d.Lock.Held && d.State != StateRunning {
-		what := "a stale lock file"
-		if d.Lock.PID > 0 {
-			what = fmt.Sprintf("a stale lock file left by PID %d, which no longer holds it", d.Lock.PID)
+		what := "a stale lock file (harmless: the next start reclaims it)"
+		switch {
+		case strings.Contains(d.Lock.RecordError, safefile.ErrNotRegular.Error()):
+			// A FIFO or symlink there: every start refuses it (exit 5).
+			what = "the daemon lock cannot be used: " + d.Lock.RecordError
+		case d.Lock.PID > 0:
+			what = fmt.Sprintf("a stale lock file left by PID %d, which no longer holds it (harmless: the next start reclaims it)", d.Lock.PID)
 		}
-		add(what+" (harmless: the next start reclaims it)", "rm -f "+shellQuote(d.Lock.Path))
+		add(what, "rm -f "+shellQuote(d.Lock.Path))
 	}
 	for _, f := range d.Discovery {
 		if !f.Exists {

@@ -15,6 +15,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 )
 
 // StartOptions configure Start.
@@ -56,6 +57,9 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 		}
 	}
 	if err := p.EnsureDataDir(); err != nil {
+		if de := (*paths.DirError)(nil); errors.As(err, &de) {
+			return res, exitcode.New(exitcode.DataDirBad, de.Error()) // already names the fix
+		}
 		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 			"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
 	}
@@ -142,12 +146,14 @@ func WaitReady(ctx context.Context, p paths.Paths, pid int, exited <-chan int) (
 
 // OpenDaemonOut opens daemon.out for appending, rotating it to daemon.out.1
 // first when it has grown past maxDaemonOut. It returns the offset where
-// this run's output begins.
+// this run's output begins. It opens through safefile: a symlink or FIFO
+// there is an error, never written through or waited on (the rename of the
+// rotation moves a directory entry and follows nothing).
 func OpenDaemonOut(path string) (*os.File, int64, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Size() > maxDaemonOut {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > maxDaemonOut {
 		os.Rename(path, path+".1")
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := safefile.Open(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -1,5 +1,5 @@
-// Package lock is the daemon's PID lock file: an exclusive OS lock
-// (github.com/gofrs/flock) held for the daemon's whole life, plus a record of
+// Package lock is the daemon's PID lock file: an exclusive OS lock (flock(2)
+// on Unix, github.com/gofrs/flock's LockFileEx on Windows) held for the daemon's whole life, plus a record of
 // the holder's PID that other processes can read while the lock is held.
 //
 // The kernel drops the lock when its holder dies, so a lock left by a dead
@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gofrs/flock"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 )
 
 // ErrHeld means another live process holds the lock.
@@ -26,19 +26,23 @@ var ErrBadRecord = errors.New("lock record is not a PID")
 // Lock is a held lock. Release it exactly once.
 type Lock struct {
 	path string
-	fl   *flock.Flock
+	h    *handle // the open, locked file (per OS)
 }
 
 // maxRaceRetries bounds how often Acquire starts over when the file it
 // locked was unlinked by a releasing holder in between open and lock.
 const maxRaceRetries = 20
 
+// maxRecordSize bounds a record read: a PID and a newline are a few bytes.
+const maxRecordSize = 64
+
 // Acquire takes the lock at path without waiting and records pid in it.
-// It returns ErrHeld when a live process holds it.
+// It returns ErrHeld when a live process holds it. The lock file is opened
+// through safefile: a symlink, FIFO or directory at path is an error, never
+// followed or waited on.
 func Acquire(path string, pid int) (*Lock, error) {
 	for range maxRaceRetries {
-		fl := flock.New(path, flock.SetPermissions(0o600))
-		ok, err := fl.TryLock()
+		h, ok, err := tryLock(path, true)
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
@@ -48,16 +52,16 @@ func Acquire(path string, pid int) (*Lock, error) {
 		// A holder releasing the lock removes the file while still holding
 		// it. If we opened the file before that unlink and locked it after,
 		// we now hold a lock on a file nobody else can see: start over.
-		same, err := namesLockedFile(fl, path)
+		same, err := namesLockedFile(h, path)
 		if err != nil {
-			fl.Close()
+			h.unlock()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		if !same {
-			fl.Close()
+			h.unlock()
 			continue
 		}
-		l := &Lock{path: path, fl: fl}
+		l := &Lock{path: path, h: h}
 		if err := writeRecord(l, []byte(FormatRecord(pid))); err != nil {
 			l.Release()
 			return nil, fmt.Errorf("write lock record %s: %w", recordPath(path), err)
@@ -67,12 +71,14 @@ func Acquire(path string, pid int) (*Lock, error) {
 	return nil, fmt.Errorf("lock %s: the file kept being replaced while locking it", path)
 }
 
-func namesLockedFile(fl *flock.Flock, path string) (bool, error) {
-	held, err := fl.Stat()
+// namesLockedFile reports whether path still names the file we locked. It
+// looks at the entry itself (Lstat): a symlink put in its place is not it.
+func namesLockedFile(h *handle, path string) (bool, error) {
+	held, err := h.stat()
 	if err != nil {
 		return false, err
 	}
-	named, err := os.Stat(path)
+	named, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -93,10 +99,10 @@ func (l *Lock) Release() error {
 
 // Probe reports whether a live process holds the lock at path right now. It
 // takes the lock for an instant when it is free, so call it only to tell a
-// stale record from a live one, never on a hot path.
+// stale record from a live one, never on a hot path. A lock file that is not
+// a regular file is an error, never waited on.
 func Probe(path string) (bool, error) {
-	fl := flock.New(path, flock.SetFlag(os.O_RDONLY))
-	ok, err := fl.TryLock()
+	h, ok, err := tryLock(path, false)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
@@ -104,15 +110,16 @@ func Probe(path string) (bool, error) {
 		return false, err
 	}
 	if ok {
-		fl.Close()
+		h.unlock()
 		return false, nil
 	}
 	return true, nil
 }
 
-// ReadRecord reads the PID recorded for the lock at path.
+// ReadRecord reads the PID recorded for the lock at path, through safefile
+// and capped at maxRecordSize.
 func ReadRecord(path string) (int, error) {
-	data, err := os.ReadFile(recordPath(path))
+	data, err := safefile.ReadFile(recordPath(path), maxRecordSize)
 	if err != nil {
 		return 0, err
 	}

@@ -6,10 +6,14 @@ package paths
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/adrg/xdg"
+
+	"github.com/cairnlabs/cairn/daemon/atomicfile"
 )
 
 // Paths names the files of one Cairn data dir.
@@ -32,10 +36,18 @@ type Paths struct {
 // available, so there is nowhere sensible to keep data.
 var ErrNoHome = errors.New("cannot find a data dir: neither CAIRN_HOME nor HOME is set; set one of them")
 
+// ErrRelativeHome is returned when HOME is not an absolute path.
+var ErrRelativeHome = errors.New("cannot find a data dir: HOME is a relative path")
+
 // Resolve reads the environment now (not at package init, so tests that
 // change it are honoured) and returns the paths.
 func Resolve() (Paths, error) {
 	home, _ := os.UserHomeDir()
+	if home != "" && !filepath.IsAbs(home) {
+		// A relative HOME would put the data dir (and the dotfile) under
+		// whatever folder the command happens to run in.
+		return Paths{}, fmt.Errorf("%w: HOME is %q; set HOME to an absolute path (or CAIRN_HOME to an absolute data dir)", ErrRelativeHome, home)
+	}
 	dataDir := os.Getenv("CAIRN_HOME")
 	if dataDir == "" {
 		if home == "" {
@@ -85,13 +97,94 @@ func (p Paths) AddrFiles() []string {
 	return []string{p.AddrFile, p.DotAddrFile}
 }
 
-// EnsureDataDir creates the data dir and its logs folder with mode 0700 and
-// tightens an existing data dir that other users could read.
+// EnsureDataDir creates the data dir and its logs folder and refuses them
+// when they are not safe to keep Cairn's files in (CheckDataDir). Every
+// missing component is created 0700 by os.Mkdir, one level at a time; an
+// existing folder's mode is never changed: it may be a shared folder that
+// CAIRN_HOME points at, and chmodding it would break whoever else uses it.
 func (p Paths) EnsureDataDir() error {
-	for _, dir := range []string{p.DataDir, p.LogDir} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := mkdirPrivate(p.DataDir); err != nil {
+		return fmt.Errorf("create %s: %w", p.DataDir, err)
+	}
+	if err := p.CheckDataDir(); err != nil {
+		return err
+	}
+	if err := mkdirPrivate(p.LogDir); err != nil {
+		return fmt.Errorf("create %s: %w", p.LogDir, err)
+	}
+	return checkOwnDir(p.LogDir, p.DataDir)
+}
+
+// CheckDataDir refuses a data dir that another user could use against us,
+// the way ssh's StrictModes refuses a ~/.ssh: it must be a folder owned by
+// us (root too: a root daemon refuses a folder of uid 1000), that neither
+// group nor others can write, and that we can write; each folder above it
+// must be owned by root or us and not writable by group or others unless
+// it has the sticky bit (as /tmp has). The error is a *DirError naming the
+// fix. On Windows it checks nothing: %LOCALAPPDATA% is private to the user
+// through its ACL, and Go's mode bits say nothing about ACLs.
+func (p Paths) CheckDataDir() error { return checkDataDir(p.DataDir) }
+
+// DataDirPrivate reports whether only its owner can list the data dir. A
+// readable data dir is allowed (every file in it is 0600), and reported by
+// doctor.
+func (p Paths) DataDirPrivate() bool { return private(p.DataDir) }
+
+// DirError is a data dir Cairn refuses to use: what is wrong, and the
+// command that fixes it.
+type DirError struct {
+	DataDir string
+	Problem string // e.g. "can be written by group or others (mode drwxrwxrwt)"
+	Fix     string // a command, or what to set
+}
+
+func (e *DirError) Error() string {
+	return fmt.Sprintf("the data dir %s %s; to fix it: %s", e.DataDir, e.Problem, e.Fix)
+}
+
+// mkdirPrivate creates dir and every missing parent 0700, each with its own
+// os.Mkdir, so only folders we made get our mode and no existing one is
+// touched.
+func mkdirPrivate(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a folder", dir)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirPrivate(parent); err != nil {
 			return err
 		}
 	}
-	return tighten(p.DataDir)
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
+}
+
+// RemoveStaleTemps removes what atomic writes killed half-way left behind:
+// every ".*.tmp*" file in the data dir, and ".http_addr.tmp*" in ~/.cairn
+// (a folder other tools may keep files in). Call it only while holding the
+// daemon lock, which orders every writer of these files.
+func (p Paths) RemoveStaleTemps() error {
+	err := atomicfile.RemoveStale(p.DataDir, "")
+	if p.DotAddrFile != "" {
+		err = errors.Join(err, atomicfile.RemoveStale(filepath.Dir(p.DotAddrFile), filepath.Base(p.DotAddrFile)))
+	}
+	return err
+}
+
+// quote makes s safe to paste into a POSIX shell.
+func quote(s string) string {
+	for _, c := range s {
+		if !(c == '/' || c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }

@@ -8,10 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/cairnlabs/cairn/daemon/atomicfile"
+	"github.com/cairnlabs/cairn/daemon/safefile"
 )
 
 // Size is the token's length in hex characters (32 random bytes).
@@ -20,9 +20,13 @@ const Size = 64
 // ErrInvalid means the file does not hold a well-formed token.
 var ErrInvalid = errors.New("control token is malformed")
 
-// Read returns the token at path.
+// maxFileSize bounds what Read accepts: a token file is 65 bytes.
+const maxFileSize = 1024
+
+// Read returns the token at path. It never follows a symlink or blocks on a
+// FIFO there, and reads at most maxFileSize bytes (safefile).
 func Read(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, maxFileSize)
 	if err != nil {
 		return "", err
 	}
@@ -50,7 +54,9 @@ func Valid(s string) bool {
 // LoadOrCreate returns the token at path. It writes a new one (0600) when the
 // file is missing or malformed, and also when other users could read the
 // file: such a token may already be known to them, so it is replaced rather
-// than just re-permissioned.
+// than just re-permissioned. A symlink, FIFO or device at path is replaced
+// the same way: the atomic rename replaces the directory entry itself, so
+// the link's target is never opened, read or written.
 func LoadOrCreate(path string) (tok string, created bool, err error) {
 	if tok, err := Read(path); err == nil && private(path) {
 		return tok, false, nil

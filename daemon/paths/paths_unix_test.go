@@ -1,0 +1,158 @@
+//go:build !windows
+
+package paths
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func mode(t *testing.T, path string) os.FileMode {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode()
+}
+
+func TestEnsureDataDirCreatesEachLevelPrivate(t *testing.T) {
+	root := t.TempDir()
+	p := ForDataDir(filepath.Join(root, "a", "b", "cairn"), "")
+	if err := p.EnsureDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{filepath.Join(root, "a"), filepath.Join(root, "a", "b"), p.DataDir, p.LogDir} {
+		if m := mode(t, d); m.Perm() != 0o700 || !m.IsDir() {
+			t.Errorf("%s: mode %v, want drwx------", d, m)
+		}
+	}
+	if err := p.EnsureDataDir(); err != nil {
+		t.Errorf("second call: %v", err)
+	}
+}
+
+// A folder Cairn did not create keeps its mode, and a writable one is
+// refused with the command that fixes it.
+func TestEnsureDataDirNeverChmodsAndRefusesWritable(t *testing.T) {
+	for _, tc := range []struct {
+		mode os.FileMode
+		fix  string
+	}{
+		{0o1777 | os.ModeSticky, "point CAIRN_HOME at a new folder"},
+		{0o770, "chmod 700 "},
+		{0o702, "chmod 700 "},
+	} {
+		dir := filepath.Join(t.TempDir(), "shared")
+		os.Mkdir(dir, 0o700)
+		if err := os.Chmod(dir, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		before := mode(t, dir)
+		err := ForDataDir(dir, "").EnsureDataDir()
+		var de *DirError
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), tc.fix) || !strings.Contains(err.Error(), "written by group or others") {
+			t.Errorf("mode %v: err = %v, want a DirError with %q", before, err, tc.fix)
+		}
+		if after := mode(t, dir); after != before {
+			t.Errorf("mode changed from %v to %v", before, after)
+		}
+	}
+}
+
+func TestCheckDataDirAncestors(t *testing.T) {
+	parent := filepath.Join(t.TempDir(), "parent")
+	os.Mkdir(parent, 0o700)
+	dir := filepath.Join(parent, "cairn")
+	p := ForDataDir(dir, "")
+	if err := p.EnsureDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(parent, 0o777)
+	err := p.CheckDataDir()
+	if err == nil || !strings.Contains(err.Error(), "chmod go-w "+parent) {
+		t.Errorf("group-writable parent: %v", err)
+	}
+	// With the sticky bit, as /tmp has, others cannot replace our folder.
+	os.Chmod(parent, 0o777|os.ModeSticky)
+	if err := p.CheckDataDir(); err != nil {
+		t.Errorf("sticky parent: %v", err)
+	}
+}
+
+func TestEnsureDataDirRefusesOtherOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chown to another user needs root; CI runs as root")
+	}
+	dir := t.TempDir()
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	err := ForDataDir(dir, "").EnsureDataDir()
+	if err == nil || !strings.Contains(err.Error(), "not by you (root)") || !strings.Contains(err.Error(), "chown root ") {
+		t.Errorf("root with a dir of uid 65534: %v", err)
+	}
+}
+
+func TestEnsureDataDirRefusesSymlinkedLogs(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := t.TempDir()
+	os.Symlink(elsewhere, filepath.Join(dir, "logs"))
+	err := ForDataDir(dir, "").EnsureDataDir()
+	if err == nil || !strings.Contains(err.Error(), "is not a folder") {
+		t.Errorf("logs -> elsewhere: %v", err)
+	}
+}
+
+func TestResolveRefusesRelativeHome(t *testing.T) {
+	t.Setenv("CAIRN_HOME", "")
+	t.Setenv("HOME", "relative/home")
+	if _, err := Resolve(); !errors.Is(err, ErrRelativeHome) || !strings.Contains(err.Error(), "absolute") {
+		t.Errorf("Resolve with HOME=relative/home: %v", err)
+	}
+}
+
+func TestRemoveStaleTemps(t *testing.T) {
+	root := t.TempDir()
+	p := ForDataDir(filepath.Join(root, "cairn"), filepath.Join(root, "home"))
+	if err := p.EnsureDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	dot := filepath.Dir(p.DotAddrFile)
+	os.MkdirAll(dot, 0o700)
+	victim := filepath.Join(root, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o600)
+	write := func(path string) string { os.WriteFile(path, nil, 0o600); return path }
+	gone := []string{
+		write(filepath.Join(p.DataDir, ".http_addr.tmp123")),
+		write(filepath.Join(p.DataDir, ".control.token.tmp9")),
+		write(filepath.Join(dot, ".http_addr.tmp42")),
+	}
+	link := filepath.Join(p.DataDir, ".daemon.lock.pid.tmp7")
+	os.Symlink(victim, link)
+	gone = append(gone, link)
+	kept := []string{
+		write(filepath.Join(p.DataDir, "http_addr")),
+		write(filepath.Join(dot, ".other.tmp1")), // ~/.cairn is not only ours
+		victim,
+	}
+	if err := p.RemoveStaleTemps(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range gone {
+		if _, err := os.Lstat(f); !os.IsNotExist(err) {
+			t.Errorf("%s not removed", f)
+		}
+	}
+	for _, f := range kept {
+		if _, err := os.Lstat(f); err != nil {
+			t.Errorf("%s removed", f)
+		}
+	}
+	if data, _ := os.ReadFile(victim); string(data) != "precious" {
+		t.Errorf("victim changed: %q", data)
+	}
+}
