@@ -201,7 +201,7 @@ func (t *tagWriter) Write(b []byte) (int, error) {
 // lastLine returns the last line that the daemon pid wrote to path after
 // offset, untagged, which is its one-line explanation of why it exited.
 func lastLine(path string, offset int64, pid int) string {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path, os.O_RDONLY, 0)
 	if err != nil {
 		return ""
 	}
