@@ -1,7 +1,8 @@
 // Command flood is "another local user" exhausting the daemon's
 // connections in end-to-end tests: it opens -n connections to -addr and
-// holds them, prints "holding <n> failed <m>" once it has tried them all,
-// and runs until killed. -mode says what each connection sends:
+// holds them, prints "holding <n> failed <m> unanswered <u>" once it has
+// tried them all (and, for keepalive, once the daemon has answered or
+// closed each, or a minute passed: u were neither), and runs until killed. -mode says what each connection sends:
 //
 //	silent     nothing (an idle new connection)
 //	keepalive  one GET /health, whose answer it never reads (an idle
@@ -15,6 +16,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -106,7 +108,21 @@ func main() {
 	if first != nil {
 		fmt.Fprintln(os.Stderr, "first failure:", first)
 	}
-	fmt.Printf("holding %d failed %d\n", len(held), failed.Load())
+	// A connect returns once the kernel has completed the handshake, while
+	// the daemon may still have thousands waiting in its accept queue.
+	// Keep-alive connections are only in place once the daemon has taken
+	// each (it answered, or it closed it): wait for that, up to a point.
+	unanswered := 0
+	if *mode == "keepalive" && !*watch {
+		by := time.Now().Add(time.Minute)
+		for _, c := range held {
+			c.SetReadDeadline(by)
+			if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+				unanswered++
+			}
+		}
+	}
+	fmt.Printf("holding %d failed %d unanswered %d\n", len(held), failed.Load(), unanswered)
 	if *watch {
 		closed.Wait()
 		fmt.Printf("closed %d max %d\n", len(held), longest.Load())
