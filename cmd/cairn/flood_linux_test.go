@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,31 +30,17 @@ const floodFDLimit = 20000
 // descriptors must stay near however big the flood.
 const unauthCap = 256
 
-var (
-	floodOnce sync.Once
-	floodBin  string
-	floodErr  error
-)
-
-// floodBinary builds internal/proctest/flood once, where another user can
-// run it.
+// floodBinary builds internal/proctest/flood into the test's temp dir,
+// where another user can run it.
 func floodBinary(t *testing.T) string {
 	t.Helper()
-	floodOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cairn-flood-bin")
-		if err != nil {
-			floodErr = err
-			return
-		}
-		var bins map[string]string
-		bins, floodErr = proctest.Build(dir, "github.com/cairnlabs/cairn/internal/proctest/flood")
-		floodBin = bins["github.com/cairnlabs/cairn/internal/proctest/flood"]
-	})
-	if floodErr != nil {
-		t.Fatal(floodErr)
+	const pkg = "github.com/cairnlabs/cairn/internal/proctest/flood"
+	bins, err := proctest.Build(t.TempDir(), pkg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	makeReachable(t, floodBin)
-	return floodBin
+	makeReachable(t, bins[pkg])
+	return bins[pkg]
 }
 
 // asStranger returns how to run a process as another local user: a real
@@ -71,14 +56,8 @@ func asStranger(t *testing.T) func(*syscall.SysProcAttr) {
 	return u.Credential
 }
 
-// startFlood runs one flooder; waitHeld waits until it holds its
-// connections and the daemon has taken each of them off its accept queue
-// (see the flood command). Apart, so that several flood at once.
-func startFlood(t *testing.T, env *proctest.Env, as func(*syscall.SysProcAttr), args ...string) *proctest.Proc {
-	t.Helper()
-	return proctest.StartWith(t, env, as, floodBinary(t), args...)
-}
-
+// waitHeld waits until a flooder holds its connections and the daemon has
+// taken each of them off its accept queue (see the flood command).
 func waitHeld(t *testing.T, p *proctest.Proc) (held int) {
 	t.Helper()
 	line := waitLine(t, p, "holding ", 2*time.Minute)
@@ -183,6 +162,7 @@ func TestConnFloodFromAnotherUser(t *testing.T) {
 	}
 	limit := fdLimit(t, d.PID())
 	as := asStranger(t)
+	bin := floodBinary(t)
 
 	// Each flooder is held to our own hard limit (Go raises its soft limit
 	// to it), so the flood is split across processes, each from its own
@@ -220,7 +200,7 @@ func TestConnFloodFromAnotherUser(t *testing.T) {
 	var flooders []*proctest.Proc
 	for i := range procs {
 		n := min(perProc, total-i*perProc)
-		flooders = append(flooders, startFlood(t, env, as, "-addr", fmt.Sprintf("127.0.0.1:%d", env.Port),
+		flooders = append(flooders, proctest.StartWith(t, env, as, bin, "-addr", fmt.Sprintf("127.0.0.1:%d", env.Port),
 			"-from", fmt.Sprintf("127.0.0.%d", 2+i), "-n", strconv.Itoa(n), "-mode", "keepalive"))
 	}
 	held := 0
@@ -264,7 +244,7 @@ func TestSlowlorisFromAnotherUser(t *testing.T) {
 	t.Parallel()
 	env := proctest.NewEnv(t)
 	d := serveReady(t, env)
-	p := startFlood(t, env, asStranger(t), "-addr", fmt.Sprintf("127.0.0.1:%d", env.Port),
+	p := proctest.StartWith(t, env, asStranger(t), floodBinary(t), "-addr", fmt.Sprintf("127.0.0.1:%d", env.Port),
 		"-n", strconv.Itoa(3*unauthCap), "-mode", "slowloris", "-watch")
 	held := waitHeld(t, p)
 	if held != 3*unauthCap {
