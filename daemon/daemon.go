@@ -174,7 +174,7 @@ func RunForeground(ctx context.Context, opts Options) error {
 
 	serveErr := make(chan error, len(lns))
 	for _, ln := range lns {
-		go func() { serveErr <- hs.Serve(ln) }()
+		go func() { serveErr <- hs.Serve(api.Listener(ln)) }()
 	}
 	log.Info("serving", "addr", addr, "pid", os.Getpid(), "version", version.Version, "data_dir", p.DataDir)
 	fmt.Fprintf(opts.Stdout, "Cairn %s is serving at %s (PID %d, data in %s).\n", version.Version, addr, os.Getpid(), p.DataDir)

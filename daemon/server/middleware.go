@@ -92,7 +92,8 @@ func only(method string, next http.Handler) http.Handler {
 
 // authed requires "Authorization: Bearer <control token>", compared in
 // constant time. The token is never taken from the query string, where it
-// would end up in browser history and logs.
+// would end up in browser history and logs. A request that passes marks its
+// connection authenticated (conns.go).
 func (s *Server) authed(next http.HandlerFunc) http.Handler {
 	want := []byte("Bearer " + s.token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +103,7 @@ func (s *Server) authed(next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, "missing or wrong control token; send Authorization: Bearer <contents of control.token>")
 			return
 		}
+		authenticated(r.Context())
 		next(w, r)
 	})
 }

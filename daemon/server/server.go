@@ -39,6 +39,8 @@ type Server struct {
 	token    string
 	shutdown func() // asks the daemon to shut down; called at most once
 
+	conns *conns // the connection policy (conns.go)
+
 	shutdownOnce sync.Once
 	drainOnce    sync.Once
 	draining     chan struct{}
@@ -47,14 +49,18 @@ type Server struct {
 // New returns a server that authenticates with token and calls shutdown when
 // a client asks the daemon to stop.
 func New(info Info, token string, shutdown func()) *Server {
-	return &Server{info: info, token: token, shutdown: shutdown, draining: make(chan struct{})}
+	return &Server{info: info, token: token, shutdown: shutdown, conns: newConns(), draining: make(chan struct{})}
 }
 
 // HTTPServer returns an http.Server with the API's handler and timeouts that
-// keep a slow or stuck client from holding the daemon.
+// keep a slow or stuck client from holding the daemon. Serve it on
+// listeners wrapped by Listener: the hooks apply the connection policy
+// (conns.go) to what those accept.
 func (s *Server) HTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s.Handler(),
+		ConnState:         s.conns.connState,
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cairnlabs/cairn/internal/proctest"
+)
+
+// ownerBudget is how fast the owner's `cairn status` and /health must
+// answer under a flood: well inside the 1 s health timeout of the CLI and
+// the tray, after which they report "not responding".
+const ownerBudget = time.Second
+
+// floodFDLimit is the descriptor limit the flood must exceed. A daemon
+// with a higher one is lowered to it: one source address reaches at most
+// ~28,000 ports, and the finding was made at this limit.
+const floodFDLimit = 20000
+
+// unauthCap mirrors server.maxUnauthConns, the bound the daemon's
+// descriptors must stay near however big the flood.
+const unauthCap = 256
+
+// floodBinary builds internal/proctest/flood into the test's temp dir,
+// where another user can run it.
+func floodBinary(t *testing.T) string {
+	t.Helper()
+	const pkg = "github.com/cairnlabs/cairn/internal/proctest/flood"
+	bins, err := proctest.Build(t.TempDir(), pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	makeReachable(t, bins[pkg])
+	return bins[pkg]
+}
+
+// asStranger returns how to run a process as another local user: a real
+// one when we are root (CI), else ourselves, which proves the same about
+// the daemon's side of the flood.
+func asStranger(t *testing.T) func(*syscall.SysProcAttr) {
+	t.Helper()
+	u, ok := proctest.OtherUser(t)
+	if !ok {
+		t.Log("not root: the flooders run as the daemon's own user")
+		return nil
+	}
+	return u.Credential
+}
+
+// waitHeld waits until a flooder holds its connections and the daemon has
+// taken each of them off its accept queue (see the flood command).
+func waitHeld(t *testing.T, p *proctest.Proc) (held int) {
+	t.Helper()
+	line := waitLine(t, p, "holding ", 2*time.Minute)
+	var failed, unanswered int
+	if _, err := fmt.Sscanf(line, "holding %d failed %d unanswered %d", &held, &failed, &unanswered); err != nil {
+		t.Fatalf("flooder said %q: %v", line, err)
+	}
+	if failed > 0 {
+		t.Logf("%v: %d connections failed: %s", p.Cmd.Args, failed, p.Stderr())
+	}
+	if unanswered > 0 {
+		t.Errorf("%v: the daemon neither answered nor closed %d connections within a minute", p.Cmd.Args, unanswered)
+	}
+	return held
+}
+
+// waitLine waits for p to print a line starting with prefix and returns it.
+func waitLine(t *testing.T, p *proctest.Proc, prefix string, d time.Duration) string {
+	t.Helper()
+	var line string
+	proctest.Eventually(t, d, fmt.Sprintf("%q from %v", prefix, p.Cmd.Args), func() bool {
+		for l := range strings.Lines(p.Stdout()) {
+			if strings.HasPrefix(l, prefix) {
+				line = strings.TrimSpace(l)
+				return true
+			}
+		}
+		if p.Exited() {
+			t.Fatalf("%v exited: %s", p.Cmd.Args, p.Stderr())
+		}
+		return false
+	})
+	return line
+}
+
+// fdLimit is the soft RLIMIT_NOFILE of pid.
+func fdLimit(t *testing.T, pid int) int {
+	t.Helper()
+	var lim unix.Rlimit
+	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, nil, &lim); err != nil {
+		t.Fatal(err)
+	}
+	return int(lim.Cur)
+}
+
+func openFDs(pid int) int {
+	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(ents)
+}
+
+// assertOwnerAnswers runs the owner's real `cairn status` and a plain GET
+// /health on a fresh connection, each within ownerBudget, and returns the
+// times measured.
+func assertOwnerAnswers(t *testing.T, env *proctest.Env) (status, health time.Duration) {
+	t.Helper()
+	// A race-enabled binary sleeps a second before it exits (GORACE's
+	// atexit_sleep_ms) so other goroutines can finish their reports; that
+	// is not the owner's latency. exec keeps the last of duplicate keys.
+	fast := *env
+	fast.Extra = append(slices.Clone(env.Extra), strings.TrimSpace("GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	start := time.Now()
+	code, out, errOut := cairn(t, &fast, "status")
+	status = time.Since(start)
+	if code != 0 || !strings.Contains(out, "running") {
+		t.Errorf("owner's cairn status under the flood: exit %d after %s\n%s%s", code, status, out, errOut)
+	}
+	if status > ownerBudget {
+		t.Errorf("owner's cairn status took %s under the flood, want at most %s", status, ownerBudget)
+	}
+
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	start = time.Now()
+	resp, err := hc.Get(fmt.Sprintf("http://127.0.0.1:%d/health", env.Port))
+	health = time.Since(start)
+	if err != nil {
+		t.Errorf("owner's GET /health under the flood: %v after %s", err, health)
+		return status, health
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("owner's GET /health under the flood: %s", resp.Status)
+	}
+	if health > ownerBudget {
+		t.Errorf("owner's GET /health took %s under the flood, want at most %s", health, ownerBudget)
+	}
+	return status, health
+}
+
+// TestConnFloodFromAnotherUser is the finding: another local user opens
+// more idle connections than the daemon has file descriptors. The daemon
+// must keep its descriptors near the cap and answer its owner at once.
+// Not parallel: it loads the machine for seconds, and the owner's latency
+// is what it measures.
+func TestConnFloodFromAnotherUser(t *testing.T) {
+	env := proctest.NewEnv(t)
+	d := serveReady(t, env)
+	if fdLimit(t, d.PID()) > floodFDLimit {
+		lim := unix.Rlimit{Cur: floodFDLimit, Max: floodFDLimit}
+		if err := unix.Prlimit(d.PID(), unix.RLIMIT_NOFILE, &lim, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	limit := fdLimit(t, d.PID())
+	as := asStranger(t)
+	bin := floodBinary(t)
+
+	// Each flooder is held to our own hard limit (Go raises its soft limit
+	// to it), so the flood is split across processes, each from its own
+	// source address. Keep-alive connections, idle after one /health: the
+	// server would hold them for its 60 s idle timeout, long enough for
+	// all of them to be open at once. (Silent ones would go at the 5 s
+	// header timeout while the flood is still being dialed.)
+	var ours unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &ours); err != nil {
+		t.Fatal(err)
+	}
+	perProc := int(min(ours.Max-100, 12000))
+	total := limit + 4000
+	procs := (total + perProc - 1) / perProc
+
+	baseline := openFDs(d.PID())
+	peak := baseline
+	sampled := make(chan struct{})
+	stopSampling := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+				peak = max(peak, openFDs(d.PID()))
+			}
+		}
+	}()
+
+	start := time.Now()
+	var flooders []*proctest.Proc
+	for i := range procs {
+		n := min(perProc, total-i*perProc)
+		flooders = append(flooders, proctest.StartWith(t, env, as, bin, "-addr", fmt.Sprintf("127.0.0.1:%d", env.Port),
+			"-from", fmt.Sprintf("127.0.0.%d", 2+i), "-n", strconv.Itoa(n), "-mode", "keepalive"))
+	}
+	held := 0
+	for _, p := range flooders {
+		held += waitHeld(t, p)
+	}
+	established := time.Since(start)
+	if held <= limit {
+		t.Fatalf("the flood holds %d connections, not more than the daemon's limit of %d descriptors", held, limit)
+	}
+
+	status, health := assertOwnerAnswers(t, env)
+	status2, health2 := assertOwnerAnswers(t, env)
+	close(stopSampling)
+	<-sampled
+	t.Logf("flood: %d connections from %d processes in %s against a limit of %d; daemon descriptors %d before, peak %d; owner: cairn status %s, %s; GET /health %s, %s",
+		held, procs, established.Round(time.Millisecond), limit, baseline, peak,
+		status.Round(time.Millisecond), status2.Round(time.Millisecond), health.Round(time.Millisecond), health2.Round(time.Millisecond))
+	// The cap's connections, plus evicted ones whose close is still in
+	// flight behind a reader that has not yet woken.
+	if peak > baseline+2*unauthCap {
+		t.Errorf("the daemon held %d descriptors during the flood (%d before); want at most %d", peak, baseline, baseline+2*unauthCap)
+	}
+
+	for _, p := range flooders {
+		p.Cmd.Process.Kill()
+		p.Wait(t, 30*time.Second)
+	}
+	if d.Exited() {
+		t.Fatalf("the daemon died under the flood: %s", d.Stderr())
+	}
+	d.Signal(t, syscall.SIGTERM)
+	assertCleanExit(t, env, d)
+}
+
+// TestSlowlorisFromAnotherUser: strangers that send one byte of a request
+// line and stall, more of them than the cap, are closed at the short
+// timeout, below the 5 s header timeout the owner's requests get, and do
+// not slow the owner down while they are held.
+func TestSlowlorisFromAnotherUser(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	d := serveReady(t, env)
+	p := proctest.StartWith(t, env, asStranger(t), floodBinary(t), "-addr", fmt.Sprintf("127.0.0.1:%d", env.Port),
+		"-n", strconv.Itoa(3*unauthCap), "-mode", "slowloris", "-watch")
+	held := waitHeld(t, p)
+	if held != 3*unauthCap {
+		t.Fatalf("the flooder holds %d connections, want %d: %s", held, 3*unauthCap, p.Stderr())
+	}
+	status, health := assertOwnerAnswers(t, env)
+	if strings.Contains(p.Stdout(), "closed ") {
+		t.Error("the owner was timed after the slowloris connections had gone, not while they were held")
+	}
+
+	line := waitLine(t, p, "closed ", 30*time.Second)
+	var closed, longestMS int
+	if _, err := fmt.Sscanf(line, "closed %d max %d", &closed, &longestMS); err != nil {
+		t.Fatalf("flooder said %q: %v", line, err)
+	}
+	longest := time.Duration(longestMS) * time.Millisecond
+	t.Logf("slowloris: %d connections, the longest held %s; owner: cairn status %s, GET /health %s",
+		closed, longest, status.Round(time.Millisecond), health.Round(time.Millisecond))
+	// server.unauthReadTimeout is 3 s; the owner's header timeout is 5 s.
+	if longest >= 4500*time.Millisecond {
+		t.Errorf("a slowloris connection was held %s, want under the 3 s unauthenticated timeout (plus scheduling)", longest)
+	}
+	p.Cmd.Process.Kill()
+	p.Wait(t, 30*time.Second)
+	d.Signal(t, syscall.SIGTERM)
+	assertCleanExit(t, env, d)
+}

@@ -1,0 +1,269 @@
+package server
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// The connection policy. Any local user can connect to 127.0.0.1, so
+// without it a few tens of thousands of idle connections fill the daemon's
+// file descriptor table and the owner's /health times out. A connection
+// counts as authenticated once a request on it has passed the bearer-token
+// check; until then it is capped and kept on short deadlines.
+const (
+	// maxUnauthConns is how many connections that have not authenticated
+	// the daemon holds at once; past it the oldest is closed. Honest
+	// unauthenticated clients hold a handful (the CLI's and the tray's
+	// /health probes, a browser on the status page), and a few hundred
+	// stays far below any descriptor limit we meet (Linux's 1024 default
+	// soft limit before Go raises it, launchd's 256 raised to at least
+	// 10240), so eviction, not the kernel, decides who goes. Each accepted
+	// connection arrives with the newest ones, so the owner's probe would
+	// only be evicted if this many others arrived while it was waiting to
+	// be read, which takes tens of milliseconds even during a flood.
+	maxUnauthConns = 256
+
+	// unauthReadTimeout bounds every read on a connection that has not
+	// authenticated: waiting for the request headers (slowloris), for its
+	// body, and idle between keep-alive requests. The CLI and the tray
+	// send a request the moment they connect and a probe answers in
+	// milliseconds, so 3 s is ample even on a loaded machine, while a
+	// slot held by an idle or stalled stranger frees itself quickly.
+	unauthReadTimeout = 3 * time.Second
+)
+
+// conns tracks the connections of all of a Server's listeners, so the cap
+// covers 127.0.0.1 and [::1] together.
+type conns struct {
+	max     int           // maxUnauthConns; tests lower it
+	timeout time.Duration // unauthReadTimeout; tests lower it
+
+	mu     sync.Mutex
+	unauth list.List // of *conn not yet authenticated, oldest accepted first
+}
+
+func newConns() *conns {
+	return &conns{max: maxUnauthConns, timeout: unauthReadTimeout}
+}
+
+// conn is an accepted connection as http.Server sees it: the deadlines it
+// sets are clamped until a request on it authenticates.
+type conn struct {
+	net.Conn
+	set *conns
+
+	// Guarded by set.mu: the conn's place in set.unauth (nil once it has
+	// authenticated or gone) and whether a request is being handled on it.
+	elem   *list.Element
+	active bool
+
+	mu        sync.Mutex // guards authed and requested, and orders deadline calls
+	authed    bool
+	requested time.Time // the read deadline http.Server last asked for
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// listener applies the policy to what its inner listener accepts.
+type listener struct {
+	net.Listener
+	set *conns
+}
+
+// Listener wraps ln so the connection policy applies to what it accepts.
+// Every listener passed to the Serve of HTTPServer's server must be
+// wrapped; the server's hooks ignore connections that are not.
+func (s *Server) Listener(ln net.Listener) net.Listener {
+	return &listener{Listener: ln, set: s.conns}
+}
+
+// Accept never blocks on the cap: a limit that stopped accepting would
+// leave the owner's connection in the kernel's backlog behind the flood.
+// It accepts, and closes the oldest unauthenticated connections instead.
+func (l *listener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		// Out of descriptors (something besides our capped connections
+		// holds them): give one up so http.Server's retry, after its
+		// short backoff, can take the waiting connection.
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			l.set.evict(nil)
+		}
+		return nil, err
+	}
+	return l.set.add(nc), nil
+}
+
+// add tracks a newly accepted connection and closes the oldest
+// unauthenticated ones over the cap.
+func (s *conns) add(nc net.Conn) *conn {
+	c := &conn{Conn: nc, set: s}
+	s.mu.Lock()
+	c.elem = s.unauth.PushBack(c)
+	var victims []*conn
+	for s.unauth.Len() > s.max {
+		v := s.victimLocked(c)
+		if v == nil {
+			break
+		}
+		victims = append(victims, v)
+	}
+	s.mu.Unlock()
+	for _, v := range victims {
+		v.Close()
+	}
+	// No read on it may be unbounded, even before http.Server sets its
+	// header deadline.
+	c.SetReadDeadline(time.Time{})
+	return c
+}
+
+// evict closes the oldest unauthenticated connection other than keep.
+func (s *conns) evict(keep *conn) {
+	s.mu.Lock()
+	v := s.victimLocked(keep)
+	s.mu.Unlock()
+	if v != nil {
+		v.Close()
+	}
+}
+
+// victimLocked removes and returns the connection to close: the oldest
+// unauthenticated one that is not in the middle of a request, else the
+// oldest of all (so the cap is a hard bound on descriptors), never keep
+// (the conn just accepted: a newcomer always gets its chance).
+func (s *conns) victimLocked(keep *conn) *conn {
+	var oldest *conn
+	for e := s.unauth.Front(); e != nil; e = e.Next() {
+		c := e.Value.(*conn)
+		if c == keep {
+			continue
+		}
+		if oldest == nil {
+			oldest = c
+		}
+		if !c.active {
+			oldest = c
+			break
+		}
+	}
+	if oldest != nil {
+		s.unauth.Remove(oldest.elem)
+		oldest.elem = nil
+	}
+	return oldest
+}
+
+func (s *conns) forget(c *conn) {
+	s.mu.Lock()
+	if c.elem != nil {
+		s.unauth.Remove(c.elem)
+		c.elem = nil
+	}
+	s.mu.Unlock()
+}
+
+// unauthCount is how many connections have not authenticated.
+func (s *conns) unauthCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.unauth.Len()
+}
+
+// connState is http.Server's ConnState hook: it tells the tracker which
+// connections are mid-request (eviction passes over them while it can)
+// and which are gone.
+func (s *conns) connState(nc net.Conn, state http.ConnState) {
+	c, ok := nc.(*conn)
+	if !ok {
+		return
+	}
+	switch state {
+	case http.StateActive, http.StateIdle:
+		s.mu.Lock()
+		c.active = state == http.StateActive
+		s.mu.Unlock()
+	case http.StateClosed, http.StateHijacked:
+		s.forget(c)
+	}
+}
+
+// connContext is http.Server's ConnContext hook: it puts the conn where
+// authed can find it.
+func connContext(ctx context.Context, nc net.Conn) context.Context {
+	if c, ok := nc.(*conn); ok {
+		return context.WithValue(ctx, connKey{}, c)
+	}
+	return ctx
+}
+
+type connKey struct{}
+
+// authenticated marks the connection of a request that passed the token
+// check: it leaves the cap and gets the server's normal deadlines back,
+// so the tray's proven keep-alive connection and its event stream are
+// never cut by strangers.
+func authenticated(ctx context.Context) {
+	c, ok := ctx.Value(connKey{}).(*conn)
+	if !ok {
+		return
+	}
+	c.set.forget(c)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.authed {
+		c.authed = true
+		c.Conn.SetReadDeadline(c.requested)
+	}
+}
+
+// SetReadDeadline records what http.Server asks for and, until the conn
+// has authenticated, holds the conn to at most unauthReadTimeout from now.
+// http.Server sets a read deadline before every wait: ReadHeaderTimeout
+// before a request, ReadTimeout for its body, IdleTimeout between
+// requests, none (zero) after a background read; so clamping here covers
+// every wait without knowing which one it is.
+func (c *conn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.requested = t
+	if !c.authed {
+		if limit := time.Now().Add(c.set.timeout); t.IsZero() || t.After(limit) {
+			t = limit
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline goes through SetReadDeadline so it cannot bypass the clamp.
+func (c *conn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// Close closes the conn once and stops tracking it.
+func (c *conn) Close() error {
+	c.closeOnce.Do(func() {
+		c.set.forget(c)
+		c.closeErr = c.Conn.Close()
+	})
+	return c.closeErr
+}
+
+// CloseWrite keeps http.Server's graceful close (half-close, then wait for
+// the client) working through the wrapper.
+func (c *conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
