@@ -118,6 +118,11 @@ type Listener struct {
 // process behind each where the OS lets us see it. This walks the whole
 // socket table (about 10 ms), so it runs after a collision, never before.
 func Listeners(ctx context.Context, port int) ([]Listener, error) {
+	// The kernel's table says at once whether anything listens at all; the
+	// walk over every process is paid only when something does.
+	if socks, ok := ListeningSockets(uint16(port)); ok && len(socks) == 0 {
+		return nil, nil
+	}
 	conns, err := net.ConnectionsWithContext(ctx, "tcp")
 	if err != nil {
 		return nil, fmt.Errorf("list listening sockets: %w", err)
