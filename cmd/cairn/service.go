@@ -16,6 +16,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/internal/exepath"
 )
@@ -250,7 +251,7 @@ func startService(ctx context.Context, out io.Writer, m service.Manager, p paths
 // that the service stopped (with the exit status when it knows it).
 func waitService(ctx context.Context, out io.Writer, m service.Manager, p paths.Paths, timeout time.Duration) (*instance.StartResult, error) {
 	deadline := time.Now().Add(timeout)
-	delay := 10 * time.Millisecond
+	wait := poll.New(10*time.Millisecond, 200*time.Millisecond) // the manager offers no event to wait on
 	for {
 		if h, addr, err := client.Probe(ctx, p); err == nil {
 			fmt.Fprintf(out, "Cairn is running at %s (PID %d) under %s.\n", addr, h.PID, m.Name())
@@ -265,8 +266,9 @@ func waitService(ctx context.Context, out io.Writer, m service.Manager, p paths.
 			return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("the service's daemon did not serve within %s (state: %s); %s",
 				timeout, st.State, logHint(m, p)))
 		}
-		time.Sleep(delay) // the manager offers no event to wait on
-		delay = min(delay*2, 200*time.Millisecond)
+		if !wait.Sleep(ctx) {
+			return nil, ctx.Err()
+		}
 	}
 }
 
