@@ -14,8 +14,10 @@ import (
 func sameDataDir(environ []string, dataDir, ourCairnHome string) error {
 	theirs, set := "", false
 	for _, kv := range environ {
+		// The first entry, as the daemon's own os.Getenv reads it.
 		if v, ok := strings.CutPrefix(kv, "CAIRN_HOME="); ok {
 			theirs, set = v, true
+			break
 		}
 	}
 	switch {

@@ -19,7 +19,7 @@ func TestSameDataDir(t *testing.T) {
 		{"both on the default", []string{"HOME=/h"}, "", true},
 		{"it on the default, we on CAIRN_HOME", []string{"HOME=/h"}, dir, false},
 		{"empty CAIRN_HOME is the default", []string{"CAIRN_HOME="}, "", true},
-		{"the last entry wins, as getenv", []string{"CAIRN_HOME=/elsewhere", "CAIRN_HOME=" + dir}, dir, true},
+		{"the first entry wins, as Go's getenv", []string{"CAIRN_HOME=/elsewhere", "CAIRN_HOME=" + dir}, dir, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := sameDataDir(tc.environ, dir, tc.ours)
