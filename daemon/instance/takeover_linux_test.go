@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,22 +74,6 @@ func TestTakeoverRefusesAHolderThatChangedSinceConfirmation(t *testing.T) {
 	a2.Wait(t, 10*time.Second)
 }
 
-// holdLock holds the flock on path from an unrelated process, flock(1),
-// and waits until the kernel says it does.
-func holdLock(t *testing.T, path string) *exec.Cmd {
-	t.Helper()
-	c := exec.Command("flock", "--exclusive", "--nonblock", path, "sleep", "600")
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
-	proctest.Eventually(t, 10*time.Second, "flock(1) holds "+path, func() bool {
-		pids, err := proc.FlockHolders(path)
-		return err == nil && slices.Contains(pids, c.Process.Pid)
-	})
-	return c
-}
-
 // An unrelated process holds our lock and its record names a healthy Cairn
 // daemon of another data dir: that daemon is not ours to stop.
 func TestTakeoverDistrustsALockRecordNamingAnotherDataDirsDaemon(t *testing.T) {
@@ -108,7 +90,7 @@ func TestTakeoverDistrustsALockRecordNamingAnotherDataDirsDaemon(t *testing.T) {
 	if err := os.WriteFile(ps.Lock, []byte(lock.FormatRecord(other.PID())), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	squatter := holdLock(t, ps.Lock)
+	squatter := proctest.HoldFlock(t, ps.Lock)
 
 	d := DiagnoseWith(ctx, ps, env.Port, DiagnoseOptions{Services: noServices{}})
 	if d.Lock.Holder != nil || !strings.Contains(d.Lock.Unconfirmed, fmt.Sprintf("PID %d", squatter.Process.Pid)) {
