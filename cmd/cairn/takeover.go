@@ -54,7 +54,9 @@ unless --yes.`,
 					}
 				}
 			}
-			what, err := instance.Takeover(cmd.Context(), p, port, instance.TakeoverOptions{Grace: grace})
+			// The engine looks again and stops only the holder asked about
+			// (or --yes'd): one that changed meanwhile is refused.
+			what, err := instance.Takeover(cmd.Context(), p, port, instance.TakeoverOptions{Grace: grace, Expect: &h})
 			if err != nil {
 				return exitcode.New(exitcode.Failure, "takeover failed: "+err.Error())
 			}

@@ -69,7 +69,9 @@ type DataDirReport struct {
 	Private bool   `json:"private"` // group and others cannot list it (allowed either way)
 }
 
-// LockReport describes daemon.lock.
+// LockReport describes daemon.lock. Holder is the process that holds the
+// lock, set only when confirmed (confirmLockHolder) to be the PID the record
+// names: the record is text anyone holding the lock could have written.
 type LockReport struct {
 	Path        string        `json:"path"`
 	Exists      bool          `json:"exists"`
@@ -77,6 +79,10 @@ type LockReport struct {
 	PID         int           `json:"pid,omitempty"`
 	RecordError string        `json:"record_error,omitempty"`
 	Holder      *proc.Process `json:"holder,omitempty"`
+
+	// Unconfirmed says why the record's PID is not trusted as the holder
+	// (another process holds the lock); the holder is then unknown.
+	Unconfirmed string `json:"unconfirmed,omitempty"`
 }
 
 // DiscoveryReport describes one http_addr file.
@@ -199,6 +205,7 @@ func inspectLock(ctx context.Context, p paths.Paths, daemon *api.Health) LockRep
 	}
 	if daemon != nil && daemon.PID == pid {
 		r.Held = true // the healthy daemon holds it; no need to probe
+		r.confirm(ctx, p)
 		return r
 	}
 	held, err := lock.Probe(p.Lock)
@@ -209,7 +216,20 @@ func inspectLock(ctx context.Context, p paths.Paths, daemon *api.Health) LockRep
 	if !held {
 		r.Holder = nil // a dead holder's PID may have been reused
 	}
+	r.confirm(ctx, p)
 	return r
+}
+
+// confirm drops a held lock's Holder unless it is confirmed to hold the
+// lock: anyone holding it can write any PID into the record, and a record
+// naming a daemon of another data dir must not get that daemon stopped.
+func (r *LockReport) confirm(ctx context.Context, p paths.Paths) {
+	if !r.Held || r.Holder == nil {
+		return
+	}
+	if err := confirmLockHolder(ctx, p, r.Holder); err != nil {
+		r.Holder, r.Unconfirmed = nil, err.Error()
+	}
 }
 
 func inspectDiscovery(p paths.Paths, liveAddr string) []DiscoveryReport {

@@ -89,6 +89,9 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 	if err := proc.MaySignal(holder, true); err != nil {
 		return res, err
 	}
+	if err := confirmLockHolder(ctx, p, holder); err != nil {
+		return res, fmt.Errorf("%v; not stopping it (run `cairn doctor`)", err)
+	}
 	res.WasRunning, res.PID = true, pid
 	if res.Method == "" {
 		res.Method = "signal"
@@ -126,7 +129,13 @@ func stopThroughService(ctx context.Context, p paths.Paths, opts StopOptions) (r
 			return res, false, nil
 		}
 		rec, err := lock.ReadRecord(p.Lock)
-		if proc, _ := proc.Lookup(ctx, rec); err != nil || !proc.IsCairnDaemon() {
+		holder, _ := proc.Lookup(ctx, rec)
+		if err != nil || !holder.IsCairnDaemon() {
+			return res, false, nil
+		}
+		// A record naming another data dir's daemon would otherwise get
+		// that daemon's unit stopped; Stop's own checks then refuse it.
+		if confirmLockHolder(ctx, p, holder) != nil {
 			return res, false, nil
 		}
 		pid = rec

@@ -8,7 +8,11 @@
 // with fakes on every OS.
 package supervisor
 
-import "time"
+import (
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/instance"
+)
 
 // State is what the tray shows.
 type State string
@@ -43,6 +47,12 @@ type Status struct {
 	// NoTakeover says why no take over is offered (another user's or the
 	// system's process, PID 1, …); empty when one is.
 	NoTakeover string
+	// Takeover is the holder of the diagnosis that the menu and the
+	// notification show; a take over passes it to the engine, which stops
+	// it and nothing else (instance.TakeoverOptions.Expect). Nil when the
+	// status comes from missed probes rather than a diagnosis: the menu
+	// then shows only the daemon's PID.
+	Takeover *instance.Holder
 
 	Crashes int    // crashes in the current crash window
 	Message string // why: the daemon's error, or the last lines of a crash

@@ -372,7 +372,7 @@ func (s *Supervisor) act(ctx context.Context, d instance.Diagnosis) {
 		s.stopGen()
 		s.set(func(st *Status) {
 			*st = Status{State: NotResponding, Port: s.cfg.Port, Holder: d.Lock.Holder.String(), HolderPID: d.Lock.PID,
-				Message: "A Cairn daemon holds the lock but does not answer.", NoTakeover: noTakeoverReason(d)}
+				Message: "A Cairn daemon holds the lock but does not answer.", NoTakeover: noTakeoverReason(d), Takeover: shownHolder(d)}
 		})
 		s.armRecheck()
 	default:
@@ -403,13 +403,42 @@ func (s *Supervisor) conflict(d instance.Diagnosis) {
 		holder = "another process"
 	}
 	noTakeover := noTakeoverReason(d)
-	if s.status.State != Conflict || s.status.Holder != holder || s.status.HolderPID != pid || s.status.NoTakeover != noTakeover {
+	if s.status.State != Conflict || s.status.Holder != holder || s.status.HolderPID != pid || s.status.NoTakeover != noTakeover ||
+		!sameHolder(s.status.Takeover, shownHolder(d)) {
 		s.cfg.Log.Warn("conflict", "port", s.cfg.Port, "holder", holder, "no_takeover", noTakeover)
 		s.set(func(st *Status) {
-			*st = Status{State: Conflict, Port: s.cfg.Port, Holder: holder, HolderPID: pid, NoTakeover: noTakeover}
+			*st = Status{State: Conflict, Port: s.cfg.Port, Holder: holder, HolderPID: pid, NoTakeover: noTakeover, Takeover: shownHolder(d)}
 		})
 	}
 	s.armRecheck()
+}
+
+// shownHolder is the holder of d that a take over may act on, or nil.
+func shownHolder(d instance.Diagnosis) *instance.Holder {
+	if !d.Holder.CanTakeOver() {
+		return nil
+	}
+	h := d.Holder
+	return &h
+}
+
+// sameHolder reports whether a and b name the same processes (PID and start
+// time), so a holder replaced under the same description still gets a new
+// status, and the take over it offers acts on the new one.
+func sameHolder(a, b *instance.Holder) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.Kind != b.Kind || len(a.Processes) != len(b.Processes) {
+		return false
+	}
+	for i := range a.Processes {
+		pa, pb := a.Processes[i], b.Processes[i]
+		if (pa == nil) != (pb == nil) || pa != nil && (pa.PID != pb.PID || pa.CreateTime != pb.CreateTime) {
+			return false
+		}
+	}
+	return true
 }
 
 // noTakeoverReason is why d's holder may not be stopped, or "".
@@ -758,7 +787,7 @@ func (s *Supervisor) setState(state State, msg string) {
 	s.set(func(st *Status) {
 		st.State, st.Message, st.RestartedAfterCrash = state, msg, false
 		if state == Stopped {
-			st.PID, st.Addr, st.Owned, st.ManagedBy, st.Holder, st.HolderPID = 0, "", false, "", "", 0
+			st.PID, st.Addr, st.Owned, st.ManagedBy, st.Holder, st.HolderPID, st.Takeover = 0, "", false, "", "", 0, nil
 		}
 	})
 }

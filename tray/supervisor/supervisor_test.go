@@ -485,3 +485,26 @@ func TestStopWhileServiceStarts(t *testing.T) {
 	h.settle()
 	h.noSpawn()
 }
+
+// The conflict status carries the holder it shows, so a take over stops
+// that one; the same description with a new process is a new status.
+func TestConflictCarriesTheHolderItShows(t *testing.T) {
+	python := func(created int64) instance.Diagnosis {
+		p := &proc.Process{PID: 4242, Name: "python3", CreateTime: created}
+		return instance.Diagnosis{State: instance.StateConflict,
+			PortHolders: []proc.Listener{{Addr: "127.0.0.1:7070", PID: 4242, Process: p}},
+			Holder:      instance.Holder{Kind: instance.HolderForeign, Processes: []*proc.Process{p}, Reason: "port 7070 is in use by python3 (PID 4242)"}}
+	}
+	h := newHarness(t, python(1000), nil)
+	st := h.want(Conflict)
+	if st.Takeover == nil || st.Takeover.Kind != instance.HolderForeign || st.Takeover.Processes[0].CreateTime != 1000 {
+		t.Fatalf("conflict status carries %+v, want the diagnosis's holder", st.Takeover)
+	}
+	// PID 4242 reused by another python3: same words, another process.
+	h.daemon.setDiag(python(2000))
+	h.waitTimer(5 * time.Second)
+	h.clock.Advance(5 * time.Second)
+	if st := h.want(Conflict); st.Takeover == nil || st.Takeover.Processes[0].CreateTime != 2000 {
+		t.Fatalf("after the holder was replaced the status carries %+v, want the new one", st.Takeover)
+	}
+}

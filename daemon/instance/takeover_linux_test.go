@@ -1,0 +1,166 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/lock"
+	"github.com/cairnlabs/cairn/daemon/proc"
+	"github.com/cairnlabs/cairn/internal/proctest"
+)
+
+// serveReady starts `cairn serve --foreground` in env and waits until it
+// serves by the contract (discovery file plus /health with its PID).
+func serveReady(t *testing.T, env *proctest.Env) *proctest.Proc {
+	t.Helper()
+	d := proctest.Start(t, env, cairnBin, "serve", "--foreground")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := WaitReady(ctx, env.Paths(), d.PID(), d.ExitCh()); err != nil {
+		t.Fatalf("daemon PID %d not ready: %v\n%s", d.PID(), err, d.Stderr())
+	}
+	return d
+}
+
+// holdPort starts holdport listening on addr and waits until it does.
+func holdPort(t *testing.T, env *proctest.Env, addr string) *proctest.Proc {
+	t.Helper()
+	p := proctest.Start(t, env, holdportBin, "-addr", addr)
+	proctest.Eventually(t, 10*time.Second, "holdport ready on "+addr, func() bool {
+		return strings.Contains(p.Stdout(), "ready") || p.Exited()
+	})
+	if p.Exited() {
+		t.Fatalf("holdport on %s exited: %s", addr, p.Stderr())
+	}
+	return p
+}
+
+// The user confirmed stopping A; by the time the engine acts B holds the
+// port too. It must stop neither.
+func TestTakeoverRefusesAHolderThatChangedSinceConfirmation(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	ctx := context.Background()
+	a := holdPort(t, env, fmt.Sprintf("127.0.0.1:%d", env.Port))
+	shown := Classify(DiagnoseWith(ctx, env.Paths(), env.Port, DiagnoseOptions{Services: noServices{}}))
+	if shown.Kind != HolderForeign || len(shown.Processes) != 1 || shown.Processes[0].PID != a.PID() {
+		t.Fatalf("the holder shown: %+v, want holdport PID %d", shown, a.PID())
+	}
+
+	b := holdPort(t, env, fmt.Sprintf("[::1]:%d", env.Port))
+	_, err := Takeover(ctx, env.Paths(), env.Port, TakeoverOptions{Grace: time.Second, Services: noServices{}, Expect: &shown})
+	if !errors.Is(err, ErrHolderChanged) || !strings.Contains(err.Error(), fmt.Sprintf("PID %d", b.PID())) ||
+		!strings.Contains(err.Error(), "cairn takeover") {
+		t.Fatalf("takeover after the holder changed: %v, want ErrHolderChanged naming PID %d and what to run", err, b.PID())
+	}
+	if a.Exited() || b.Exited() {
+		t.Fatalf("a refused takeover stopped a process: A exited %v, B exited %v", a.Exited(), b.Exited())
+	}
+
+	// The same holder, as confirmed, is stopped (and only after that does a
+	// changed one count as a change).
+	env2 := proctest.NewEnv(t)
+	a2 := holdPort(t, env2, fmt.Sprintf("127.0.0.1:%d", env2.Port))
+	shown = Classify(DiagnoseWith(ctx, env2.Paths(), env2.Port, DiagnoseOptions{Services: noServices{}}))
+	if _, err := Takeover(ctx, env2.Paths(), env2.Port, TakeoverOptions{Grace: time.Second, Services: noServices{}, Expect: &shown}); err != nil {
+		t.Fatalf("takeover of the confirmed holder: %v", err)
+	}
+	a2.Wait(t, 10*time.Second)
+}
+
+// An unrelated process holds our lock and its record names a healthy Cairn
+// daemon of another data dir: that daemon is not ours to stop.
+func TestTakeoverDistrustsALockRecordNamingAnotherDataDirsDaemon(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	otherEnv := proctest.NewEnv(t)
+	other := serveReady(t, otherEnv)
+
+	env := proctest.NewEnv(t)
+	ps := env.Paths()
+	if err := ps.EnsureDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ps.Lock, []byte(lock.FormatRecord(other.PID())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	squatter := proctest.HoldFlock(t, ps.Lock)
+
+	d := DiagnoseWith(ctx, ps, env.Port, DiagnoseOptions{Services: noServices{}})
+	if d.Lock.Holder != nil || !strings.Contains(d.Lock.Unconfirmed, fmt.Sprintf("PID %d", squatter.Process.Pid)) {
+		t.Errorf("lock report trusts the record: holder %v, unconfirmed %q", d.Lock.Holder, d.Lock.Unconfirmed)
+	}
+	if d.Holder.Kind != HolderUntouchable || d.Holder.CanTakeOver() {
+		t.Errorf("classified as %+v, want untouchable", d.Holder)
+	}
+
+	_, err := Takeover(ctx, ps, env.Port, TakeoverOptions{Grace: time.Second, Services: noServices{}})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("PID %d", squatter.Process.Pid)) {
+		t.Errorf("takeover: %v, want a refusal naming the lock's real holder PID %d", err, squatter.Process.Pid)
+	}
+	if _, err := Stop(ctx, ps, StopOptions{Timeout: time.Second, Force: true}); err == nil {
+		t.Error("stop signalled the daemon a foreign lock record names")
+	}
+	if pid, _, ok := proctest.Healthy(ctx, otherEnv.Paths()); !ok || pid != other.PID() || other.Exited() {
+		t.Fatalf("the other data dir's daemon PID %d was stopped (healthy %v, exited %v)", other.PID(), ok, other.Exited())
+	}
+	if !proc.Alive(ctx, squatter.Process.Pid) {
+		t.Error("the lock's holder was signalled")
+	}
+}
+
+// `takeover --port X`: a healthy daemon serves on its own port and another
+// user's program holds X. Nothing may be stopped, the daemon least of all.
+func TestTakeoverToAPortAnotherUserHoldsStopsNothing(t *testing.T) {
+	t.Parallel()
+	u, ok := proctest.OtherUser(t)
+	if !ok {
+		t.Fatal("this test needs root to create another local user (make test runs as root in CI)")
+	}
+	ctx := context.Background()
+	env := proctest.NewEnv(t)
+	daemon := serveReady(t, env)
+
+	x := proctest.FreePort(t)
+	makeReachable(t, holdportBin)
+	theirs := proctest.StartWith(t, env, u.Credential, holdportBin, "-addr", fmt.Sprintf("127.0.0.1:%d", x))
+	proctest.Eventually(t, 10*time.Second, "the other user's listener", func() bool {
+		return strings.Contains(theirs.Stdout(), "ready") || theirs.Exited()
+	})
+	if theirs.Exited() {
+		t.Fatalf("the other user's listener exited: %s", theirs.Stderr())
+	}
+
+	d := DiagnoseWith(ctx, env.Paths(), x, DiagnoseOptions{Services: noServices{}})
+	if d.Holder.Kind != HolderUntouchable || !strings.Contains(d.Holder.Reason, "your own processes") {
+		t.Errorf("port %d of another user, daemon on %d: classified %+v, want untouchable", x, env.Port, d.Holder)
+	}
+	_, err := Takeover(ctx, env.Paths(), x, TakeoverOptions{Grace: time.Second, Services: noServices{}})
+	if err == nil || !strings.Contains(err.Error(), "your own processes") || !strings.Contains(err.Error(), "nothing was stopped") {
+		t.Errorf("takeover --port %d: %v, want a refusal that says nothing was stopped", x, err)
+	}
+	if pid, _, ok := proctest.Healthy(ctx, env.Paths()); !ok || pid != daemon.PID() {
+		t.Fatalf("the healthy daemon PID %d was stopped by a refused takeover", daemon.PID())
+	}
+	if theirs.Exited() {
+		t.Fatal("takeover stopped another user's process")
+	}
+}
+
+// makeReachable lets another user execute bin: every folder above it gets
+// the search bit.
+func makeReachable(t *testing.T, bin string) {
+	t.Helper()
+	for dir := filepath.Dir(bin); dir != "/"; dir = filepath.Dir(dir) {
+		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			os.Chmod(dir, fi.Mode().Perm()|0o011)
+		}
+	}
+	os.Chmod(bin, 0o755)
+}
