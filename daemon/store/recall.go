@@ -1,0 +1,300 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// maxTerms bounds the words of one recall: a pasted paragraph becomes a
+// 32-way OR, not a 500-way one.
+const maxTerms = 32
+
+// stopWords are dropped from recall: they match nearly every memory and
+// say nothing about which one is wanted.
+var stopWords = func() map[string]struct{} {
+	m := map[string]struct{}{}
+	for _, w := range strings.Fields(`a about above after again against all am an and any are as at be
+		because been before being below between both but by can could did do does doing down during each
+		few for from further had has have having he her here hers herself him himself his how i if in into
+		is it its itself just me more most my myself no nor not now of off on once only or other our ours
+		ourselves out over own same she should so some such than that the their theirs them themselves then
+		there these they this those through to too under until up very was we were what when where which
+		while who whom why will with would you your yours yourself yourselves near`) {
+		m[w] = struct{}{}
+	}
+	return m
+}()
+
+// isWordRune is what unicode61 indexes as a token character: letters,
+// numbers, private-use characters; marks too, so a decomposed accent stays
+// inside its word (the tokenizer removes it).
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r) || unicode.Is(unicode.M, r)
+}
+
+// isJoiner: characters kept inside a word, so "prod-east", "node.js",
+// "c++", "c#", "foo_bar", "o'neil", "a@b.c" and "src/x.go" stay one word.
+// Quoted, such a word is an FTS5 phrase of its tokens ("prod" "east"
+// adjacent), which is what the same text in a memory was indexed as.
+func isJoiner(r rune) bool { return strings.ContainsRune("-+#._'@/&", r) }
+
+// words splits the user's text into words: a word starts with a word
+// character and runs through word characters and joiners; trailing joiners
+// are dropped except '+' and '#' (c++, c#). Nothing else survives, so no
+// FTS5 syntax (quotes, parentheses, *, ^, :, NEAR, column filters) can
+// reach the MATCH expression except as text inside a quoted string.
+func words(q string) []string {
+	var out []string
+	rs := []rune(q)
+	for i := 0; i < len(rs); {
+		if !isWordRune(rs[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && (isWordRune(rs[j]) || isJoiner(rs[j])) {
+			j++
+		}
+		k := j
+		for k > i && isJoiner(rs[k-1]) && rs[k-1] != '+' && rs[k-1] != '#' {
+			k--
+		}
+		out = append(out, string(rs[i:k]))
+		i = j
+	}
+	return out
+}
+
+// tokensOf splits a word as unicode61 does (on anything but word runes),
+// lowercased, for the stop-word and common-term checks.
+func tokensOf(w string) []string {
+	return strings.FieldsFunc(strings.ToLower(w), func(r rune) bool { return !isWordRune(r) })
+}
+
+// matchExpr builds the MATCH expression for q: its words, each quoted as an
+// FTS5 string, stop words and common terms dropped, duplicates folded,
+// ORed. A word is dropped when every token of it is a stop word or (for
+// common) very common. When only common terms remain they are kept: a
+// search for a frequent word should still rank by it rather than fall back
+// to newest-first. "" means no usable words: newest first.
+func matchExpr(q string, common map[string]struct{}) string {
+	var kept, commonOnes []string
+	seen := map[string]bool{}
+	for _, w := range words(q) {
+		lw := strings.ToLower(w)
+		if seen[lw] {
+			continue
+		}
+		seen[lw] = true
+		toks := tokensOf(w)
+		stop, frequent := true, true
+		for _, t := range toks {
+			if _, ok := stopWords[t]; !ok {
+				stop = false
+				if _, ok := common[t]; !ok {
+					frequent = false
+				}
+			}
+		}
+		switch {
+		case len(toks) == 0 || stop:
+		case frequent:
+			commonOnes = append(commonOnes, w)
+		default:
+			kept = append(kept, w)
+		}
+	}
+	if len(kept) == 0 {
+		kept = commonOnes
+	}
+	if len(kept) > maxTerms {
+		kept = kept[:maxTerms]
+	}
+	for i, w := range kept {
+		kept[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+	}
+	return strings.Join(kept, " OR ")
+}
+
+// cursor is the position after the last row of a page. Newest-first pages
+// continue below (C, S) = (created_at, seq) of the last row, which stays
+// exact while new rows arrive; ranked pages continue at offset O. H ties
+// the cursor to the query that made it.
+type cursor struct {
+	C int64  `json:"c,omitempty"`
+	S int64  `json:"s,omitempty"`
+	O int    `json:"o,omitempty"`
+	H string `json:"h"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, hash string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 256 || json.Unmarshal(b, &c) != nil || c.O < 0 {
+		return c, invalid("cursor", "is not a cursor this store gave out; pass next_cursor from the previous page unchanged")
+	}
+	if c.H != hash {
+		return c, invalid("cursor", "belongs to a different query; a cursor only continues the query whose page returned it")
+	}
+	return c, nil
+}
+
+func queryHash(match string, q Query) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q|%q|%q|%d|%d|%t", match, strings.Join(q.Tags, ","), q.Project,
+		q.Since.UnixMilli(), q.Until.UnixMilli(), q.IncludeSuperseded)
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// List returns a page of memories: ranked by bm25 when q.Q has usable
+// words (ties by recency), newest first otherwise. Only a bad cursor,
+// limit or tag is an error; user text never is.
+func (s *Store) List(ctx context.Context, q Query) (Page, error) {
+	if s.isClosed() {
+		return Page{}, ErrClosed
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = 20
+	case q.Limit < 0 || q.Limit > 200:
+		return Page{}, invalid("limit", "%d is out of range; use 1 to 200", q.Limit)
+	}
+	if q.MaxBytes < 0 {
+		return Page{}, invalid("max_bytes", "is negative")
+	}
+	tags, err := normalizeTags(q.Tags)
+	if err != nil {
+		return Page{}, err
+	}
+	q.Tags = tags
+	match := matchExpr(q.Q, *s.common.Load())
+	hash := queryHash(match, q)
+	var cur cursor
+	if q.Cursor != "" {
+		if cur, err = decodeCursor(q.Cursor, hash); err != nil {
+			return Page{}, err
+		}
+	}
+
+	var where []string
+	args := []any{}
+	where = append(where, "(m.expires_at IS NULL OR m.expires_at > ?)")
+	args = append(args, s.now().UnixMilli())
+	if !q.IncludeSuperseded {
+		where = append(where, "m.superseded_by IS NULL")
+	}
+	if q.Project != "" {
+		where = append(where, "m.project = ?")
+		args = append(args, q.Project)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "m.created_at >= ?")
+		args = append(args, q.Since.UnixMilli())
+	}
+	if !q.Until.IsZero() {
+		where = append(where, "m.created_at < ?")
+		args = append(args, q.Until.UnixMilli())
+	}
+	for _, t := range q.Tags {
+		// EXISTS on the tags primary key, per candidate row: measured far
+		// faster than "seq IN (SELECT ...)" for the planner.
+		where = append(where, "EXISTS (SELECT 1 FROM tags t WHERE t.seq = m.seq AND t.tag = ?)")
+		args = append(args, t)
+	}
+
+	var sqlText string
+	if match == "" {
+		if q.Cursor != "" {
+			where = append(where, "(m.created_at, m.seq) < (?, ?)")
+			args = append(args, cur.C, cur.S)
+		}
+		sqlText = selectMemory + " WHERE " + strings.Join(where, " AND ") +
+			" ORDER BY m.created_at DESC, m.seq DESC LIMIT ?"
+		args = append(args, q.Limit+1)
+	} else {
+		// Rank only seqs first, then read the page's rows: the sorter then
+		// holds (seq, rank, time) per match, not whole texts.
+		where = append([]string{"memories_fts MATCH ?"}, where...)
+		args = append([]any{match}, args...)
+		sqlText = `WITH hits AS (SELECT m.seq AS seq, bm25(memories_fts) AS r
+			FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
+			WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY r, m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?)
+			` + strings.Replace(selectMemory, "SELECT ", "SELECT hits.r, ", 1) + `
+			JOIN hits ON hits.seq = m.seq ORDER BY hits.r, m.created_at DESC, m.seq DESC`
+		args = append(args, q.Limit+1, cur.O)
+	}
+	st, err := s.rstmt(ctx, sqlText)
+	if err != nil {
+		return Page{}, fmt.Errorf("list memories: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("list memories: %w", err)
+	}
+	defer rows.Close()
+	page := Page{Memories: []Memory{}}
+	var total int
+	var lastSeq int64
+	more := false
+	for rows.Next() {
+		var m Memory
+		var seq int64
+		if match == "" {
+			m, seq, err = scanMemorySeq(rows)
+		} else {
+			var r float64
+			m, seq, err = scanMemorySeq(prefixScanner{rows, &r})
+			m.Score = -r
+		}
+		if err != nil {
+			return Page{}, fmt.Errorf("list memories: %w", err)
+		}
+		if len(page.Memories) == q.Limit {
+			more = true
+			break
+		}
+		if q.MaxBytes > 0 && len(page.Memories) > 0 && total+len(m.Text) > q.MaxBytes {
+			page.Truncated, more = true, true
+			break
+		}
+		total += len(m.Text)
+		page.Memories = append(page.Memories, m)
+		lastSeq = seq
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("list memories: %w", err)
+	}
+	if more {
+		next := cursor{H: hash}
+		if match == "" {
+			last := page.Memories[len(page.Memories)-1]
+			next.C, next.S = last.CreatedAt.UnixMilli(), lastSeq
+		} else {
+			next.O = cur.O + len(page.Memories)
+		}
+		page.NextCursor = next.encode()
+	}
+	return page, nil
+}
+
+// prefixScanner scans a row whose first column is the rank.
+type prefixScanner struct {
+	sc   scanner
+	rank *float64
+}
+
+func (p prefixScanner) Scan(dest ...any) error {
+	return p.sc.Scan(append([]any{p.rank}, dest...)...)
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order, each in its own transaction that also
+// sets PRAGMA user_version to its number, so a crash mid-migration leaves
+// the previous version intact. Never edit a shipped step: add a new one.
+var migrations = []string{
+	// 1: the tables. Times are Unix milliseconds. hash is the first 16 bytes
+	// of SHA-256 over project, sorted tags and text (see contentHash): enough
+	// to find exact-duplicate candidates, which are then compared in full.
+	1: `
+CREATE TABLE memories(
+	seq           INTEGER PRIMARY KEY,
+	id            TEXT NOT NULL UNIQUE,
+	text          TEXT NOT NULL,
+	project       TEXT NOT NULL DEFAULT '',
+	source        TEXT NOT NULL DEFAULT '',
+	key           TEXT,
+	expires_at    INTEGER,
+	created_at    INTEGER NOT NULL,
+	updated_at    INTEGER NOT NULL,
+	superseded_by TEXT,
+	hash          BLOB
+);
+CREATE TABLE tags(
+	seq INTEGER NOT NULL REFERENCES memories(seq) ON DELETE CASCADE,
+	tag TEXT NOT NULL,
+	PRIMARY KEY(tag, seq)
+) WITHOUT ROWID;
+CREATE INDEX tags_by_seq ON tags(seq, tag);
+CREATE INDEX memories_by_key ON memories(project, key) WHERE key IS NOT NULL;
+CREATE INDEX memories_by_time ON memories(created_at, seq);
+CREATE INDEX memories_by_hash ON memories(hash);
+CREATE INDEX memories_by_expiry ON memories(expires_at) WHERE expires_at IS NOT NULL;
+`,
+	// 2: full-text search. External content (the text lives once, in
+	// memories), rowid = seq, kept in sync by triggers. remove_diacritics 2
+	// makes "café" match "cafe". The vocab table gives document frequencies
+	// for the common-term cutoff. 'rebuild' indexes rows a v1 database holds.
+	2: `
+CREATE VIRTUAL TABLE memories_fts USING fts5(
+	text, content='memories', content_rowid='seq',
+	tokenize='unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE memories_vocab USING fts5vocab(memories_fts, 'row');
+CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+	INSERT INTO memories_fts(rowid, text) VALUES (new.seq, new.text);
+END;
+CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+	INSERT INTO memories_fts(memories_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+END;
+CREATE TRIGGER memories_fts_update AFTER UPDATE OF text ON memories BEGIN
+	INSERT INTO memories_fts(memories_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+	INSERT INTO memories_fts(rowid, text) VALUES (new.seq, new.text);
+END;
+INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');
+`,
+}
+
+// SchemaVersion is the schema this binary writes.
+var SchemaVersion = len(migrations) - 1
+
+// migrate brings the database on conn up to target. A database newer than
+// this binary is ErrTooNew: never downgraded, never touched.
+func migrate(ctx context.Context, conn *sql.Conn, target int) error {
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read the schema version: %w", err)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("%w (schema version %d, this binary knows up to %d)", ErrTooNew, v, SchemaVersion)
+	}
+	for n := v + 1; n <= target; n++ {
+		if err := step(ctx, conn, n); err != nil {
+			return fmt.Errorf("migrate the database from schema version %d to %d: %w", n-1, n, err)
+		}
+	}
+	return nil
+}
+
+func step(ctx context.Context, conn *sql.Conn, n int) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, migrations[n]); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
+}

@@ -1,0 +1,425 @@
+// Package store is the daemon's durable memory store: one SQLite file in
+// WAL mode (modernc.org/sqlite, pure Go), written by one goroutine that
+// batches concurrent writes into one transaction (group commit), read
+// through a small pool, searched through an FTS5 index ranked by bm25.
+//
+// Only the daemon, the lock holder, opens the database; everything else
+// goes through the API. See docs/ARCHITECTURE.md ("The memory store").
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Memory is one stored memory as the API shows it.
+type Memory struct {
+	ID           string     `json:"id"`
+	Text         string     `json:"text"`
+	Tags         []string   `json:"tags"` // never nil: [] when none
+	Project      string     `json:"project,omitempty"`
+	Source       string     `json:"source,omitempty"`
+	Key          string     `json:"key,omitempty"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	SupersededBy string     `json:"superseded_by,omitempty"`
+	Score        float64    `json:"score,omitempty"` // recall only; higher is better
+}
+
+// NewMemory is what Put stores.
+type NewMemory struct {
+	Text, Project, Source, Key string
+	Tags                       []string
+	ExpiresAt                  *time.Time
+	AllowSecret                bool
+	// For import: keep the given ULID and times. A memory whose ID already
+	// exists is "duplicate" (import is idempotent by id).
+	ID                   string
+	CreatedAt, UpdatedAt time.Time
+}
+
+// PutResult says what Put did.
+type PutResult struct {
+	ID        string    `json:"id"`
+	Status    string    `json:"status"` // StatusCreated, StatusDuplicate or StatusReplaced
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Put statuses.
+const (
+	StatusCreated   = "created"
+	StatusDuplicate = "duplicate" // an identical live memory (or the same id) exists; nothing written
+	StatusReplaced  = "replaced"  // written; the live memory with the same key and project is superseded
+)
+
+// Patch changes a memory in place. Nil or empty fields are left alone.
+type Patch struct {
+	Text                *string
+	AddTags, RemoveTags []string
+	AllowSecret         bool // as in NewMemory, for a new Text
+}
+
+// Query selects memories for List.
+type Query struct {
+	Q            string   // the user's words; empty = newest first
+	Tags         []string // all must match
+	Project      string
+	Since, Until time.Time // zero = unbounded; on created_at; Since inclusive, Until exclusive
+	Limit        int       // 1..200; 0 = 20
+	Cursor       string    // opaque, from Page.NextCursor
+	MaxBytes     int       // bound on the sum of returned texts; 0 = none. At least one memory is returned when any match.
+	// IncludeSuperseded also returns memories another with the same key replaced.
+	IncludeSuperseded bool
+}
+
+// Page is one page of List.
+type Page struct {
+	Memories   []Memory `json:"memories"`
+	NextCursor string   `json:"next_cursor,omitempty"`
+	Truncated  bool     `json:"truncated"` // MaxBytes cut the page short; NextCursor continues it
+}
+
+// TagCount is a tag and how many live memories carry it.
+type TagCount struct {
+	Tag   string `json:"tag"`
+	Count int64  `json:"count"`
+}
+
+// Stats describes the store.
+type Stats struct {
+	Count     int64      `json:"count"` // live memories (not superseded, not expired)
+	Bytes     int64      `json:"bytes"` // sum of their text lengths
+	LastWrite *time.Time `json:"last_write,omitempty"`
+	DBBytes   int64      `json:"db_bytes"`
+	WALBytes  int64      `json:"wal_bytes"`
+	Commits   int64      `json:"commits"` // transactions the writer committed since Open
+	Writes    int64      `json:"writes"`  // requests those transactions carried
+}
+
+// Options are Open's seams and hooks.
+type Options struct {
+	Now     func() time.Time // clock seam; time.Now when nil
+	OnWrite func(m Memory)   // called after a write is durable (created, replaced, updated); may be nil
+	// OnDelete is called with the id after a delete is durable; may be nil.
+	OnDelete func(id string)
+	Log      *slog.Logger // may be nil
+}
+
+// Errors callers tell apart with errors.Is.
+var (
+	ErrNotFound = errors.New("no such memory")
+	// ErrTooNew: the daemon exits 5 with "this database was written by a
+	// newer Cairn; upgrade Cairn".
+	ErrTooNew = errors.New("this database was written by a newer Cairn; upgrade Cairn")
+	ErrFull   = errors.New("the disk holding the memory store is full; free some space and retry (nothing acknowledged was lost)")
+	ErrClosed = errors.New("the memory store is closed")
+)
+
+const (
+	readers      = 4
+	maxBatch     = 256
+	busyTimeout  = 5000 // ms; only the housekeeping checkpoint contends with the writer
+	walThreshold = 4 << 20
+)
+
+// Store is an open memory store. Its methods are safe for concurrent use.
+type Store struct {
+	path  string
+	now   func() time.Time
+	log   *slog.Logger
+	opts  Options
+	wdb   *sql.DB // one connection, owned by the writer goroutine
+	rdb   *sql.DB // readers, query_only
+	hdb   *sql.DB // housekeeping: checkpoints
+	wconn *sql.Conn
+	hconn *sql.Conn
+
+	rs  readStmts
+	hmu sync.Mutex // serializes use of hconn (checkpoints, Check)
+
+	mu     sync.RWMutex // held shared while sending a request, exclusively by Close
+	closed bool
+	reqs   chan *request
+	wdone  chan struct{}
+
+	kick  chan struct{} // writer → housekeeping: a commit happened
+	hquit chan struct{}
+	hdone chan struct{}
+
+	count     atomic.Int64 // live memories, maintained by the writer
+	commits   atomic.Int64
+	writes    atomic.Int64
+	lastWrite atomic.Int64 // unix ms; 0 = never
+
+	common      atomic.Pointer[map[string]struct{}] // very common terms, dropped from recall
+	sinceCommon atomic.Int64                        // writes since common was computed
+
+	// failCommit makes the writer's next commits fail as if the disk were
+	// full, while it returns true. Tests only.
+	failCommit func() bool
+	// onCheckpoint is called after each housekeeping checkpoint. Tests only.
+	onCheckpoint func(walBefore, walAfter int64)
+}
+
+// Open opens (creating when missing) the store at path, migrating its
+// schema. A database written by a newer Cairn is ErrTooNew.
+func Open(path string, opts Options) (*Store, error) {
+	return open(path, opts, SchemaVersion)
+}
+
+func open(path string, opts Options, target int) (*Store, error) {
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("open the memory store %s: the path contains '?', which the SQLite driver reads as the start of its options; use a data dir without '?'", path)
+	}
+	if err := checkFiles(path); err != nil {
+		return nil, err
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		path:  path,
+		now:   opts.Now,
+		log:   opts.Log,
+		opts:  opts,
+		reqs:  make(chan *request, maxBatch),
+		wdone: make(chan struct{}),
+		kick:  make(chan struct{}, 1),
+		hquit: make(chan struct{}),
+		hdone: make(chan struct{}),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	empty := map[string]struct{}{}
+	s.common.Store(&empty)
+
+	ctx := context.Background()
+	var err error
+	fail := func(what string, e error) (*Store, error) {
+		s.closeDBs()
+		return nil, fmt.Errorf("open the memory store %s: %s: %w", path, what, e)
+	}
+	if s.wdb, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		return fail("open the writer", err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	if s.wconn, err = s.wdb.Conn(ctx); err != nil {
+		return fail("connect the writer", classify(err))
+	}
+	var mode string
+	if err := s.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fail("read the journal mode", classify(err))
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fail("set WAL mode", fmt.Errorf("journal_mode is %q", mode))
+	}
+	if err := migrate(ctx, s.wconn, target); err != nil {
+		if errors.Is(err, ErrTooNew) {
+			s.closeDBs()
+			return nil, err
+		}
+		return fail("schema", classify(err))
+	}
+	if s.rdb, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		return fail("open the readers", err)
+	}
+	s.rdb.SetMaxOpenConns(readers)
+	s.rdb.SetMaxIdleConns(readers)
+	s.rdb.SetConnMaxLifetime(0)
+	if s.hdb, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		return fail("open the housekeeping connection", err)
+	}
+	s.hdb.SetMaxOpenConns(1)
+	if s.hconn, err = s.hdb.Conn(ctx); err != nil {
+		return fail("connect housekeeping", classify(err))
+	}
+	// The checkpoint may wait for the writer and readers, and while it waits
+	// it holds writers off: keep that short and let the next one finish.
+	if _, err := s.hconn.ExecContext(ctx, "PRAGMA busy_timeout = 200"); err != nil {
+		return fail("configure housekeeping", err)
+	}
+
+	var n, last sql.NullInt64
+	err = s.wconn.QueryRowContext(ctx,
+		"SELECT count(*) FILTER (WHERE superseded_by IS NULL), max(updated_at) FROM memories").Scan(&n, &last)
+	if err != nil {
+		return fail("count memories", classify(err))
+	}
+	s.count.Store(n.Int64)
+	s.lastWrite.Store(last.Int64)
+
+	go s.writer()
+	go s.housekeeping()
+	return s, nil
+}
+
+// dsn builds the driver's connection string. Every connection: WAL,
+// synchronous=FULL (a commit is on disk before it is acknowledged: in WAL
+// mode NORMAL could lose the last commits on power loss), fullfsync
+// (see fullfsyncPragma), foreign keys for the tags cascade, a busy timeout.
+// The writer begins transactions IMMEDIATE so it never upgrades a read lock.
+// Its automatic checkpoints are off: housekeeping checkpoints on its own
+// connection, so no commit waits for one.
+func dsn(path string, readOnly bool) string {
+	p := []string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout),
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
+		"_pragma=foreign_keys(ON)",
+		"_pragma=journal_size_limit(4194304)",
+	}
+	p = append(p, fullfsyncPragmas...)
+	if readOnly {
+		p = append(p, "_pragma=query_only(ON)")
+	} else {
+		p = append(p, "_txlock=immediate", "_pragma=wal_autocheckpoint(0)")
+	}
+	return path + "?" + strings.Join(p, "&")
+}
+
+// checkFiles refuses a database, WAL or shared-memory file that exists but
+// is not a regular file: a symlink could point the daemon's writes at
+// another file, and a FIFO or device would block or misbehave. The data
+// dir is private to the user (daemon/paths), so this is defence in depth.
+func checkFiles(path string) error {
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("open the memory store: inspect %s: %w", p, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("open the memory store: %s is not a regular file (%s); Cairn only opens its own files: move it away and start again", p, fi.Mode().Type())
+		}
+	}
+	return nil
+}
+
+// createPrivate creates a missing database file 0600 (SQLite would create
+// it 0644, and gives the -wal and -shm files the database's mode). O_EXCL
+// refuses to follow a symlink planted in the meantime.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return checkFiles(path)
+	}
+	if err != nil {
+		return fmt.Errorf("create the memory store %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// Count is the number of live (not superseded) memories, cached: no I/O,
+// for /health and the tray. Expired memories count until housekeeping
+// purges them (within a minute).
+func (s *Store) Count() int64 { return s.count.Load() }
+
+// Close refuses new writes, answers every queued one, stops housekeeping,
+// checkpoints the WAL into the database and closes every connection.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.closed = true
+	close(s.reqs)
+	s.mu.Unlock()
+	<-s.wdone
+	close(s.hquit)
+	<-s.hdone
+	var errs []error
+	if _, err := s.hconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		errs = append(errs, fmt.Errorf("checkpoint the WAL: %w", err))
+	}
+	errs = append(errs, s.closeDBs())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close the memory store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *Store) closeDBs() error {
+	var errs []error
+	for _, c := range []*sql.Conn{s.wconn, s.hconn} {
+		if c != nil {
+			errs = append(errs, c.Close())
+		}
+	}
+	for _, db := range []*sql.DB{s.rdb, s.hdb, s.wdb} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) isClosed() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.closed
+}
+
+// Put stores a memory: created, or an identical live one's id
+// (StatusDuplicate, nothing written), or created superseding the live
+// memory with the same key and project (StatusReplaced). It returns once
+// the write is durable.
+func (s *Store) Put(ctx context.Context, m NewMemory) (PutResult, error) {
+	m, err := validateNew(m, s.now())
+	if err != nil {
+		return PutResult{}, err
+	}
+	res := s.send(ctx, &request{kind: opPut, put: m})
+	if res.err != nil {
+		return PutResult{}, fmt.Errorf("store a memory: %w", res.err)
+	}
+	return res.put, nil
+}
+
+// Update changes a memory's text or tags in place (its id, key and times
+// but updated_at stay) and returns it as stored.
+func (s *Store) Update(ctx context.Context, id string, p Patch) (Memory, error) {
+	if p.Text != nil {
+		if err := checkText(*p.Text, p.AllowSecret); err != nil {
+			return Memory{}, err
+		}
+	}
+	var err error
+	if p.AddTags, err = normalizeTags(p.AddTags); err != nil {
+		return Memory{}, err
+	}
+	if p.RemoveTags, err = normalizeTagList("remove_tags", p.RemoveTags); err != nil {
+		return Memory{}, err
+	}
+	res := s.send(ctx, &request{kind: opUpdate, id: strings.ToUpper(id), patch: p})
+	if res.err != nil {
+		return Memory{}, res.err
+	}
+	return res.mem, nil
+}
+
+// Delete removes a memory for good (its tags and index entries with it).
+func (s *Store) Delete(ctx context.Context, id string) error {
+	res := s.send(ctx, &request{kind: opDelete, id: strings.ToUpper(id)})
+	return res.err
+}

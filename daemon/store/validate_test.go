@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestValidation(t *testing.T) {
+	now := time.Now()
+	past := now.Add(-time.Hour)
+	many := make([]string, 17)
+	for i := range many {
+		many[i] = "t" + string(rune('a'+i))
+	}
+	cases := []struct {
+		name  string
+		m     NewMemory
+		field string
+	}{
+		{"empty text", NewMemory{}, "text"},
+		{"text too long", NewMemory{Text: strings.Repeat("a", MaxTextBytes+1)}, "text"},
+		{"text not UTF-8", NewMemory{Text: "a\xffb"}, "text"},
+		{"text with NUL", NewMemory{Text: "a\x00b"}, "text"},
+		{"secret", NewMemory{Text: "key AKIAIOSFODNN7EXAMPLE"}, "text"},
+		{"17 tags", NewMemory{Text: "x", Tags: many}, "tags"},
+		{"tag with space", NewMemory{Text: "x", Tags: []string{"a b"}}, "tags"},
+		{"tag starting with dot", NewMemory{Text: "x", Tags: []string{".a"}}, "tags"},
+		{"empty tag", NewMemory{Text: "x", Tags: []string{""}}, "tags"},
+		{"tag too long", NewMemory{Text: "x", Tags: []string{strings.Repeat("a", 65)}}, "tags"},
+		{"tag non-ASCII", NewMemory{Text: "x", Tags: []string{"café"}}, "tags"},
+		{"project too long", NewMemory{Text: "x", Project: strings.Repeat("p", 257)}, "project"},
+		{"project control char", NewMemory{Text: "x", Project: "a\nb"}, "project"},
+		{"source not UTF-8", NewMemory{Text: "x", Source: "\xc3"}, "source"},
+		{"key control char", NewMemory{Text: "x", Key: "k\x1b[31m"}, "key"},
+		{"expiry in the past", NewMemory{Text: "x", ExpiresAt: &past}, "expires_at"},
+		{"expiry now", NewMemory{Text: "x", ExpiresAt: &now}, "expires_at"},
+		{"bad id", NewMemory{Text: "x", ID: "not-a-ulid"}, "id"},
+		{"id with bad character", NewMemory{Text: "x", ID: "01ARZ3NDEKTSV4RRFFQ69G5FAU"}, "id"},
+		{"updated before created", NewMemory{Text: "x", ID: "01ARZ3NDEKTSV4RRFFQ69G5FAV", CreatedAt: now, UpdatedAt: past}, "updated_at"},
+	}
+	s := openTest(t, Options{Now: func() time.Time { return now }})
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.Put(context.Background(), c.m)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != c.field {
+				t.Fatalf("got %v, want a ValidationError on %q", err, c.field)
+			}
+			if !strings.HasPrefix(err.Error(), c.field+": ") {
+				t.Fatalf("message %q does not start with the field", err)
+			}
+		})
+	}
+	if s.Count() != 0 {
+		t.Fatalf("refused puts wrote %d memories", s.Count())
+	}
+
+	// The limits themselves pass.
+	ok := []NewMemory{
+		{Text: strings.Repeat("é", MaxTextBytes/2)},
+		{Text: "x", Tags: many[:16], Project: strings.Repeat("p", 256), Key: "k", Source: "ünïcode"},
+		{Text: "y", Tags: []string{"A.B_C-9", "a.b_c-9"}}, // folded to one
+	}
+	for _, m := range ok {
+		if _, err := s.Put(context.Background(), m); err != nil {
+			t.Errorf("Put(%.20q): %v", m.Text, err)
+		}
+	}
+}
+
+func TestUpdateValidation(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	tags := make([]string, 16)
+	for i := range tags {
+		tags[i] = "t" + string(rune('a'+i))
+	}
+	id := mustPut(t, s, NewMemory{Text: "x", Tags: tags}).ID
+	empty, secret := "", "token ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+	cases := []struct {
+		name  string
+		p     Patch
+		field string
+	}{
+		{"empty text", Patch{Text: &empty}, "text"},
+		{"secret text", Patch{Text: &secret}, "text"},
+		{"bad add tag", Patch{AddTags: []string{"no spaces"}}, "tags"},
+		{"bad remove tag", Patch{RemoveTags: []string{"-x"}}, "remove_tags"},
+		{"17th tag", Patch{AddTags: []string{"one-more"}}, "tags"},
+	}
+	for _, c := range cases {
+		_, err := s.Update(ctx, id, c.p)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Field != c.field {
+			t.Errorf("%s: got %v, want a ValidationError on %q", c.name, err, c.field)
+		}
+	}
+	if _, err := s.Update(ctx, id, Patch{Text: &secret, AllowSecret: true}); err != nil {
+		t.Fatalf("allow_secret update: %v", err)
+	}
+}
+
+func TestSecretDetector(t *testing.T) {
+	secrets := map[string]string{
+		"rsa key":          "-----BEGIN RSA PRIVATE KEY-----\nMIIEow...",
+		"openssh key":      "here: -----BEGIN OPENSSH PRIVATE KEY----- b3Blbn",
+		"pkcs8 key":        "-----BEGIN PRIVATE KEY-----",
+		"pgp key":          "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+		"aws akia":         "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+		"aws asia":         "ASIAY34FZKBOKMUTVV7A is the session key",
+		"github ghp":       "ghp_1234567890abcdefghijABCDEFGHIJ123456",
+		"github gho":       "gho_1234567890abcdefghijABCDEFGHIJ123456",
+		"github ghu":       "ghu_1234567890abcdefghijABCDEFGHIJ123456",
+		"github ghs":       "ghs_1234567890abcdefghijABCDEFGHIJ123456",
+		"github ghr":       "ghr_1234567890abcdefghijABCDEFGHIJ123456",
+		"github pat":       "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+		"gitlab":           "glpat-xxxxxxxxxxxxxxxxxxxx",
+		"slack bot":        "xoxb-123456789012-1234567890123-abcdefghij",
+		"slack user":       "xoxp-1234567890-abc",
+		"stripe":           "STRIPE=sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+		"google":           "AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI",
+		"openai":           "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+		"openai legacy":    "OPENAI_API_KEY=sk-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH",
+		"anthropic":        "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFG",
+		"jwt":              "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+		"password=":        "db password=hunter22",
+		"passwd:":          "passwd: s3cr3tvalue",
+		"secret=":          "secret=abc123xyz",
+		"client_secret":    `client_secret: "Zm9vYmFyYmF6"`,
+		"DB_PASSWORD":      "DB_PASSWORD=correcthorse",
+		"json password":    `{"password": "hunter22"}`,
+		"upper PASSWORD":   "PASSWORD = letmein!",
+		"secret in middle": "connect with user=bob pwd=trustno1 to the db",
+	}
+	for name, text := range secrets {
+		if secretKind(text) == "" {
+			t.Errorf("%s: %q not detected", name, text)
+		}
+	}
+	fine := map[string]string{
+		"prose password":   "the password reset flow sends an email",
+		"password is":      "password is stored hashed with argon2",
+		"empty assignment": "password=",
+		"placeholder env":  "password=${DB_PASSWORD}",
+		"placeholder <>":   "password: <your password here>",
+		"stars":            "password=********",
+		"public key":       "-----BEGIN PUBLIC KEY-----",
+		"certificate":      "-----BEGIN CERTIFICATE-----",
+		"short akia":       "AKIA1234",
+		"sk-learn":         "use sk-learn for the model",
+		"short sk":         "sk-1234",
+		"ghp short":        "ghp_short",
+		"xox no dash":      "xoxb is a prefix",
+		"stripe test":      "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+		"eyJ alone":        "eyJhbGciOiJIUzI1NiJ9 is a header",
+		"secrets word":     "keep secrets out of the repo",
+		"secret: short":    "secret: no",
+		"aiza short":       "AIza is Google's prefix",
+		"lowercase akia":   "akiaiosfodnn7example",
+	}
+	for name, text := range fine {
+		if k := secretKind(text); k != "" {
+			t.Errorf("%s: %q flagged as %s", name, text, k)
+		}
+	}
+}
+
+func TestSecretAllowed(t *testing.T) {
+	s := openTest(t, Options{})
+	text := "deploy key ghp_1234567890abcdefghijABCDEFGHIJ123456"
+	_, err := s.Put(context.Background(), NewMemory{Text: text})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Field != "text" || !strings.Contains(ve.Msg, "allow_secret") || !strings.Contains(ve.Msg, "GitHub") {
+		t.Fatalf("got %v; want a text error naming the kind and allow_secret", err)
+	}
+	if _, err := s.Put(context.Background(), NewMemory{Text: text, AllowSecret: true}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,616 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// The writer goroutine owns the write connection. Put, Update and Delete
+// (and housekeeping's purge and optimize) send it a request; it takes
+// everything queued (up to maxBatch) into one IMMEDIATE transaction, runs
+// each request inside its own SAVEPOINT so one request's failure rolls back
+// only its own changes, commits once (one fsync for the whole batch, which
+// is what makes concurrent writers cheap), and only then answers each
+// caller.
+
+type opKind int
+
+const (
+	opPut opKind = iota
+	opUpdate
+	opDelete
+	opPurge
+	opOptimize
+)
+
+type request struct {
+	ctx   context.Context
+	kind  opKind
+	put   NewMemory
+	id    string
+	patch Patch
+	done  chan response // buffered 1: the writer never blocks on a caller
+}
+
+type response struct {
+	put     PutResult
+	mem     Memory
+	err     error
+	written *Memory // for OnWrite
+	deleted string  // for OnDelete
+	delta   int64   // change in the live count
+}
+
+// send queues r and waits for its answer. A caller whose ctx ends while
+// queued gets ctx.Err(); the writer skips a request whose ctx has ended
+// before the batch starts, but once a batch runs its requests complete, so
+// a canceled write may still have been made (as over any network).
+func (s *Store) send(ctx context.Context, r *request) response {
+	r.ctx = ctx
+	r.done = make(chan response, 1)
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return response{err: ErrClosed}
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return response{err: ctx.Err()}
+	}
+	s.mu.RUnlock()
+	select {
+	case res := <-r.done:
+		return res
+	case <-ctx.Done():
+		return response{err: ctx.Err()}
+	}
+}
+
+func (s *Store) writer() {
+	defer close(s.wdone)
+	entropy := ulid.Monotonic(rand.Reader, 0)
+	stmts := map[string]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	w := &batchWriter{s: s, entropy: entropy, stmts: stmts}
+	batch := make([]*request, 0, maxBatch)
+	for r := range s.reqs {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		w.run(batch)
+	}
+}
+
+type batchWriter struct {
+	s       *Store
+	entropy *ulid.MonotonicEntropy
+	stmts   map[string]*sql.Stmt
+	now     time.Time
+}
+
+func (w *batchWriter) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.s.wconn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+func (w *batchWriter) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (w *batchWriter) queryRow(ctx context.Context, q string, args ...any) (*sql.Row, error) {
+	st, err := w.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(ctx, args...), nil
+}
+
+func (w *batchWriter) run(batch []*request) {
+	s := w.s
+	// The transaction runs to completion whatever the callers do: a half
+	// written batch is never an option.
+	ctx := context.Background()
+	w.now = s.now()
+	live := batch[:0:0]
+	for _, r := range batch {
+		if r.ctx.Err() != nil {
+			r.done <- response{err: r.ctx.Err()}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	results := make([]response, len(live))
+	failAll := func(err error) {
+		_, _ = s.wconn.ExecContext(ctx, "ROLLBACK") // may fail: SQLite can roll back on its own after SQLITE_FULL
+		err = classify(err)
+		for _, r := range live {
+			r.done <- response{err: err}
+		}
+		s.log.Error("memory store: a batch of writes failed and was rolled back", "writes", len(live), "err", err)
+	}
+	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		failAll(err)
+		return
+	}
+	for i, r := range live {
+		if _, err := s.wconn.ExecContext(ctx, "SAVEPOINT req"); err != nil {
+			failAll(err)
+			return
+		}
+		res := w.apply(ctx, r)
+		if res.err != nil && isStorage(res.err) {
+			// The disk, not the request: the transaction may already be
+			// gone, so nothing else in it can be trusted.
+			failAll(res.err)
+			return
+		}
+		if res.err != nil {
+			if _, err := s.wconn.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
+				failAll(err)
+				return
+			}
+		}
+		if _, err := s.wconn.ExecContext(ctx, "RELEASE req"); err != nil {
+			failAll(err)
+			return
+		}
+		results[i] = res
+	}
+	var err error
+	if s.failCommit != nil && s.failCommit() {
+		err = &fakeFull{}
+	} else {
+		_, err = s.wconn.ExecContext(ctx, "COMMIT")
+	}
+	if err != nil {
+		failAll(err)
+		return
+	}
+	s.commits.Add(1)
+	s.writes.Add(int64(len(live)))
+	var delta, changed int64
+	for _, res := range results {
+		delta += res.delta
+		if res.written != nil || res.deleted != "" {
+			changed++
+		}
+	}
+	s.count.Add(delta)
+	if changed > 0 {
+		s.lastWrite.Store(w.now.UnixMilli())
+		s.sinceCommon.Add(changed)
+	}
+	for i, r := range live {
+		r.done <- results[i]
+	}
+	for _, res := range results {
+		if res.written != nil && s.opts.OnWrite != nil {
+			s.opts.OnWrite(*res.written)
+		}
+		if res.deleted != "" && s.opts.OnDelete != nil {
+			s.opts.OnDelete(res.deleted)
+		}
+	}
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (w *batchWriter) apply(ctx context.Context, r *request) response {
+	switch r.kind {
+	case opPut:
+		return w.put(ctx, r.put)
+	case opUpdate:
+		return w.update(ctx, r.id, r.patch)
+	case opDelete:
+		return w.delete(ctx, r.id)
+	case opPurge:
+		return w.purge(ctx)
+	case opOptimize:
+		_, err := w.s.wconn.ExecContext(ctx, "INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+		return response{err: err}
+	}
+	return response{err: fmt.Errorf("unknown write request %d", r.kind)}
+}
+
+// contentHash identifies exact duplicates: same project, same tag set, same
+// text. Fields are NUL-separated; none of them may contain NUL.
+func contentHash(project string, tags []string, text string) []byte {
+	h := sha256.New()
+	h.Write([]byte(project))
+	h.Write([]byte{0})
+	h.Write([]byte(strings.Join(tags, "\x00")))
+	h.Write([]byte{0})
+	h.Write([]byte(text))
+	return h.Sum(nil)[:16]
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (w *batchWriter) put(ctx context.Context, m NewMemory) response {
+	nowMs := w.now.UnixMilli()
+	if m.ID != "" {
+		var created int64
+		row, err := w.queryRow(ctx, "SELECT created_at FROM memories WHERE id = ?", m.ID)
+		if err != nil {
+			return response{err: err}
+		}
+		switch err := row.Scan(&created); {
+		case err == nil:
+			return response{put: PutResult{ID: m.ID, Status: StatusDuplicate, CreatedAt: fromMs(created)}}
+		case !errors.Is(err, sql.ErrNoRows):
+			return response{err: err}
+		}
+	}
+	hash := contentHash(m.Project, m.Tags, m.Text)
+	dup, err := w.findDuplicate(ctx, hash, m, nowMs)
+	if err != nil || dup.ID != "" {
+		return response{put: dup, err: err}
+	}
+
+	id := m.ID
+	if id == "" {
+		id = ulid.MustNew(ulid.Timestamp(w.now), w.entropy).String()
+	}
+	created, updated := nowMs, nowMs
+	if !m.CreatedAt.IsZero() {
+		created, updated = m.CreatedAt.UnixMilli(), m.UpdatedAt.UnixMilli()
+	}
+	var expires any
+	if m.ExpiresAt != nil {
+		expires = m.ExpiresAt.UnixMilli()
+	}
+
+	status := StatusCreated
+	var supersededBy any
+	var replaceSeq int64
+	delta := int64(1)
+	if m.Key != "" {
+		var oldSeq, oldCreated int64
+		var oldID string
+		row, err := w.queryRow(ctx, `SELECT seq, id, created_at FROM memories
+			WHERE project = ? AND key = ? AND superseded_by IS NULL
+			ORDER BY created_at DESC, seq DESC LIMIT 1`, m.Project, m.Key)
+		if err != nil {
+			return response{err: err}
+		}
+		switch err := row.Scan(&oldSeq, &oldID, &oldCreated); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return response{err: err}
+		case oldCreated > created:
+			// An import older than the live memory with its key: it was
+			// replaced back then, so it arrives superseded.
+			supersededBy, delta = oldID, 0
+		default:
+			status, replaceSeq, delta = StatusReplaced, oldSeq, 0
+		}
+	}
+
+	var seq int64
+	row, err := w.queryRow(ctx, `INSERT INTO memories
+		(id, text, project, source, key, expires_at, created_at, updated_at, superseded_by, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		id, m.Text, m.Project, m.Source, nullStr(m.Key), expires, created, updated, supersededBy, hash)
+	if err != nil {
+		return response{err: err}
+	}
+	if err := row.Scan(&seq); err != nil {
+		return response{err: err}
+	}
+	for _, t := range m.Tags {
+		if _, err := w.exec(ctx, "INSERT INTO tags(seq, tag) VALUES (?, ?)", seq, t); err != nil {
+			return response{err: err}
+		}
+	}
+	if replaceSeq != 0 {
+		// updated_at of the old memory is left alone: its content did not
+		// change, and an export then import reproduces it exactly.
+		if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = ? WHERE seq = ?", id, replaceSeq); err != nil {
+			return response{err: err}
+		}
+	}
+	mem := Memory{
+		ID: id, Text: m.Text, Tags: m.Tags, Project: m.Project, Source: m.Source, Key: m.Key,
+		CreatedAt: fromMs(created), UpdatedAt: fromMs(updated),
+	}
+	if m.ExpiresAt != nil {
+		t := fromMs(m.ExpiresAt.UnixMilli())
+		mem.ExpiresAt = &t
+	}
+	if supersededBy != nil {
+		mem.SupersededBy = supersededBy.(string)
+	}
+	return response{
+		put:     PutResult{ID: id, Status: status, CreatedAt: mem.CreatedAt},
+		written: &mem,
+		delta:   delta,
+	}
+}
+
+// findDuplicate looks for a live memory with the same hash and compares it
+// in full (the hash is truncated, so a match is only a candidate).
+func (w *batchWriter) findDuplicate(ctx context.Context, hash []byte, m NewMemory, nowMs int64) (PutResult, error) {
+	st, err := w.stmt(ctx, `SELECT seq, id, created_at, text, project FROM memories
+		WHERE hash = ? AND superseded_by IS NULL AND (expires_at IS NULL OR expires_at > ?)`)
+	if err != nil {
+		return PutResult{}, err
+	}
+	rows, err := st.QueryContext(ctx, hash, nowMs)
+	if err != nil {
+		return PutResult{}, err
+	}
+	type cand struct {
+		seq, created int64
+		id           string
+	}
+	var cands []cand
+	for rows.Next() {
+		var c cand
+		var text, project string
+		if err := rows.Scan(&c.seq, &c.id, &c.created, &text, &project); err != nil {
+			rows.Close()
+			return PutResult{}, err
+		}
+		if text == m.Text && project == m.Project {
+			cands = append(cands, c)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return PutResult{}, err
+	}
+	for _, c := range cands {
+		tags, err := w.tagsOf(ctx, c.seq)
+		if err != nil {
+			return PutResult{}, err
+		}
+		if slices.Equal(tags, m.Tags) {
+			return PutResult{ID: c.id, Status: StatusDuplicate, CreatedAt: fromMs(c.created)}, nil
+		}
+	}
+	return PutResult{}, nil
+}
+
+func (w *batchWriter) tagsOf(ctx context.Context, seq int64) ([]string, error) {
+	st, err := w.stmt(ctx, "SELECT tag FROM tags WHERE seq = ? ORDER BY tag")
+	if err != nil {
+		return nil, err
+	}
+	return scanTags(st.QueryContext(ctx, seq))
+}
+
+func scanTags(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	tags := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	return tags, errors.Join(rows.Err(), rows.Close())
+}
+
+func (w *batchWriter) update(ctx context.Context, id string, p Patch) response {
+	nowMs := w.now.UnixMilli()
+	var seq int64
+	var text string
+	row, err := w.queryRow(ctx, `SELECT seq, text FROM memories WHERE id = ?
+		AND (expires_at IS NULL OR expires_at > ?)`, id, nowMs)
+	if err != nil {
+		return response{err: err}
+	}
+	if err := row.Scan(&seq, &text); errors.Is(err, sql.ErrNoRows) {
+		return response{err: fmt.Errorf("update %s: %w", id, ErrNotFound)}
+	} else if err != nil {
+		return response{err: err}
+	}
+	tags, err := w.tagsOf(ctx, seq)
+	if err != nil {
+		return response{err: err}
+	}
+	newTags := slices.Clone(tags)
+	for _, t := range p.AddTags {
+		if !slices.Contains(newTags, t) {
+			newTags = append(newTags, t)
+		}
+	}
+	newTags = slices.DeleteFunc(newTags, func(t string) bool { return slices.Contains(p.RemoveTags, t) })
+	slices.Sort(newTags)
+	if len(newTags) > MaxTags {
+		return response{err: invalid("tags", "the memory would have %d tags; it may have at most %d", len(newTags), MaxTags)}
+	}
+	newText := text
+	if p.Text != nil {
+		newText = *p.Text
+	}
+	if newText != text || !slices.Equal(newTags, tags) {
+		var project string
+		row, err := w.queryRow(ctx, "SELECT project FROM memories WHERE seq = ?", seq)
+		if err != nil {
+			return response{err: err}
+		}
+		if err := row.Scan(&project); err != nil {
+			return response{err: err}
+		}
+		if _, err := w.exec(ctx, "UPDATE memories SET text = ?, hash = ?, updated_at = ? WHERE seq = ?",
+			newText, contentHash(project, newTags, newText), nowMs, seq); err != nil {
+			return response{err: err}
+		}
+		for _, t := range p.RemoveTags {
+			if _, err := w.exec(ctx, "DELETE FROM tags WHERE seq = ? AND tag = ?", seq, t); err != nil {
+				return response{err: err}
+			}
+		}
+		for _, t := range p.AddTags {
+			if slices.Contains(p.RemoveTags, t) {
+				continue
+			}
+			if _, err := w.exec(ctx, "INSERT OR IGNORE INTO tags(seq, tag) VALUES (?, ?)", seq, t); err != nil {
+				return response{err: err}
+			}
+		}
+	}
+	st, err := w.stmt(ctx, selectMemory+" WHERE m.seq = ?")
+	if err != nil {
+		return response{err: err}
+	}
+	m, err := scanMemory(st.QueryRowContext(ctx, seq))
+	if err != nil {
+		return response{err: err}
+	}
+	res := response{mem: m}
+	if newText != text || !slices.Equal(newTags, tags) {
+		res.written = &m
+	}
+	return res
+}
+
+func (w *batchWriter) delete(ctx context.Context, id string) response {
+	var live bool
+	row, err := w.queryRow(ctx, "DELETE FROM memories WHERE id = ? RETURNING superseded_by IS NULL", id)
+	if err != nil {
+		return response{err: err}
+	}
+	if err := row.Scan(&live); errors.Is(err, sql.ErrNoRows) {
+		return response{err: fmt.Errorf("delete %s: %w", id, ErrNotFound)}
+	} else if err != nil {
+		return response{err: err}
+	}
+	res := response{deleted: id}
+	if live {
+		res.delta = -1
+	}
+	return res
+}
+
+func (w *batchWriter) purge(ctx context.Context) response {
+	st, err := w.stmt(ctx, `DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?
+		RETURNING superseded_by IS NULL`)
+	if err != nil {
+		return response{err: err}
+	}
+	rows, err := st.QueryContext(ctx, w.now.UnixMilli())
+	if err != nil {
+		return response{err: err}
+	}
+	var res response
+	for rows.Next() {
+		var live bool
+		if err := rows.Scan(&live); err != nil {
+			rows.Close()
+			return response{err: err}
+		}
+		if live {
+			res.delta--
+		}
+	}
+	res.err = errors.Join(rows.Err(), rows.Close())
+	return res
+}
+
+// fakeFull is what the failCommit seam makes a commit return.
+type fakeFull struct{}
+
+func (*fakeFull) Error() string { return "database or disk is full (SQLITE_FULL, injected)" }
+
+// isStorage reports whether err came from the disk rather than from the
+// request: such an error fails the whole batch.
+func isStorage(err error) bool {
+	if errors.Is(err, ErrFull) {
+		return true
+	}
+	var fe *fakeFull
+	if errors.As(err, &fe) || errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB,
+			sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+// classify maps a full disk to ErrFull (keeping SQLite's words), and leaves
+// every other error as it is.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrFull) {
+		return err
+	}
+	full := errors.Is(err, syscall.ENOSPC)
+	var fe *fakeFull
+	if errors.As(err, &fe) {
+		full = true
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch {
+		case se.Code()&0xff == sqlite3.SQLITE_FULL:
+			full = true
+		case se.Code()&0xff == sqlite3.SQLITE_IOERR &&
+			bytes.Contains(bytes.ToLower([]byte(se.Error())), []byte("no space")):
+			full = true
+		}
+	}
+	if full {
+		return fmt.Errorf("%w [%v]", ErrFull, err)
+	}
+	return err
+}
