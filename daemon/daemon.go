@@ -31,6 +31,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/server"
+	"github.com/cairnlabs/cairn/daemon/store"
 	"github.com/cairnlabs/cairn/daemon/token"
 	"github.com/cairnlabs/cairn/daemon/version"
 )
@@ -141,6 +142,26 @@ func RunForeground(ctx context.Context, opts Options) error {
 	defer logFile.Close()
 	log := slog.New(slog.NewTextHandler(logFile, nil))
 
+	// The store opens (and on a first start creates its schema, fsynced)
+	// while we bind, like the token; only the lock holder ever opens it.
+	type storeResult struct {
+		st  *store.Store
+		err error
+	}
+	storeCh := make(chan storeResult, 1)
+	go func() {
+		st, err := store.Open(p.Store, store.Options{Log: log})
+		storeCh <- storeResult{st, err}
+	}()
+	storeTaken := false
+	defer func() {
+		if !storeTaken { // a start that failed first: wait for the open, and close
+			if sr := <-storeCh; sr.st != nil {
+				sr.st.Close()
+			}
+		}
+	}()
+
 	lns, addr, err := bind(ctx, opts.Port)
 	if err != nil {
 		log.Error("bind failed", "port", opts.Port, "err", err)
@@ -158,6 +179,15 @@ func RunForeground(ctx context.Context, opts Options) error {
 		return dataDirError(p, err)
 	}
 	tok := tr.tok
+	sr := <-storeCh
+	storeTaken = true
+	if sr.err != nil {
+		closeAll(lns)
+		discovery.RemoveIfAddr(files, addr)
+		log.Error("memory store unusable", "path", p.Store, "err", sr.err)
+		return exitcode.New(exitcode.DataDirBad, storeError(p, sr.err))
+	}
+	mem := sr.st
 
 	started := time.Now()
 	shutdownReq := make(chan struct{})
@@ -169,6 +199,8 @@ func RunForeground(ctx context.Context, opts Options) error {
 		Supervisor: detectSupervisor(),
 		StartedAt:  started,
 	}, tok, func() { close(shutdownReq) })
+	api.SetMemories(mem)
+	api.SetLog(log)
 	hs := api.HTTPServer()
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 
@@ -199,6 +231,11 @@ func RunForeground(ctx context.Context, opts Options) error {
 		hs.Close()
 	}
 	cancel()
+	// Every acknowledged write is already durable; Close drains what is
+	// queued and checkpoints the WAL.
+	if err := mem.Close(); err != nil {
+		log.Warn("close the memory store", "err", err)
+	}
 	if err := discovery.RemoveIfAddr(files, addr); err != nil {
 		log.Warn("remove discovery files", "err", err)
 	}
@@ -320,6 +357,14 @@ func dataDirError(p paths.Paths, err error) error {
 	}
 	return exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 		"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
+}
+
+// storeError says what is wrong with cairn.db and what to do.
+func storeError(p paths.Paths, err error) string {
+	if errors.Is(err, store.ErrTooNew) {
+		return fmt.Sprintf("the memory store %s was written by a newer Cairn; upgrade Cairn (it is never downgraded)", p.Store)
+	}
+	return fmt.Sprintf("cannot open the memory store %s: %v. Run `cairn doctor`; if the file is damaged, move it aside and start again (a fresh store is created).", p.Store, err)
 }
 
 func closeAll(lns []net.Listener) {

@@ -16,3 +16,23 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	}
 	return nil
 }
+
+// exactArgs wants exactly n positional arguments; msg says what they are.
+func exactArgs(n int, msg string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usage(msg)
+		}
+		return nil
+	}
+}
+
+// maxArgs wants at most n positional arguments.
+func maxArgs(n int, msg string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usage(msg)
+		}
+		return nil
+	}
+}

@@ -93,6 +93,13 @@ Run 'cairn start' to run it in the background, 'cairn status' to see it,
 		newServiceCmd(),
 		newLoginItemCmd(),
 		newVersionCmd(),
+		newRememberCmd(),
+		newRecallCmd(),
+		newGetCmd(),
+		newForgetCmd(),
+		newTagsCmd(),
+		newExportCmd(),
+		newImportCmd(),
 	)
 	return root
 }

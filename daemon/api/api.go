@@ -26,12 +26,19 @@ type Status struct {
 	Version    string    `json:"version"`
 	DataDir    string    `json:"data_dir"`
 	Supervisor string    `json:"supervisor"` // tray, systemd, launchd, cli, terminal, unknown
+	// Memories is the number of live memories; -1 when the store is not
+	// open. Not in /health: how much another user's daemon holds, and when
+	// it grows, is that user's business.
+	Memories int64 `json:"memories"`
 }
 
-// Error is the body of every error response.
+// Error is the body of every error response. Field names the input that
+// was wrong, for a 400 about one field.
 type Error struct {
 	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
 }
+
 
 // Event names sent on GET /v1/events.
 const (

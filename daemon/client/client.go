@@ -5,6 +5,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -179,10 +180,12 @@ func (c *Client) Addr() netip.AddrPort { return c.addr }
 // BaseURL is the daemon's root URL.
 func (c *Client) BaseURL() string { return "http://" + c.addr.String() }
 
-// StatusError is an HTTP error answer from the daemon.
+// StatusError is an HTTP error answer from the daemon; Field names the
+// input a 400 is about.
 type StatusError struct {
 	Code    int
 	Message string
+	Field   string
 }
 
 func (e *StatusError) Error() string {
@@ -238,7 +241,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 // stream ends, ctx is done or fn returns false. A stream that ends without a
 // "stopping" event means the daemon died.
 func (c *Client) Events(ctx context.Context, fn func(event string) bool) error {
-	req, err := c.request(ctx, http.MethodGet, "/v1/events")
+	req, err := c.request(ctx, http.MethodGet, "/v1/events", nil)
 	if err != nil {
 		return err
 	}
@@ -264,21 +267,44 @@ func (c *Client) Events(ctx context.Context, fn func(event string) bool) error {
 	return io.EOF
 }
 
-func (c *Client) request(ctx context.Context, method, path string) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL()+path, nil)
+// request builds a request with the token, except for /health, which never
+// carries it: it is the one route any listener is asked before it proved
+// anything, and asking it must not depend on the proof having run.
+func (c *Client) request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL()+path, body)
 	if err != nil {
 		return nil, err
 	}
-	if c.token != "" {
+	if c.token != "" && path != "/health" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	return req, nil
 }
 
 func (c *Client) do(ctx context.Context, method, path string, out any) error {
-	req, err := c.request(ctx, method, path)
+	return c.doJSON(ctx, method, path, nil, out, nil)
+}
+
+// doJSON sends in (when not nil) as a JSON body and decodes the answer
+// into out (when not nil); hdr adds headers.
+func (c *Client) doJSON(ctx context.Context, method, path string, in, out any, hdr http.Header) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := c.request(ctx, method, path, body)
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -304,7 +330,7 @@ func decodeError(resp *http.Response) error {
 	if json.Unmarshal(body, &e) != nil || e.Error == "" {
 		e.Error = strings.TrimSpace(string(body))
 	}
-	return &StatusError{Code: resp.StatusCode, Message: e.Error}
+	return &StatusError{Code: resp.StatusCode, Message: e.Error, Field: e.Field}
 }
 
 // IsUnauthorized reports a 401 answer.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -41,6 +42,10 @@ type Server struct {
 
 	conns *conns // the connection policy (conns.go)
 
+	memories Memories     // the store; nil until SetMemories
+	idem     idemCache    // answers by Idempotency-Key
+	log      *slog.Logger // never nil
+
 	shutdownOnce sync.Once
 	drainOnce    sync.Once
 	draining     chan struct{}
@@ -49,7 +54,8 @@ type Server struct {
 // New returns a server that authenticates with token and calls shutdown when
 // a client asks the daemon to stop.
 func New(info Info, token string, shutdown func()) *Server {
-	return &Server{info: info, token: token, shutdown: shutdown, conns: newConns(), draining: make(chan struct{})}
+	return &Server{info: info, token: token, shutdown: shutdown, conns: newConns(), draining: make(chan struct{}),
+		log: slog.New(slog.DiscardHandler)}
 }
 
 // HTTPServer returns an http.Server with the API's handler and timeouts that
@@ -84,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/v1/status", only(http.MethodGet, s.authed(s.status)))
 	mux.Handle("/v1/shutdown", only(http.MethodPost, s.authed(s.shutdownHandler)))
 	mux.Handle("/v1/events", only(http.MethodGet, s.authed(s.events)))
+	s.memoryRoutes(mux)
 	mux.Handle("GET /{$}", http.HandlerFunc(s.home))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
@@ -107,6 +114,11 @@ func (s *Server) prove(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, proof.Answer{PID: s.info.PID, Proof: proof.Sign(s.token, nonce, s.info.Addr, s.info.PID)})
 }
+
+// SetLog sends the API's own log lines (store failures) to log.
+func (s *Server) SetLog(log *slog.Logger) { s.log = log }
+
+func (s *Server) logf(msg string, args ...any) { s.log.Warn(msg, args...) }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.Health{
@@ -155,6 +167,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		Version:    s.info.Version,
 		DataDir:    s.info.DataDir,
 		Supervisor: s.info.Supervisor,
+		Memories:   s.memoryCount(),
 	})
 }
 
@@ -209,6 +222,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// memoryCount is the live count, or -1 without a store.
+func (s *Server) memoryCount() int64 {
+	if s.memories == nil {
+		return -1
+	}
+	return s.memories.Count()
 }
 
 func uptime(start time.Time) float64 {

@@ -21,22 +21,12 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/cairnlabs/cairn/daemon/api"
 )
 
-// Memory is one stored memory as the API shows it.
-type Memory struct {
-	ID           string     `json:"id"`
-	Text         string     `json:"text"`
-	Tags         []string   `json:"tags"` // never nil: [] when none
-	Project      string     `json:"project,omitempty"`
-	Source       string     `json:"source,omitempty"`
-	Key          string     `json:"key,omitempty"`
-	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	SupersededBy string     `json:"superseded_by,omitempty"`
-	Score        float64    `json:"score,omitempty"` // recall only; higher is better
-}
+// Memory is the API's shape (package api), so clients need not link the store.
+type Memory = api.Memory
 
 // NewMemory is what Put stores.
 type NewMemory struct {
@@ -50,12 +40,8 @@ type NewMemory struct {
 	CreatedAt, UpdatedAt time.Time
 }
 
-// PutResult says what Put did.
-type PutResult struct {
-	ID        string    `json:"id"`
-	Status    string    `json:"status"` // StatusCreated, StatusDuplicate or StatusReplaced
-	CreatedAt time.Time `json:"created_at"`
-}
+// PutResult is the API's shape (package api), so clients need not link the store.
+type PutResult = api.PutResult
 
 // Put statuses.
 const (
@@ -84,29 +70,14 @@ type Query struct {
 	IncludeSuperseded bool
 }
 
-// Page is one page of List.
-type Page struct {
-	Memories   []Memory `json:"memories"`
-	NextCursor string   `json:"next_cursor,omitempty"`
-	Truncated  bool     `json:"truncated"` // MaxBytes cut the page short; NextCursor continues it
-}
+// Page is the API's shape (package api), so clients need not link the store.
+type Page = api.Page
 
-// TagCount is a tag and how many live memories carry it.
-type TagCount struct {
-	Tag   string `json:"tag"`
-	Count int64  `json:"count"`
-}
+// TagCount is the API's shape (package api), so clients need not link the store.
+type TagCount = api.TagCount
 
-// Stats describes the store.
-type Stats struct {
-	Count     int64      `json:"count"` // live memories (not superseded, not expired)
-	Bytes     int64      `json:"bytes"` // sum of their text lengths
-	LastWrite *time.Time `json:"last_write,omitempty"`
-	DBBytes   int64      `json:"db_bytes"`
-	WALBytes  int64      `json:"wal_bytes"`
-	Commits   int64      `json:"commits"` // transactions the writer committed since Open
-	Writes    int64      `json:"writes"`  // requests those transactions carried
-}
+// Stats is the API's shape (package api), so clients need not link the store.
+type Stats = api.Stats
 
 // Options are Open's seams and hooks.
 type Options struct {

@@ -1,0 +1,447 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/atomicfile"
+	"github.com/cairnlabs/cairn/daemon/client"
+	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/instance"
+)
+
+// maxTextBytes is the store's limit on one memory's text.
+const maxTextBytes = 64 << 10
+
+// connect returns a client of this data dir's daemon, starting one the way
+// `cairn start` does when none answers (concurrent starts give one daemon).
+// A listener that fails the proof is a conflict, never written to.
+func connect(cmd *cobra.Command) (*client.Client, error) {
+	port, p, err := portAndPaths(0)
+	if err != nil {
+		return nil, err
+	}
+	ctx := cmd.Context()
+	_, _, err = client.Probe(ctx, p)
+	if client.IsImpostor(err) {
+		return nil, exitcode.New(exitcode.PortInUse, err.Error()+"; run 'cairn doctor' to see who holds the port")
+	}
+	if err != nil {
+		res, err := instance.Start(ctx, p, instance.StartOptions{Port: port})
+		if err != nil {
+			return nil, err
+		}
+		if !res.AlreadyRunning {
+			fmt.Fprintf(cmd.ErrOrStderr(), "cairn: started the daemon at %s (PID %d)\n", res.Addr, res.PID)
+		}
+	}
+	return client.Discover(p)
+}
+
+// apiError turns the daemon's answer into what the CLI says: the daemon's
+// own sentence (it names the field for bad input), exit 1.
+func apiError(err error) error {
+	var se *client.StatusError
+	if errors.As(err, &se) {
+		return exitcode.New(exitcode.Failure, se.Message)
+	}
+	return err
+}
+
+func newRememberCmd() *cobra.Command {
+	var r client.RememberRequest
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "remember [TEXT...]",
+		Short: "Store a memory (the words given, or standard input)",
+		Long: `Store a memory: the words given, joined by spaces, or standard input when
+none are given (or the only one is "-").
+
+A memory with the same text, tags and project as one already stored is not
+stored twice: its id is printed. With --key, a memory with the same key in
+the same project is replaced (the old one stays readable by its id). Text
+that looks like a secret (a private key, a cloud or forge token, a
+password=… line) is refused unless --allow-secret.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			text, err := textOf(cmd, args)
+			if err != nil {
+				return err
+			}
+			r.Text = text
+			c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.CloseIdle()
+			res, err := c.Remember(cmd.Context(), r, "")
+			if err != nil {
+				return apiError(err)
+			}
+			out := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				return printJSON(out, res)
+			case res.Status == "duplicate":
+				fmt.Fprintf(out, "Already remembered as %s.\n", res.ID)
+			case res.Status == "replaced":
+				fmt.Fprintf(out, "Remembered %s, replacing the memory with key %q.\n", res.ID, r.Key)
+			default:
+				fmt.Fprintf(out, "Remembered %s.\n", res.ID)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&r.Tags, "tag", "t", nil, "a tag (repeat for more): lowercase letters, digits, . _ -")
+	f.StringVarP(&r.Project, "project", "p", "", "the project the memory belongs to")
+	f.StringVarP(&r.Key, "key", "k", "", "a key: a later memory with the same key in the project replaces this one")
+	f.StringVar(&r.Source, "source", "cli", "who wrote it")
+	f.StringVar(&r.ExpiresIn, "expires-in", "", "forget it after this long (e.g. 12h, 7d)")
+	f.BoolVar(&r.AllowSecret, "allow-secret", false, "store text that looks like a secret anyway")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// textOf is the memory's text: the arguments, or standard input.
+func textOf(cmd *cobra.Command, args []string) (string, error) {
+	if len(args) > 0 && !(len(args) == 1 && args[0] == "-") {
+		return strings.Join(args, " "), nil
+	}
+	if len(args) == 0 && isTerminal(os.Stdin) {
+		return "", usage("give the text as arguments, or pipe it in: echo 'the build needs Go 1.26' | cairn remember")
+	}
+	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxTextBytes+1))
+	if err != nil {
+		return "", fmt.Errorf("read standard input: %w", err)
+	}
+	if len(data) > maxTextBytes {
+		return "", usage(fmt.Sprintf("standard input is larger than %d KiB, the most one memory holds; split it into smaller memories", maxTextBytes>>10))
+	}
+	text := strings.TrimRight(string(data), "\r\n")
+	if !utf8.ValidString(text) {
+		return "", usage("standard input is not valid UTF-8 text")
+	}
+	return text, nil
+}
+
+func newRecallCmd() *cobra.Command {
+	var tags []string
+	var project string
+	var limit, maxBytes int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "recall [WORDS...]",
+		Short: "Find memories by their words (the newest when no words are given)",
+		Long: `Find memories by their words, best match first. The words are taken as
+words, never as query syntax: "prod-east", "c++", "OR" and "*" are just
+words. Without words, the newest memories.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 1 || limit > 200 {
+				return usage("--limit takes a number from 1 to 200")
+			}
+			q := url.Values{"limit": {strconv.Itoa(limit)}}
+			if len(args) > 0 {
+				q.Set("q", strings.Join(args, " "))
+			}
+			if project != "" {
+				q.Set("project", project)
+			}
+			if maxBytes > 0 {
+				q.Set("max_bytes", strconv.Itoa(maxBytes))
+			}
+			for _, t := range tags {
+				q.Add("tag", t)
+			}
+			c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.CloseIdle()
+			page, err := c.Memories(cmd.Context(), q)
+			if err != nil {
+				return apiError(err)
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return printJSON(out, page)
+			}
+			if len(page.Memories) == 0 {
+				fmt.Fprintln(out, "No memories match.")
+				return nil
+			}
+			for i, m := range page.Memories {
+				if i > 0 {
+					fmt.Fprintln(out)
+				}
+				printMemory(out, m)
+			}
+			if page.Truncated {
+				fmt.Fprintln(cmd.ErrOrStderr(), "(more matched than --max-bytes allows; use --json for the cursor to the rest)")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&tags, "tag", "t", nil, "only memories with this tag (repeat: all of them)")
+	f.StringVarP(&project, "project", "p", "", "only memories of this project")
+	f.IntVarP(&limit, "limit", "n", 10, "how many at most (1-200)")
+	f.IntVar(&maxBytes, "max-bytes", 0, "stop once the texts add up to this many bytes")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// printMemory shows a memory: a header line (id, date, tags, project),
+// then its text indented.
+func printMemory(w io.Writer, m api.Memory) {
+	head := m.ID + "  " + m.CreatedAt.Local().Format("2006-01-02 15:04")
+	if len(m.Tags) > 0 {
+		head += "  #" + strings.Join(m.Tags, " #")
+	}
+	if m.Project != "" {
+		head += "  (" + m.Project + ")"
+	}
+	if m.SupersededBy != "" {
+		head += "  replaced by " + m.SupersededBy
+	}
+	fmt.Fprintln(w, head)
+	for _, line := range strings.Split(m.Text, "\n") {
+		fmt.Fprintln(w, "    "+line)
+	}
+}
+
+func newGetCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show one memory",
+		Args:  exactArgs(1, "get takes one memory id, e.g. cairn get 01JE5…"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.CloseIdle()
+			m, err := c.Memory(cmd.Context(), args[0])
+			if err != nil {
+				return apiError(err)
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), m)
+			}
+			printMemory(cmd.OutOrStdout(), m)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the memory as JSON")
+	return cmd
+}
+
+func newForgetCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "forget ID...",
+		Short: "Delete memories by id",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usage("forget takes the ids of the memories to delete (see cairn recall)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.CloseIdle()
+			var missing []string
+			for _, id := range args {
+				err := c.Forget(cmd.Context(), id)
+				var se *client.StatusError
+				switch {
+				case err == nil:
+					fmt.Fprintf(cmd.OutOrStdout(), "Forgot %s.\n", id)
+				case errors.As(err, &se) && se.Code == 404:
+					missing = append(missing, id)
+				default:
+					return apiError(err)
+				}
+			}
+			if len(missing) > 0 {
+				return exitcode.New(exitcode.Failure, "no memory with id "+strings.Join(missing, ", "))
+			}
+			return nil
+		},
+	}
+}
+
+func newTagsCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "tags",
+		Short: "List the tags in use, with how many memories carry each",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.CloseIdle()
+			tags, err := c.Tags(cmd.Context())
+			if err != nil {
+				return apiError(err)
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return printJSON(out, api.Tags{Tags: tags})
+			}
+			if len(tags) == 0 {
+				fmt.Fprintln(out, "No tags yet.")
+			}
+			for _, t := range tags {
+				fmt.Fprintf(out, "%-30s %d\n", t.Tag, t.Count)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the tags as JSON")
+	return cmd
+}
+
+func newExportCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "export [FILE]",
+		Short: "Write every memory as JSON Lines (to FILE, or standard output)",
+		Long: `Write every memory, oldest first, as JSON Lines: one object a line with
+its id, text, tags, project, source, key, times. 'cairn import' reads it
+back losslessly. A FILE is written atomically with mode 0600: the memories
+are private.`,
+		Args: maxArgs(1, "export takes at most one file name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.CloseIdle()
+			if len(args) == 0 || args[0] == "-" {
+				_, err := c.Export(cmd.Context(), cmd.OutOrStdout())
+				return apiError(err)
+			}
+			var buf bytes.Buffer
+			if _, err := c.Export(cmd.Context(), &buf); err != nil {
+				return apiError(err)
+			}
+			if err := atomicfile.Write(args[0], buf.Bytes(), 0o600); err != nil {
+				return fmt.Errorf("write %s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Exported %d memories to %s.\n", bytes.Count(buf.Bytes(), []byte("\n")), args[0])
+			return nil
+		},
+	}
+}
+
+// importBatch bounds one POST /v1/import, well under the daemon's 1 MiB
+// body limit even for a 64 KiB memory escaped to six times its size.
+const importBatch = 512 << 10
+
+func newImportCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "import [FILE]",
+		Short: "Read memories from JSON Lines (as 'cairn export' writes them)",
+		Long: `Read memories from JSON Lines (FILE, or standard input), as 'cairn export'
+writes them. Ids and times are kept, so importing the same file twice
+stores nothing new. Lines that cannot be stored are listed by number; the
+rest are stored. Progress goes to standard error.`,
+		Args: maxArgs(1, "import takes at most one file name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in := cmd.InOrStdin()
+			if len(args) == 1 && args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return exitcode.New(exitcode.Failure, fmt.Sprintf("open %s: %v", args[0], err))
+				}
+				defer f.Close()
+				in = f
+			}
+			c, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.CloseIdle()
+			return runImport(cmd.Context(), c, in, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+}
+
+func runImport(ctx context.Context, c *client.Client, in io.Reader, out, progress io.Writer) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), importBatch)
+	var total api.ImportResult
+	var batch bytes.Buffer
+	line, batchStart := 0, 1 // the file's line numbers: the last read, the batch's first
+	lastReport := time.Now()
+	flush := func() error {
+		if batch.Len() == 0 {
+			return nil
+		}
+		res, err := c.Import(ctx, batch.Bytes())
+		if err != nil {
+			return apiError(err)
+		}
+		total.Created += res.Created
+		total.Duplicate += res.Duplicate
+		for _, e := range res.Errors {
+			total.Errors = append(total.Errors, api.ImportError{Line: batchStart + e.Line - 1, Error: e.Error})
+		}
+		batch.Reset()
+		if time.Since(lastReport) > time.Second {
+			fmt.Fprintf(progress, "cairn: imported %d lines…\n", line)
+			lastReport = time.Now()
+		}
+		return nil
+	}
+	for sc.Scan() {
+		line++
+		if batch.Len() > 0 && batch.Len()+len(sc.Bytes())+1 > importBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if batch.Len() == 0 {
+			batchStart = line
+		}
+		batch.Write(sc.Bytes())
+		batch.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			return exitcode.New(exitcode.Failure, fmt.Sprintf("line %d is longer than %d KiB; lines before it were sent, nothing from it on", line+1, importBatch>>10))
+		}
+		return fmt.Errorf("read the import after line %d: %w", line, err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Imported %d new memories; %d were already there.\n", total.Created, total.Duplicate)
+	for _, e := range total.Errors {
+		fmt.Fprintf(out, "  line %d: %s\n", e.Line, e.Error)
+	}
+	if len(total.Errors) > 0 {
+		return &silentExit{exitcode.Failure}
+	}
+	return nil
+}

@@ -1,0 +1,494 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/store"
+)
+
+// Memories is what the API needs of the memory store (*store.Store).
+type Memories interface {
+	Put(ctx context.Context, m store.NewMemory) (store.PutResult, error)
+	Get(ctx context.Context, id string) (store.Memory, error)
+	Update(ctx context.Context, id string, p store.Patch) (store.Memory, error)
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, q store.Query) (store.Page, error)
+	Tags(ctx context.Context) ([]store.TagCount, error)
+	Stats(ctx context.Context) (store.Stats, error)
+	Count() int64
+	Export(ctx context.Context, fn func(store.Memory) error) error
+}
+
+// SetMemories gives the API its store; call it before HTTPServer. Without
+// one, the memory routes answer 503.
+func (s *Server) SetMemories(m Memories) { s.memories = m }
+
+func (s *Server) memoryRoutes(mux *http.ServeMux) {
+	mux.Handle("/v1/memories", methods{
+		http.MethodPost: s.authed(s.idempotent(s.remember)),
+		http.MethodGet:  s.authed(s.list),
+	})
+	mux.Handle("/v1/memories/{id}", methods{
+		http.MethodGet:    s.authed(s.get),
+		http.MethodPatch:  s.authed(s.patch),
+		http.MethodDelete: s.authed(s.forget),
+	})
+	mux.Handle("/v1/tags", only(http.MethodGet, s.authed(s.tags)))
+	mux.Handle("/v1/stats", only(http.MethodGet, s.authed(s.stats)))
+	mux.Handle("/v1/export", only(http.MethodGet, s.authed(s.export)))
+	mux.Handle("/v1/import", only(http.MethodPost, s.authed(s.importLines)))
+}
+
+// methods routes one path by method and answers any other with a JSON 405
+// and an Allow header (ServeMux's own 405 is plain text).
+type methods map[string]http.Handler
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := m[r.Method]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	allow := make([]string, 0, len(m))
+	for k := range m {
+		allow = append(allow, k)
+	}
+	slices.Sort(allow)
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s is not allowed; use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")))
+}
+
+// readJSON decodes the body into v strictly: valid UTF-8 (encoding/json
+// would quietly turn invalid bytes into U+FFFD, changing what is stored),
+// one JSON object, no unknown fields, nothing after it. It writes the 400
+// itself and reports whether v is usable.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeBodyError(w, err)
+		return false
+	}
+	if !utf8.Valid(body) {
+		writeFieldError(w, "body", "is not valid UTF-8")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		field, msg := jsonProblem(err)
+		writeFieldError(w, field, msg)
+		return false
+	}
+	if dec.More() {
+		writeFieldError(w, "body", "has more than one JSON value; send one object")
+		return false
+	}
+	return true
+}
+
+// jsonProblem names the field a decoding error is about, where it can.
+func jsonProblem(err error) (field, msg string) {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		f := typeErr.Field
+		if f == "" {
+			f = "body"
+		}
+		return f, fmt.Sprintf("must be %s, not a JSON %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return "body", fmt.Sprintf("is not valid JSON (at byte %d): %v", syntaxErr.Offset, err)
+	case errors.Is(err, io.EOF):
+		return "body", "is empty; send a JSON object"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field"
+	}
+	return "body", "is not valid JSON: " + err.Error()
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "slice":
+		return "an array"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "ptr", "struct", "map":
+		return "an object"
+	}
+	return "a number"
+}
+
+func writeFieldError(w http.ResponseWriter, field, msg string) {
+	writeJSON(w, http.StatusBadRequest, api.Error{Error: field + ": " + msg, Field: field})
+}
+
+// writeStoreError maps the store's errors onto HTTP: bad input is the
+// caller's (400, naming the field), a full disk is 507, never a 500 for
+// anything a client sent.
+func (s *Server) writeStoreError(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *store.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		writeFieldError(w, ve.Field, ve.Msg)
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no memory with id "+strconv.Quote(r.PathValue("id")))
+	case errors.Is(err, store.ErrFull):
+		writeError(w, http.StatusInsufficientStorage, err.Error())
+	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusServiceUnavailable, "the daemon is shutting down; retry in a moment")
+	default:
+		s.logf("store error", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "the memory store failed; see daemon.log: "+err.Error())
+	}
+}
+
+func (s *Server) store(w http.ResponseWriter) Memories {
+	if s.memories == nil {
+		writeError(w, http.StatusServiceUnavailable, "the memory store is not open")
+	}
+	return s.memories
+}
+
+// rememberRequest is the body of POST /v1/memories.
+type rememberRequest struct {
+	Text        *string         `json:"text"`
+	Tags        []string        `json:"tags"`
+	Project     string          `json:"project"`
+	Source      string          `json:"source"`
+	Key         string          `json:"key"`
+	ExpiresIn   json.RawMessage `json:"expires_in"`
+	AllowSecret bool            `json:"allow_secret"`
+}
+
+func (s *Server) remember(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	var req rememberRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if req.Text == nil {
+		writeFieldError(w, "text", "is required")
+		return
+	}
+	m := store.NewMemory{Text: *req.Text, Tags: req.Tags, Project: req.Project, Source: req.Source, Key: req.Key, AllowSecret: req.AllowSecret}
+	if len(req.ExpiresIn) > 0 && string(req.ExpiresIn) != "null" {
+		d, err := api.ParseExpiresIn(req.ExpiresIn)
+		if err != nil {
+			writeFieldError(w, "expires_in", err.Error())
+			return
+		}
+		at := time.Now().Add(d)
+		m.ExpiresAt = &at
+	}
+	res, err := st.Put(r.Context(), m)
+	if err != nil {
+		s.writeStoreError(w, r, err)
+		return
+	}
+	code := http.StatusCreated
+	if res.Status == store.StatusDuplicate {
+		code = http.StatusOK // nothing was created: the existing memory's id
+	}
+	writeJSON(w, code, res)
+}
+
+// listParams are the query parameters GET /v1/memories takes; any other is
+// refused, so a typo (tags=, limt=) is an error, not a silent no-op.
+var listParams = map[string]bool{"q": true, "tag": true, "project": true, "since": true, "until": true,
+	"limit": true, "cursor": true, "max_bytes": true, "include_superseded": true}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	q, field, msg := parseQuery(r.URL.Query())
+	if field != "" {
+		writeFieldError(w, field, msg)
+		return
+	}
+	page, err := st.List(r.Context(), q)
+	if err != nil {
+		s.writeStoreError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// parseQuery turns GET /v1/memories's parameters into a store.Query, or
+// names the parameter that is wrong.
+func parseQuery(v url.Values) (q store.Query, field, msg string) {
+	for k := range v {
+		if !listParams[k] {
+			return q, k, "is not a known parameter (use q, tag, project, since, until, limit, cursor, max_bytes, include_superseded)"
+		}
+	}
+	for k, vals := range v {
+		if k != "tag" && len(vals) > 1 {
+			return q, k, "is given more than once"
+		}
+		for _, s := range vals {
+			if !utf8.ValidString(s) {
+				return q, k, "is not valid UTF-8"
+			}
+		}
+	}
+	q.Q, q.Tags, q.Project, q.Cursor = v.Get("q"), v["tag"], v.Get("project"), v.Get("cursor")
+	var err error
+	if q.Since, err = api.ParseTime(v.Get("since")); err != nil {
+		return q, "since", err.Error()
+	}
+	if q.Until, err = api.ParseTime(v.Get("until")); err != nil {
+		return q, "until", err.Error()
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			return q, "limit", "must be a whole number from 1 to 200"
+		}
+		q.Limit = n
+	}
+	if s := v.Get("max_bytes"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return q, "max_bytes", "must be a whole number of bytes, 0 or more"
+		}
+		q.MaxBytes = n
+	}
+	if s := v.Get("include_superseded"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return q, "include_superseded", "must be true or false"
+		}
+		q.IncludeSuperseded = b
+	}
+	return q, "", ""
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	m, err := st.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeStoreError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+// patchRequest is the body of PATCH /v1/memories/{id}.
+type patchRequest struct {
+	Text        *string  `json:"text"`
+	AddTags     []string `json:"add_tags"`
+	RemoveTags  []string `json:"remove_tags"`
+	AllowSecret bool     `json:"allow_secret"`
+}
+
+func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	var req patchRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	m, err := st.Update(r.Context(), r.PathValue("id"), store.Patch{Text: req.Text, AddTags: req.AddTags, RemoveTags: req.RemoveTags, AllowSecret: req.AllowSecret})
+	if err != nil {
+		s.writeStoreError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	id := r.PathValue("id")
+	if err := st.Delete(r.Context(), id); err != nil {
+		s.writeStoreError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Deleted{ID: id, Status: "deleted"})
+}
+
+func (s *Server) tags(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	tags, err := st.Tags(r.Context())
+	if err != nil {
+		s.writeStoreError(w, r, err)
+		return
+	}
+	if tags == nil {
+		tags = []store.TagCount{}
+	}
+	writeJSON(w, http.StatusOK, api.Tags{Tags: tags})
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	stats, err := st.Stats(r.Context())
+	if err != nil {
+		s.writeStoreError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, stats)
+}
+
+// export streams every memory as JSON Lines, oldest first: the format
+// `cairn import` reads back losslessly.
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	started := false
+	err := st.Export(r.Context(), func(m store.Memory) error {
+		if !started {
+			started = true
+			w.WriteHeader(http.StatusOK)
+		}
+		// A long export must not be cut by the server's write timeout.
+		rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		return enc.Encode(m)
+	})
+	if err != nil && !started {
+		s.writeStoreError(w, r, err)
+		return
+	}
+	if !started {
+		w.WriteHeader(http.StatusOK)
+	}
+	bw.Flush()
+	if err != nil {
+		// Headers are gone; the client sees a cut stream and reports it.
+		s.logf("export cut short", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// importLines stores each JSON Lines record of the body (as `cairn export`
+// writes them), keeping ids and times, so importing twice is harmless.
+// Lines are independent: a bad one is reported by number and the rest go
+// on. The CLI sends large files in batches under the body limit.
+func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	var res api.ImportResult
+	res.Errors = []api.ImportError{}
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxBodyBytes)
+	line := 0
+	for sc.Scan() {
+		line++
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		m, err := decodeImportLine(raw)
+		if err == nil {
+			var put store.PutResult
+			put, err = st.Put(r.Context(), m)
+			if err == nil {
+				if put.Status == store.StatusDuplicate {
+					res.Duplicate++
+				} else {
+					res.Created++
+				}
+				continue
+			}
+			if errors.Is(err, store.ErrFull) || errors.Is(err, store.ErrClosed) {
+				s.writeStoreError(w, r, err)
+				return
+			}
+		}
+		res.Errors = append(res.Errors, api.ImportError{Line: line, Error: err.Error()})
+	}
+	if err := sc.Err(); err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// importRecord is one line of JSON Lines as `cairn export` writes it.
+type importRecord struct {
+	ID           string     `json:"id"`
+	Text         *string    `json:"text"`
+	Tags         []string   `json:"tags"`
+	Project      string     `json:"project"`
+	Source       string     `json:"source"`
+	Key          string     `json:"key"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	SupersededBy string     `json:"superseded_by"`
+	Score        float64    `json:"score"`
+	AllowSecret  bool       `json:"allow_secret"`
+}
+
+// decodeImportLine reads one exported memory. Export is oldest first, so a
+// memory another replaced (same key) is imported before its successor,
+// which supersedes it again: the chain survives the round trip.
+func decodeImportLine(raw []byte) (store.NewMemory, error) {
+	if !utf8.Valid(raw) {
+		return store.NewMemory{}, errors.New("body: is not valid UTF-8")
+	}
+	var rec importRecord
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rec); err != nil {
+		field, msg := jsonProblem(err)
+		return store.NewMemory{}, fmt.Errorf("%s: %s", field, msg)
+	}
+	if rec.Text == nil {
+		return store.NewMemory{}, errors.New("text: is required")
+	}
+	if rec.ID == "" {
+		return store.NewMemory{}, errors.New("id: is required (import keeps ids, so importing twice is harmless)")
+	}
+	return store.NewMemory{
+		ID: rec.ID, Text: *rec.Text, Tags: rec.Tags, Project: rec.Project, Source: rec.Source, Key: rec.Key,
+		ExpiresAt: rec.ExpiresAt, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
+		// What was exported was stored once; refusing it now as a secret
+		// would make the round trip lossy.
+		AllowSecret: true,
+	}, nil
+}
