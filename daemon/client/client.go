@@ -211,18 +211,29 @@ func (c *Client) Health(ctx context.Context) (api.Health, error) {
 // health comes back with ErrNoToken, for a caller to weigh against the lock.
 // The timeout is ProbeTimeout.
 func Probe(ctx context.Context, p paths.Paths) (api.Health, netip.AddrPort, error) {
+	c, h, err := ProbeClient(ctx, p)
+	if c == nil {
+		return h, netip.AddrPort{}, err
+	}
+	c.CloseIdle()
+	return h, c.Addr(), err
+}
+
+// ProbeClient is Probe that also returns the client (nil when there was no
+// discovery file), whose proven connection a caller can go on using; it
+// must CloseIdle it.
+func ProbeClient(ctx context.Context, p paths.Paths) (*Client, api.Health, error) {
 	c, err := Discover(p)
 	if err != nil {
-		return api.Health{}, netip.AddrPort{}, err
+		return nil, api.Health{}, err
 	}
-	defer c.CloseIdle()
 	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 	defer cancel()
 	h, err := c.Health(ctx)
 	if err == nil && !c.Proven() {
 		err = ErrNoToken
 	}
-	return h, c.Addr(), err
+	return c, h, err
 }
 
 // Status calls GET /v1/status.

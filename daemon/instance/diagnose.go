@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -126,7 +127,12 @@ func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOpt
 
 	// A healthy daemon at the discovered address that proves itself is
 	// the common case. One that answers but fails the proof is an impostor.
-	h, addr, err := client.Probe(ctx, p)
+	c, h, err := client.ProbeClient(ctx, p)
+	var addr netip.AddrPort
+	if c != nil {
+		defer c.CloseIdle()
+		addr = c.Addr()
+	}
 	var pe *client.ProofError
 	switch {
 	case err == nil:
@@ -165,9 +171,9 @@ func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOpt
 	}
 	switch d.State {
 	case StateRunning:
-		d.Service, d.Supervisor = findService(ctx, p, opts.Services, d.Daemon.PID, true)
+		d.Service, d.Supervisor = findService(ctx, c, opts.Services, d.Daemon.PID)
 	case StateNotResponding:
-		d.Service, _ = findService(ctx, p, opts.Services, d.Lock.Holder.PID, false)
+		d.Service, _ = findService(ctx, nil, opts.Services, d.Lock.Holder.PID)
 	}
 	d.Holder = Classify(d)
 	d.Problems = problems(d)

@@ -5,6 +5,8 @@ package instance
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"os/exec"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
@@ -287,9 +290,10 @@ func TestFindServiceFallsBackToTheEnvironmentWhenStatusHangs(t *testing.T) {
 	f := newFakeManager(t, env)
 	pid := f.waitServing(t)
 	f.unreachable()
-	// No discovery files here, so /v1/status cannot be asked at all.
-	nowhere := proctest.NewEnv(t).Paths()
-	u, supervisor := findService(context.Background(), nowhere, f, pid, true)
+	// A client of an address where nothing answers: /v1/status cannot be
+	// asked at all.
+	nowhere := client.New(netip.MustParseAddrPort(fmt.Sprintf("127.0.0.1:%d", proctest.FreePort(t))), strings.Repeat("0", 64))
+	u, supervisor := findService(context.Background(), nowhere, f, pid)
 	if u == nil || u.Manager != service.Systemd || u.Name != "" || supervisor != "" {
 		t.Fatalf("service %+v, supervisor %q", u, supervisor)
 	}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/cairnlabs/cairn/daemon/client"
-	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
@@ -36,10 +35,10 @@ func DefaultServices() Services {
 // its environment): that yields a Unit without a Name, which no takeover
 // acts on, because stopping an unknown unit is impossible and killing the
 // daemon would only get it respawned.
-func findService(ctx context.Context, p paths.Paths, svcs Services, pid int, healthy bool) (*service.Unit, string) {
+func findService(ctx context.Context, healthy *client.Client, svcs Services, pid int) (*service.Unit, string) {
 	supervisor := ""
-	if healthy {
-		supervisor = statusSupervisor(ctx, p)
+	if healthy != nil {
+		supervisor = statusSupervisor(ctx, healthy)
 	}
 	if svcs != nil {
 		u, err := svcs.ServiceOf(ctx, pid)
@@ -59,13 +58,9 @@ func findService(ctx context.Context, p paths.Paths, svcs Services, pid int, hea
 	return nil, supervisor
 }
 
-// statusSupervisor asks a healthy daemon who started it.
-func statusSupervisor(ctx context.Context, p paths.Paths) string {
-	c, err := client.Discover(p)
-	if err != nil {
-		return ""
-	}
-	defer c.CloseIdle()
+// statusSupervisor asks a healthy daemon who started it, on the connection
+// its probe proved.
+func statusSupervisor(ctx context.Context, c *client.Client) string {
 	ctx, cancel := context.WithTimeout(ctx, client.ProbeTimeout)
 	defer cancel()
 	st, err := c.Status(ctx)

@@ -85,7 +85,7 @@ func (e *Env) Environ() []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
 		case k == "HOME" || k == "CAIRN_HOME" || k == "CAIRN_PORT" || k == "CAIRN_SUPERVISOR":
-		case strings.HasPrefix(k, "XDG_") || k == "DBUS_SESSION_BUS_ADDRESS" || k == "INVOCATION_ID":
+		case strings.HasPrefix(k, "XDG_") || k == "DBUS_SESSION_BUS_ADDRESS" || k == "INVOCATION_ID" || k == "GORACE":
 		default:
 			env = append(env, kv)
 		}
@@ -98,6 +98,10 @@ func (e *Env) Environ() []string {
 		"XDG_CONFIG_HOME="+filepath.Join(e.Home, ".config"),
 		"XDG_STATE_HOME="+filepath.Join(e.Home, ".local", "state"),
 		"XDG_CACHE_HOME="+filepath.Join(e.Home, ".cache"),
+		// A race-enabled binary sleeps a second before it exits so that
+		// late reports get out; every timed exit would pay it. Reports
+		// still fail the process (exit 66).
+		"GORACE=atexit_sleep_ms=0",
 	)
 	return append(env, e.Extra...)
 }
