@@ -221,7 +221,13 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
-	q, field, msg := parseQuery(r.URL.Query())
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		// r.URL.Query() would drop the broken pair silently.
+		writeFieldError(w, "query", "is not a valid query string: "+err.Error())
+		return
+	}
+	q, field, msg := parseQuery(values)
 	if field != "" {
 		writeFieldError(w, field, msg)
 		return

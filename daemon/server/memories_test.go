@@ -1,0 +1,238 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/store"
+)
+
+const apiToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// newAPI serves the real handler over a real store in a temp dir.
+func newAPI(t *testing.T) (*httptest.Server, *store.Store) {
+	t.Helper()
+	st, err := store.Open(filepath.Join(t.TempDir(), "cairn.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s := New(Info{PID: 1, Addr: "127.0.0.1:7070", StartedAt: time.Now()}, apiToken, func() {})
+	s.SetMemories(st)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts, st
+}
+
+func call(t *testing.T, ts *httptest.Server, method, path, body string, hdr ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "127.0.0.1"
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Every bad input is a 400 that names the field, never a 500, and writes
+// nothing.
+func TestBadInputIs400NamingTheField(t *testing.T) {
+	ts, st := newAPI(t)
+	big := strings.Repeat("a", 64<<10+1)
+	cases := []struct {
+		name, method, path, body, field string
+	}{
+		{"malformed json", "POST", "/v1/memories", `{"text":`, "body"},
+		{"empty body", "POST", "/v1/memories", ``, "body"},
+		{"two objects", "POST", "/v1/memories", `{"text":"a"}{"text":"b"}`, "body"},
+		{"unknown field", "POST", "/v1/memories", `{"text":"a","colour":"red"}`, "colour"},
+		{"no text", "POST", "/v1/memories", `{"tags":["a"]}`, "text"},
+		{"empty text", "POST", "/v1/memories", `{"text":""}`, "text"},
+		{"text too long", "POST", "/v1/memories", `{"text":"` + big + `"}`, "text"},
+		{"invalid utf-8", "POST", "/v1/memories", "{\"text\":\"a\xff\"}", "body"},
+		{"text a number", "POST", "/v1/memories", `{"text":5}`, "text"},
+		{"bad tag", "POST", "/v1/memories", `{"text":"a","tags":["Not OK"]}`, "tags"},
+		{"tags not a list", "POST", "/v1/memories", `{"text":"a","tags":"x"}`, "tags"},
+		{"too many tags", "POST", "/v1/memories", `{"text":"a","tags":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}`, "tags"},
+		{"bad expiry", "POST", "/v1/memories", `{"text":"a","expires_in":"soon"}`, "expires_in"},
+		{"negative expiry", "POST", "/v1/memories", `{"text":"a","expires_in":-5}`, "expires_in"},
+		{"secret", "POST", "/v1/memories", `{"text":"aws AKIAIOSFODNN7EXAMPLE"}`, "text"},
+		{"bad limit", "GET", "/v1/memories?limit=0", ``, "limit"},
+		{"limit too big", "GET", "/v1/memories?limit=201", ``, "limit"},
+		{"bad cursor", "GET", "/v1/memories?cursor=notacursor", ``, "cursor"},
+		{"broken query string", "GET", "/v1/memories?cursor=%%%", ``, "query"},
+		{"bad since", "GET", "/v1/memories?since=yesterday", ``, "since"},
+		{"bad until", "GET", "/v1/memories?until=13/13/13", ``, "until"},
+		{"unknown parameter", "GET", "/v1/memories?tags=a", ``, "tags"},
+		{"bad max_bytes", "GET", "/v1/memories?max_bytes=-1", ``, "max_bytes"},
+		{"patch unknown field", "PATCH", "/v1/memories/01JE0000000000000000000000", `{"txt":"a"}`, "txt"},
+		{"bad idempotency key", "POST", "/v1/memories", `{"text":"a"}`, "Idempotency-Key"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var hdr []string
+			if c.field == "Idempotency-Key" {
+				hdr = []string{"Idempotency-Key", "has spaces in it"}
+			}
+			code, body := call(t, ts, c.method, c.path, c.body, hdr...)
+			var e api.Error
+			json.Unmarshal([]byte(body), &e)
+			if code != http.StatusBadRequest || e.Field != c.field || e.Error == "" {
+				t.Errorf("%s %s: %d %s; want 400 naming %q", c.method, c.path, code, body, c.field)
+			}
+		})
+	}
+	if n := st.Count(); n != 0 {
+		t.Fatalf("bad input wrote %d memories", n)
+	}
+}
+
+func TestMemoryRoundTripThroughTheAPI(t *testing.T) {
+	ts, _ := newAPI(t)
+	text := "deploys to prod-east need the c++ toolchain\nand \"quotes\", tabs\t, émoji 🪨"
+	body, _ := json.Marshal(map[string]any{"text": text, "tags": []string{"deploy", "ops"}, "project": "cairn"})
+	code, out := call(t, ts, "POST", "/v1/memories", string(body))
+	var put api.PutResult
+	json.Unmarshal([]byte(out), &put)
+	if code != http.StatusCreated || put.Status != "created" || put.ID == "" {
+		t.Fatalf("remember: %d %s", code, out)
+	}
+	// The same again is a duplicate: 200 and the same id.
+	code, out = call(t, ts, "POST", "/v1/memories", string(body))
+	var dup api.PutResult
+	json.Unmarshal([]byte(out), &dup)
+	if code != http.StatusOK || dup.Status != "duplicate" || dup.ID != put.ID {
+		t.Fatalf("duplicate: %d %s", code, out)
+	}
+	code, out = call(t, ts, "GET", "/v1/memories/"+put.ID, "")
+	var m api.Memory
+	json.Unmarshal([]byte(out), &m)
+	if code != 200 || m.Text != text || strings.Join(m.Tags, ",") != "deploy,ops" || m.Project != "cairn" {
+		t.Fatalf("get: %d %s", code, out)
+	}
+	for _, q := range []string{"prod-east", "c++", "toolchain OR", `"quotes"`, "NEAR( *", "?"} {
+		code, out = call(t, ts, "GET", "/v1/memories?q="+urlQuery(q), "")
+		if code != 200 {
+			t.Errorf("recall %q: %d %s", q, code, out)
+		}
+	}
+	code, out = call(t, ts, "GET", "/v1/memories?q=toolchain&tag=deploy", "")
+	var page api.Page
+	json.Unmarshal([]byte(out), &page)
+	if code != 200 || len(page.Memories) != 1 || page.Memories[0].ID != put.ID {
+		t.Fatalf("recall with tag: %d %s", code, out)
+	}
+	code, out = call(t, ts, "PATCH", "/v1/memories/"+put.ID, `{"add_tags":["infra"],"remove_tags":["ops"]}`)
+	json.Unmarshal([]byte(out), &m)
+	if code != 200 || strings.Join(m.Tags, ",") != "deploy,infra" {
+		t.Fatalf("patch: %d %s", code, out)
+	}
+	code, out = call(t, ts, "GET", "/v1/tags", "")
+	if code != 200 || !strings.Contains(out, `"tag":"infra","count":1`) {
+		t.Fatalf("tags: %d %s", code, out)
+	}
+	code, out = call(t, ts, "GET", "/v1/stats", "")
+	if code != 200 || !strings.Contains(out, `"count":1`) {
+		t.Fatalf("stats: %d %s", code, out)
+	}
+	if code, out = call(t, ts, "DELETE", "/v1/memories/"+put.ID, ""); code != 200 {
+		t.Fatalf("delete: %d %s", code, out)
+	}
+	code, out = call(t, ts, "DELETE", "/v1/memories/"+put.ID, "")
+	var e api.Error
+	if json.Unmarshal([]byte(out), &e); code != 404 || e.Error == "" {
+		t.Fatalf("delete again: %d %s, want a JSON 404", code, out)
+	}
+	if code, out = call(t, ts, "PUT", "/v1/memories", `{}`); code != 405 || !strings.Contains(out, `"error"`) {
+		t.Fatalf("PUT: %d %s, want a JSON 405", code, out)
+	}
+}
+
+// A retried write with the same Idempotency-Key gets the first answer, also
+// when the retries race the first.
+func TestIdempotencyKey(t *testing.T) {
+	ts, st := newAPI(t)
+	var wg sync.WaitGroup
+	answers := make([]string, 8)
+	for i := range answers {
+		wg.Go(func() {
+			// Different texts: only the key makes them the same write.
+			_, answers[i] = call(t, ts, "POST", "/v1/memories", fmt.Sprintf(`{"text":"attempt %d"}`, i), "Idempotency-Key", "write-1")
+		})
+	}
+	wg.Wait()
+	for _, a := range answers[1:] {
+		if a != answers[0] {
+			t.Fatalf("answers differ: %q vs %q", a, answers[0])
+		}
+	}
+	if n := st.Count(); n != 1 {
+		t.Fatalf("%d memories stored, want 1", n)
+	}
+}
+
+func TestExportImportLossless(t *testing.T) {
+	src, srcStore := newAPI(t)
+	texts := []string{"one", "two\nlines", "три", `{"json":"inside"}`}
+	for i, text := range texts {
+		body, _ := json.Marshal(map[string]any{"text": text, "tags": []string{fmt.Sprintf("t%d", i)}, "key": "k", "project": fmt.Sprintf("p%d", i%2)})
+		if code, out := call(t, src, "POST", "/v1/memories", string(body)); code != 201 {
+			t.Fatalf("remember: %d %s", code, out)
+		}
+	}
+	_, export := call(t, src, "GET", "/v1/export", "")
+	if n := strings.Count(export, "\n"); n != len(texts) {
+		t.Fatalf("export has %d lines, want %d:\n%s", n, len(texts), export)
+	}
+	dst, dstStore := newAPI(t)
+	for round := 0; round < 2; round++ {
+		code, out := call(t, dst, "POST", "/v1/import", export)
+		var res api.ImportResult
+		json.Unmarshal([]byte(out), &res)
+		want := api.ImportResult{Created: len(texts)}
+		if round == 1 {
+			want = api.ImportResult{Duplicate: len(texts)}
+		}
+		if code != 200 || res.Created != want.Created || res.Duplicate != want.Duplicate || len(res.Errors) != 0 {
+			t.Fatalf("import round %d: %d %s", round, code, out)
+		}
+	}
+	_, again := call(t, dst, "GET", "/v1/export", "")
+	if again != export {
+		t.Fatalf("round trip changed the export:\n%s\nvs\n%s", export, again)
+	}
+	if srcStore.Count() != dstStore.Count() {
+		t.Fatalf("counts %d vs %d", srcStore.Count(), dstStore.Count())
+	}
+	code, out := call(t, dst, "POST", "/v1/import", "{\"id\":\"nope\",\"text\":\"x\"}\nnot json\n")
+	if code != 200 || !strings.Contains(out, `"line":1`) || !strings.Contains(out, `"line":2`) {
+		t.Fatalf("bad lines: %d %s", code, out)
+	}
+}
+
+func urlQuery(s string) string {
+	r := strings.NewReplacer("%", "%25", "+", "%2B", " ", "+", "&", "%26", "#", "%23", "?", "%3F", `"`, "%22")
+	return r.Replace(s)
+}
