@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -161,7 +162,13 @@ func Start(t testing.TB, env *Env, bin string, args ...string) *Proc {
 // to run it as another user.
 func StartWith(t testing.TB, env *Env, adjust func(*syscall.SysProcAttr), bin string, args ...string) *Proc {
 	t.Helper()
+	return start(t, env, adjust, nil, bin, args...)
+}
+
+func start(t testing.TB, env *Env, adjust func(*syscall.SysProcAttr), stdin io.Reader, bin string, args ...string) *Proc {
+	t.Helper()
 	p := &Proc{Cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	p.Cmd.Stdin = stdin
 	p.Cmd.Env = env.Environ()
 	p.Cmd.Stdout = &p.stdout
 	p.Cmd.Stderr = &p.stderr
@@ -233,6 +240,14 @@ func (p *Proc) Signal(t testing.TB, sig os.Signal) {
 func Run(t testing.TB, env *Env, bin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	p := Start(t, env, bin, args...)
+	code = p.Wait(t, 60*time.Second)
+	return code, p.Stdout(), p.Stderr()
+}
+
+// RunWithInput is Run with input as the process's standard input.
+func RunWithInput(t testing.TB, env *Env, input string, bin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	p := start(t, env, nil, strings.NewReader(input), bin, args...)
 	code = p.Wait(t, 60*time.Second)
 	return code, p.Stdout(), p.Stderr()
 }

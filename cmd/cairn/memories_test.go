@@ -1,0 +1,196 @@
+//go:build !windows
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/client"
+	"github.com/cairnlabs/cairn/daemon/proc"
+	"github.com/cairnlabs/cairn/internal/proctest"
+)
+
+// TestMemoryCLI drives the CLI as a user would, starting from no daemon:
+// the first command starts one.
+func TestMemoryCLI(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	t.Cleanup(func() { cairn(t, env, "stop") })
+
+	code, out, errOut := cairn(t, env, "remember", "--tag", "deploy", "--project", "web", "prod-east", "needs", "the", "c++", "toolchain")
+	if code != 0 || !strings.HasPrefix(out, "Remembered ") || !strings.Contains(errOut, "started the daemon") {
+		t.Fatalf("first remember: exit %d\n%s%s", code, out, errOut)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(out), "Remembered "), ".")
+	if code, out, _ = cairn(t, env, "remember", "--tag", "deploy", "--project", "web", "prod-east needs the c++ toolchain"); code != 0 || !strings.Contains(out, "Already remembered as "+id) {
+		t.Fatalf("duplicate: exit %d %s", code, out)
+	}
+	// Standard input, and a key that a later memory replaces.
+	if code, out, errOut = proctest.RunWithInput(t, env, "the staging password rotates monthly\n", cairnBin, "remember", "--key", "rotation"); code != 0 {
+		t.Fatalf("remember from stdin: exit %d %s%s", code, out, errOut)
+	}
+	if code, out, _ = cairn(t, env, "remember", "--key", "rotation", "staging credentials rotate weekly now"); code != 0 || !strings.Contains(out, "replacing") {
+		t.Fatalf("replace by key: exit %d %s", code, out)
+	}
+	// A secret is refused with the way out named.
+	if code, _, errOut = cairn(t, env, "remember", "token ghp_abcdefghijklmnopqrstuvwxyz0123456789"); code == 0 || !strings.Contains(errOut, "allow_secret") {
+		t.Fatalf("secret: exit %d %s", code, errOut)
+	}
+
+	code, out, _ = cairn(t, env, "recall", "c++", "toolchain")
+	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "#deploy") {
+		t.Fatalf("recall: exit %d\n%s", code, out)
+	}
+	code, out, _ = cairn(t, env, "recall", "--json", "rotate")
+	var page api.Page
+	if err := json.Unmarshal([]byte(out), &page); code != 0 || err != nil || len(page.Memories) != 1 || !strings.Contains(page.Memories[0].Text, "weekly") {
+		t.Fatalf("recall --json: exit %d %v\n%s", code, err, out)
+	}
+	for _, nasty := range []string{`"`, "OR", "NEAR(", "*", "?", "-", "AND NOT"} {
+		if code, out, errOut = cairn(t, env, "recall", nasty); code != 0 {
+			t.Errorf("recall %q: exit %d %s%s", nasty, code, out, errOut)
+		}
+	}
+	if code, out, _ = cairn(t, env, "get", id); code != 0 || !strings.Contains(out, "prod-east needs the c++ toolchain") {
+		t.Fatalf("get: exit %d %s", code, out)
+	}
+	if code, out, _ = cairn(t, env, "tags"); code != 0 || !strings.Contains(out, "deploy") {
+		t.Fatalf("tags: exit %d %s", code, out)
+	}
+
+	// Export, then import into a second data dir: byte-identical exports.
+	file := filepath.Join(t.TempDir(), "memories.jsonl")
+	if code, _, errOut = cairn(t, env, "export", file); code != 0 {
+		t.Fatalf("export: exit %d %s", code, errOut)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("export file: %v %v", fi, err)
+	}
+	other := proctest.NewEnv(t)
+	t.Cleanup(func() { cairn(t, other, "stop") })
+	for round := 0; round < 2; round++ {
+		code, out, errOut = cairn(t, other, "import", file)
+		want := "Imported 3 new memories; 0 were already there."
+		if round == 1 {
+			want = "Imported 0 new memories; 3 were already there."
+		}
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("import round %d: exit %d %s%s", round, code, out, errOut)
+		}
+	}
+	file2 := filepath.Join(t.TempDir(), "again.jsonl")
+	cairn(t, other, "export", file2)
+	if a, b := mustRead(t, file), mustRead(t, file2); a != b {
+		t.Fatalf("export → import → export changed:\n%s\nvs\n%s", a, b)
+	}
+
+	if code, out, _ = cairn(t, env, "forget", id, "01JE5ZZZZZZZZZZZZZZZZZZZZZ"); code == 0 || !strings.Contains(out, "Forgot "+id) {
+		t.Fatalf("forget: exit %d %s", code, out)
+	}
+	if code, _, _ = cairn(t, env, "get", id); code == 0 {
+		t.Fatal("a forgotten memory is still there")
+	}
+}
+
+// TestMemoryCLIStartsOneDaemon: ten `cairn remember` at once with no daemon
+// running: all succeed, one daemon serves, every memory is stored.
+func TestMemoryCLIStartsOneDaemon(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	t.Cleanup(func() { cairn(t, env, "stop") })
+	var wg sync.WaitGroup
+	codes := make([]int, 10)
+	for i := range codes {
+		wg.Go(func() {
+			code, out, errOut := cairn(t, env, "remember", fmt.Sprintf("memory number %d", i))
+			codes[i] = code
+			if code != 0 {
+				t.Errorf("remember %d: exit %d %s%s", i, code, out, errOut)
+			}
+		})
+	}
+	wg.Wait()
+	pid, _, ok := proctest.Healthy(context.Background(), env.Paths())
+	if !ok {
+		t.Fatal("no daemon serves")
+	}
+	if ls, _ := proc.Listeners(context.Background(), env.Port); len(ls) == 0 || proc.OtherListeners(ls, pid) != nil {
+		t.Fatalf("listeners %+v, want only PID %d", ls, pid)
+	}
+	c, err := client.Discover(env.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdle()
+	page, err := c.Memories(context.Background(), url.Values{"limit": {"50"}})
+	if err != nil || len(page.Memories) != 10 {
+		t.Fatalf("%d memories, %v; want 10", len(page.Memories), err)
+	}
+}
+
+// TestAcknowledgedWritesSurviveKill9: every write the API acknowledged is
+// there after the daemon is killed mid-stream and started again, and the
+// store's integrity checks pass.
+func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	d := serveReady(t, env)
+	c, err := client.Discover(env.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var acked []string
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				res, err := c.Remember(ctx, client.RememberRequest{Text: fmt.Sprintf("writer %d note %d", w, i)}, "")
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				acked = append(acked, res.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	proctest.Eventually(t, 20*time.Second, "some writes acknowledged", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked) >= 200
+	})
+	d.Signal(t, syscall.SIGKILL)
+	d.Wait(t, 10*time.Second)
+	cancel()
+	wg.Wait()
+	c.CloseIdle()
+
+	serveReady(t, env)
+	c, err = client.Discover(env.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdle()
+	for _, id := range acked {
+		if _, err := c.Memory(context.Background(), id); err != nil {
+			t.Fatalf("acknowledged memory %s lost after kill -9: %v (%d acknowledged)", id, err, len(acked))
+		}
+	}
+	code, out, _ := cairn(t, env, "doctor")
+	if strings.Contains(out, "integrity") && code != 0 {
+		t.Fatalf("doctor after kill -9: %s", out)
+	}
+}
