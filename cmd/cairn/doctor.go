@@ -27,7 +27,7 @@ Exit 0 when there is no problem, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			d := instance.Diagnose(cmd.Context(), p, port)
+			d := instance.DiagnoseWith(cmd.Context(), p, port, instance.DiagnoseOptions{Services: instance.DefaultServices(), CheckStore: true})
 			out := cmd.OutOrStdout()
 			if asJSON {
 				err = printJSON(out, d)
@@ -68,6 +68,14 @@ func printDoctor(w io.Writer, d instance.Diagnosis) {
 	}
 	for _, l := range d.PortHolders {
 		fmt.Fprintf(w, "  port %-5d %s: %s\n", d.Port, l.Addr, describeProcess(l.Process, l.PID))
+	}
+
+	if d.Store != nil {
+		if d.Store.OK {
+			fmt.Fprintf(w, "  store      %d memories, integrity checks pass\n", d.Store.Count)
+		} else {
+			fmt.Fprintf(w, "  store      integrity check failed: %s\n", d.Store.Error)
+		}
 	}
 
 	for _, f := range d.Discovery {

@@ -189,8 +189,8 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 			t.Fatalf("acknowledged memory %s lost after kill -9: %v (%d acknowledged)", id, err, len(acked))
 		}
 	}
-	code, out, _ := cairn(t, env, "doctor")
-	if strings.Contains(out, "integrity") && code != 0 {
-		t.Fatalf("doctor after kill -9: %s", out)
+	// More than were acknowledged may be there (committed, not yet answered).
+	if _, out, _ := cairn(t, env, "doctor"); !strings.Contains(out, "integrity checks pass") {
+		t.Fatalf("doctor after kill -9 does not report passing integrity checks:\n%s", out)
 	}
 }

@@ -60,6 +60,13 @@ type Stats struct {
 	Writes    int64      `json:"writes"`  // requests those transactions carried
 }
 
+// StoreCheck is the answer of GET /v1/check: the store's integrity checks.
+type StoreCheck struct {
+	OK    bool   `json:"ok"`
+	Count int64  `json:"count"`
+	Error string `json:"error,omitempty"`
+}
+
 // Deleted is the answer of DELETE /v1/memories/{id}.
 type Deleted struct {
 	ID     string `json:"id"`

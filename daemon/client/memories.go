@@ -81,6 +81,13 @@ func (c *Client) Tags(ctx context.Context) ([]api.TagCount, error) {
 	return t.Tags, err
 }
 
+// CheckStore runs the store's integrity checks in the daemon.
+func (c *Client) CheckStore(ctx context.Context) (api.StoreCheck, error) {
+	var r api.StoreCheck
+	err := c.do(ctx, http.MethodGet, "/v1/check", &r)
+	return r, err
+}
+
 // Stats describes the store.
 func (c *Client) Stats(ctx context.Context) (api.Stats, error) {
 	var s api.Stats

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/client"
@@ -43,6 +44,8 @@ type Diagnosis struct {
 	// Impostor is a listener at the discovered address that answered like
 	// Cairn but failed the proof: not this data dir's daemon.
 	Impostor *ImpostorReport `json:"impostor,omitempty"`
+	// Store is the memory store's integrity check, when asked for.
+	Store *api.StoreCheck `json:"store,omitempty"`
 	// Supervisor is who started the healthy daemon, in its own words
 	// (/v1/status): tray, cli, systemd, launchd, terminal, unknown.
 	Supervisor string `json:"supervisor,omitempty"`
@@ -59,6 +62,9 @@ type DiagnoseOptions struct {
 	// Services finds the service that runs a daemon; nil means none is
 	// consulted.
 	Services Services
+	// CheckStore asks a running daemon to run the memory store's integrity
+	// checks (`cairn doctor`; too slow for the tray's every decision).
+	CheckStore bool
 }
 
 // DataDirReport says whether the data dir is fit for Cairn's files: the
@@ -174,6 +180,15 @@ func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOpt
 		d.Service, d.Supervisor = findService(ctx, c, opts.Services, d.Daemon.PID)
 	case StateNotResponding:
 		d.Service, _ = findService(ctx, nil, opts.Services, d.Lock.Holder.PID)
+	}
+	if opts.CheckStore && d.State == StateRunning && c != nil && c.Proven() {
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		res, err := c.CheckStore(cctx)
+		cancel()
+		if err != nil {
+			res = api.StoreCheck{Error: "the daemon could not run the check: " + err.Error()}
+		}
+		d.Store = &res
 	}
 	d.Holder = Classify(d)
 	d.Problems = problems(d)
@@ -349,6 +364,10 @@ func problems(d Diagnosis) []Problem {
 	case !d.Token.Exists && d.State == StateRunning:
 		add(fmt.Sprintf("control token %s is missing; clients cannot authenticate", d.Token.Path),
 			"cairn stop --force && cairn start")
+	}
+	if d.Store != nil && !d.Store.OK {
+		add("the memory store failed its integrity check: "+d.Store.Error,
+			"cairn export > memories.jsonl, then cairn stop, move cairn.db aside, and cairn import memories.jsonl")
 	}
 	return ps
 }

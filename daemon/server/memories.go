@@ -31,6 +31,7 @@ type Memories interface {
 	Stats(ctx context.Context) (store.Stats, error)
 	Count() int64
 	Export(ctx context.Context, fn func(store.Memory) error) error
+	Check(ctx context.Context) error
 }
 
 // SetMemories gives the API its store; call it before HTTPServer. Without
@@ -50,6 +51,7 @@ func (s *Server) memoryRoutes(mux *http.ServeMux) {
 	mux.Handle("/v1/tags", only(http.MethodGet, s.authed(s.tags)))
 	mux.Handle("/v1/stats", only(http.MethodGet, s.authed(s.stats)))
 	mux.Handle("/v1/export", only(http.MethodGet, s.authed(s.export)))
+	mux.Handle("/v1/check", only(http.MethodGet, s.authed(s.check)))
 	mux.Handle("/v1/import", only(http.MethodPost, s.authed(s.importLines)))
 }
 
@@ -355,6 +357,20 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request) {
 		tags = []store.TagCount{}
 	}
 	writeJSON(w, http.StatusOK, api.Tags{Tags: tags})
+}
+
+// check runs the store's integrity checks (SQLite's and the FTS index's):
+// for `cairn doctor`, which may not open the database itself.
+func (s *Server) check(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	res := api.StoreCheck{OK: true, Count: st.Count()}
+	if err := st.Check(r.Context()); err != nil {
+		res.OK, res.Error = false, err.Error()
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
