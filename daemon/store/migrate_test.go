@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestMigrateV1 makes a database with migration 1 alone (no search index),
+// fills it, and opens it with this binary: migration 2 must index what is
+// already there.
+func TestMigrateV1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cairn.db")
+	v1, err := open(path, Options{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a := mustPut(t, v1, NewMemory{Text: "written by version one", Tags: []string{"old"}})
+	mustPut(t, v1, NewMemory{Text: "another early memory"})
+	if err := v1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := userVersion(t, path); v != 1 {
+		t.Fatalf("v1 database has user_version %d", v)
+	}
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v := userVersion(t, path); v != SchemaVersion {
+		t.Fatalf("after Open: user_version %d, want %d", v, SchemaVersion)
+	}
+	p, err := s.List(ctx, Query{Q: "version"})
+	if err != nil || len(p.Memories) != 1 || p.Memories[0].ID != a.ID {
+		t.Fatalf("recall over migrated rows: %+v %v", p.Memories, err)
+	}
+	if s.Count() != 2 {
+		t.Fatalf("count %d", s.Count())
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// New writes after the migration are indexed by the triggers.
+	mustPut(t, s, NewMemory{Text: "fresh after migration"})
+	if p, _ := s.List(ctx, Query{Q: "fresh"}); len(p.Memories) != 1 {
+		t.Fatal("new memory not indexed")
+	}
+}
+
+func userVersion(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestTooNew(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cairn.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, NewMemory{Text: "from the future"})
+	s.Close()
+	db, _ := sql.Open("sqlite", path)
+	if _, err := db.Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(path, Options{})
+	if !errors.Is(err, ErrTooNew) || !strings.Contains(err.Error(), "upgrade Cairn") {
+		t.Fatalf("Open of a newer database: %v, want ErrTooNew", err)
+	}
+	if v := userVersion(t, path); v != 99 {
+		t.Fatalf("the newer database was changed to version %d", v)
+	}
+}
+
+func TestRefusesOddFiles(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere.db")
+	os.WriteFile(target, nil, 0o600)
+
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.db")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	walLink := filepath.Join(dir, "wal.db")
+	if err := os.Symlink(target, walLink+"-wal"); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "dangling.db")
+	if err := os.Symlink(filepath.Join(dir, "nothing"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{link, fifo, walLink, dangling} {
+		s, err := Open(p, Options{})
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%s) succeeded", filepath.Base(p))
+			continue
+		}
+		if !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("Open(%s): %v, want 'not a regular file'", filepath.Base(p), err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nothing")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a dangling symlink's target was created")
+	}
+}
+
+func TestCreatedPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cairn.db")
+	s := openAt(t, path)
+	mustPut(t, s, NewMemory{Text: "x"})
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+}
+
+func openAt(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
