@@ -2,6 +2,7 @@ package menu
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +79,9 @@ func StatusLine(st supervisor.Status, now time.Time) string {
 	switch st.State {
 	case supervisor.Running:
 		line := fmt.Sprintf("Running · %s · PID %d · up %s", st.Addr, st.PID, Uptime(now.Sub(st.StartedAt)))
+		if st.Memories > 0 {
+			line = fmt.Sprintf("Running · %s · %s · PID %d · up %s", memoryCount(st.Memories), st.Addr, st.PID, Uptime(now.Sub(st.StartedAt)))
+		}
 		switch st.ManagedBy {
 		case "systemd", "launchd":
 			line += " · managed by " + st.ManagedBy
@@ -129,4 +133,16 @@ func clip(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// memoryCount reads "1 memory", "1,204 memories".
+func memoryCount(n int64) string {
+	if n == 1 {
+		return "1 memory"
+	}
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s + " memories"
 }

@@ -30,6 +30,10 @@ func TestBuild(t *testing.T) {
 		{"crashed", supervisor.Status{State: supervisor.Crashed, Port: 7070, Crashes: 5}, "Crashed 5 times — gave up", IconCrashed, []string{IDStart, IDRestart}},
 		{"failed", supervisor.Status{State: supervisor.Failed, Port: 7070, Message: "the data dir /x is unusable\nmore"},
 			"Cannot start: the data dir /x is unusable", IconCrashed, []string{IDStart}},
+		{"with memories", func() supervisor.Status { s := running; s.Memories = 1204; return s }(),
+			"Running · 1,204 memories · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
+		{"one memory", func() supervisor.Status { s := running; s.Memories = 1; return s }(),
+			"Running · 1 memory · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
 		{"managed", func() supervisor.Status { s := running; s.ManagedBy = "systemd"; return s }(),
 			"Running · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min · managed by systemd", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
 	}
@@ -105,5 +109,13 @@ func TestNoTakeoverSaysWhy(t *testing.T) {
 	}
 	if start, _ := m.Item(IDStart); !start.Enabled {
 		t.Error("Start should stay offered (it retries, e.g. after the other program quit)")
+	}
+}
+
+func TestMemoryCount(t *testing.T) {
+	for n, want := range map[int64]string{2: "2 memories", 999: "999 memories", 1000: "1,000 memories", 1234567: "1,234,567 memories"} {
+		if got := memoryCount(n); got != want {
+			t.Errorf("memoryCount(%d) = %q, want %q", n, got, want)
+		}
 	}
 }

@@ -199,20 +199,23 @@ func (d LocalDaemon) WaitReady(ctx context.Context, pid int, exited <-chan struc
 	return addr.String(), nil
 }
 
-func (d LocalDaemon) Health(ctx context.Context) (int, string, error) {
+// Health asks /v1/status on the proven connection: with the token, so the
+// daemon counts the connection as its owner's and keeps it open under
+// another user's connection flood, and with the memory count for the menu.
+func (d LocalDaemon) Health(ctx context.Context) (Health, error) {
 	c, done, err := d.client()
 	if err != nil {
-		return 0, "", err
+		return Health{}, err
 	}
 	defer done()
 	if !c.Proven() {
-		return 0, "", client.ErrNoToken
+		return Health{}, client.ErrNoToken
 	}
-	h, err := c.Health(ctx)
+	st, err := c.Status(ctx)
 	if err != nil {
-		return 0, "", err
+		return Health{}, err
 	}
-	return h.PID, c.Addr().String(), nil
+	return Health{PID: st.PID, Addr: c.Addr().String(), Memories: st.Memories}, nil
 }
 
 func (d LocalDaemon) ManagedBy(ctx context.Context) string {

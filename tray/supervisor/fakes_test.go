@@ -234,15 +234,15 @@ func (d *fakeDaemon) WaitReady(ctx context.Context, pid int, exited <-chan struc
 	}
 }
 
-func (d *fakeDaemon) Health(ctx context.Context) (int, string, error) {
+func (d *fakeDaemon) Health(ctx context.Context) (Health, error) {
 	d.mu.Lock()
 	h := d.healthy
 	d.mu.Unlock()
 	if h == nil {
-		return 0, "", errors.New("connection refused")
+		return Health{}, errors.New("connection refused")
 	}
 	pid, err := h()
-	return pid, "127.0.0.1:7070", err
+	return Health{PID: pid, Addr: "127.0.0.1:7070", Memories: -1}, err
 }
 
 func (d *fakeDaemon) ManagedBy(ctx context.Context) string {

@@ -47,7 +47,7 @@ type Daemon interface {
 	// answers with it; it returns early when exited is closed.
 	WaitReady(ctx context.Context, pid int, exited <-chan struct{}) (addr string, err error)
 	// Health probes the discovered daemon.
-	Health(ctx context.Context) (pid int, addr string, err error)
+	Health(ctx context.Context) (Health, error)
 	// ManagedBy asks the daemon who started it (/v1/status).
 	ManagedBy(ctx context.Context) string
 	// Events holds /v1/events open until the stream ends or ctx is done.
@@ -79,3 +79,10 @@ func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
 
 // RealClock is the wall clock.
 var RealClock Clock = realClock{}
+
+// Health is what a probe learns of a serving daemon.
+type Health struct {
+	PID      int
+	Addr     string
+	Memories int64 // live memories; -1 when unknown
+}

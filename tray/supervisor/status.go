@@ -40,6 +40,7 @@ type Status struct {
 	Owned     bool      // our child (stopped on Quit), as opposed to adopted
 	ManagedBy string    // who runs an adopted daemon: terminal, cli, systemd, launchd
 	StartedAt time.Time // for the uptime in the status line
+	Memories  int64     // live memories at the last probe; 0 before the first
 
 	// Conflict: who holds the port or the lock, e.g. "python3 (PID 4242)".
 	Holder    string

@@ -115,10 +115,9 @@ type (
 	}
 	evProbeTick struct{ gen int }
 	evProbe     struct {
-		gen  int
-		pid  int
-		addr string
-		err  error
+		gen int
+		Health
+		err error
 	}
 	evRestart  struct{ gen int }
 	evEscalate struct {
@@ -731,8 +730,8 @@ func (s *Supervisor) probe(ctx context.Context) {
 	go func() {
 		pctx, cancel := context.WithTimeout(ctx, s.cfg.ProbeTimeout)
 		defer cancel()
-		pid, addr, err := s.cfg.Daemon.Health(pctx)
-		s.post(evProbe{gen, pid, addr, err})
+		h, err := s.cfg.Daemon.Health(pctx)
+		s.post(evProbe{gen, h, err})
 	}()
 }
 
@@ -740,10 +739,13 @@ func (s *Supervisor) probed(ctx context.Context, ev evProbe) {
 	gen := s.gen
 	next := func() { s.cfg.Clock.AfterFunc(s.cfg.ProbeInterval, func() { s.post(evProbeTick{gen}) }) }
 	switch {
-	case ev.err == nil && ev.pid == s.status.PID:
+	case ev.err == nil && ev.PID == s.status.PID:
 		s.misses = 0
 		if s.status.State == NotResponding {
 			s.setState(Running, "")
+		}
+		if ev.Memories != s.status.Memories {
+			s.set(func(st *Status) { st.Memories = ev.Memories })
 		}
 		next()
 	case ev.err == nil || !s.status.Owned && !errors.Is(ev.err, context.DeadlineExceeded):
