@@ -7,7 +7,7 @@ LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION)
 # Packages that must build without cgo on every OS we ship.
 PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/...
 
-.PHONY: all build run test deps vet fmt-check cross bench clean
+.PHONY: all build run test deps vet fmt-check check-libc cross bench clean
 
 all: build
 
@@ -22,7 +22,7 @@ run: build
 	./$(BIN)/cairn-tray
 
 ## test: install what the tests need when missing, then the whole suite with -race.
-test: deps fmt-check vet
+test: deps fmt-check vet check-libc
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 deps:
@@ -30,6 +30,10 @@ deps:
 
 vet:
 	$(GO) vet ./...
+
+## check-libc: modernc.org/libc is exactly the version modernc.org/sqlite names.
+check-libc:
+	@scripts/check-libc.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
