@@ -288,7 +288,10 @@ func dsn(path string, readOnly bool) string {
 	}
 	p = append(p, fullfsyncPragmas...)
 	if readOnly {
-		p = append(p, "_pragma=query_only(ON)")
+		// Readers map the file: pages come from the OS page cache, shared by
+		// every connection, instead of a pread per page into a private 2 MB
+		// cache each (a third of recall's time at 100,000 memories).
+		p = append(p, "_pragma=query_only(ON)", "_pragma=mmap_size(268435456)")
 	} else {
 		p = append(p, "_txlock=immediate", "_pragma=wal_autocheckpoint(0)")
 	}
