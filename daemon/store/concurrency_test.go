@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -145,7 +144,7 @@ func TestDurableAfterSIGKILL(t *testing.T) {
 		printed = append(printed, line)
 		if len(printed) == 2000 {
 			// Killed while its writers are mid-batch: nothing is closed.
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			if err := cmd.Process.Kill(); err != nil { // SIGKILL
 				t.Fatal(err)
 			}
 			break
