@@ -35,7 +35,7 @@ func (s *Store) housekeeping() {
 		case <-s.hquit:
 			return
 		case <-s.kick:
-			s.checkpoint(ctx, false)
+			s.checkpoint(ctx, s.forceCheckpoint.Swap(false))
 			if s.sinceCommon.Load() >= commonWrites || time.Since(lastCommon) > commonEvery {
 				s.refreshCommon(ctx)
 				lastCommon = time.Now()

@@ -134,8 +134,9 @@ type Store struct {
 	writes    atomic.Int64
 	lastWrite atomic.Int64 // unix ms; 0 = never
 
-	common      atomic.Pointer[map[string]struct{}] // very common terms, dropped from recall
-	sinceCommon atomic.Int64                        // writes since common was computed
+	common          atomic.Pointer[map[string]struct{}] // very common terms, dropped from recall
+	sinceCommon     atomic.Int64                        // writes since common was computed
+	forceCheckpoint atomic.Bool                         // a write failed on a full disk: checkpoint whatever the WAL's size
 
 	// failCommit makes the writer's next commits fail as if the disk were
 	// full, while it returns true. Tests only.
@@ -259,6 +260,12 @@ func dsn(path string, readOnly bool) string {
 	}
 	p = append(p, fullfsyncPragmas...)
 	if readOnly {
+		// SQLite's default 2 MB page cache. A larger one (cache_size 16 MiB,
+		// or mmap_size) made recall ~35% faster at 100,000 memories, but then
+		// 1 run in 4 of TestConcurrentWritersAndReaders had a pooled reader
+		// whose integrity_check reported FTS5 corruption while a fresh
+		// connection passed: a stale view, not yet explained. Do not raise
+		// it until that is understood (docs/ARCHITECTURE.md).
 		p = append(p, "_pragma=query_only(ON)")
 	} else {
 		p = append(p, "_txlock=immediate", "_pragma=wal_autocheckpoint(0)")

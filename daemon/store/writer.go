@@ -170,6 +170,15 @@ func (w *batchWriter) run(batch []*request) {
 			r.done <- response{err: err}
 		}
 		s.log.Error("memory store: a batch of writes failed and was rolled back", "writes", len(live), "err", err)
+		if errors.Is(err, ErrFull) {
+			// The WAL holds most of what a full disk can give back: ask
+			// housekeeping for a checkpoint whatever the WAL's size.
+			s.forceCheckpoint.Store(true)
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
+		}
 	}
 	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		failAll(err)
