@@ -33,10 +33,12 @@ const (
 	goalDaemonRSS    = 40 // MiB, under the 8-client write load
 	goalWALPeak      = 32 // MiB, during the same load
 
-	// writeFor is how long each write load runs: long enough for several
-	// common-term refreshes and WAL checkpoints, the periodic costs a
-	// short burst would miss.
-	writeFor = 5 * time.Second
+	// writeFor is how long each write row runs per column: long enough for
+	// several common-term refreshes and WAL checkpoints, the periodic costs
+	// a short burst would miss. It is split into writeRounds that alternate
+	// between the columns.
+	writeFor    = 5 * time.Second
+	writeRounds = 5
 	// perClass is the number of timed questions in each recall class.
 	perClass = 200
 	// sampleEvery is how often RSS and the WAL's size are read during a
@@ -80,8 +82,8 @@ type backend interface {
 	stats(ctx context.Context) (api.Stats, error)
 }
 
-// runStore builds the corpus, measures the raw store on a copy of it, then
-// the real daemon on another copy, then start-to-ready with it.
+// runStore builds the corpus, measures the daemon and the store in process
+// on two copies of it side by side, then start-to-ready with it.
 func runStore(ctx context.Context, tmp string, progs [2]*program, corpusN, n, warmup int) (*storeResult, error) {
 	dir, err := os.MkdirTemp(tmp, "store-")
 	if err != nil {
@@ -99,15 +101,9 @@ func runStore(ctx context.Context, tmp string, progs [2]*program, corpusN, n, wa
 	res.buildTime = time.Since(t0)
 	fmt.Fprintf(os.Stderr, "%d memories in %.1f s\n", corpusN, res.buildTime.Seconds())
 
-	fmt.Fprintf(os.Stderr, "%-24s ", "store: in process")
-	if err := measureRaw(ctx, dir, corpus, n, &res.raw); err != nil {
-		return nil, fmt.Errorf("raw store: %w", err)
-	}
-	fmt.Fprintln(os.Stderr)
-
-	fmt.Fprintf(os.Stderr, "%-24s ", "store: through HTTP")
-	if err := measureHTTP(ctx, dir, corpus, progs[0], &res.http); err != nil {
-		return nil, fmt.Errorf("daemon: %w", err)
+	fmt.Fprintf(os.Stderr, "%-24s ", "store: HTTP and raw")
+	if err := measureStore(ctx, dir, corpus, progs[0], n, res); err != nil {
+		return nil, err
 	}
 	fmt.Fprintln(os.Stderr)
 
@@ -227,102 +223,111 @@ func (h httpStore) list(ctx context.Context, q store.Query) error {
 
 func (h httpStore) stats(ctx context.Context) (api.Stats, error) { return h.c.Stats(ctx) }
 
-// measureRaw times Open, recall and writes on a copy of the corpus, in process.
-func measureRaw(ctx context.Context, dir, corpus string, n int, side *storeSide) error {
-	path := filepath.Join(dir, "raw.db")
-	if err := copyFile(path, corpus); err != nil {
+// column is one side of the table while it is measured: its figures, how
+// to make a new caller, and what to watch under load.
+type column struct {
+	side *storeSide
+	newB func() (backend, error) // a new caller: a new proven client over HTTP
+	db   string                  // its database, for the WAL's size
+	pid  int                     // the daemon's, for RSS; 0 in process
+}
+
+// measureStore opens one copy of the corpus in process and starts the real
+// daemon on another, then times the same operations on both, alternating
+// between them operation by operation (recall) or round by round (writes),
+// so a burst of load from elsewhere on the machine lands on both columns
+// alike instead of on whichever ran in that stretch.
+func measureStore(ctx context.Context, dir, corpus string, cairn *program, n int, res *storeResult) error {
+	rawPath := filepath.Join(dir, "raw.db")
+	if err := copyFile(rawPath, corpus); err != nil {
 		return err
 	}
 	// Open's own cost, the in-process counterpart of start-to-ready.
 	for range n {
 		t0 := time.Now()
-		s, err := store.Open(path, store.Options{})
+		s, err := store.Open(rawPath, store.Options{})
 		if err != nil {
 			return err
 		}
-		side.open = append(side.open, sample{d: time.Since(t0), code: -1})
+		res.raw.open = append(res.raw.open, sample{d: time.Since(t0), code: -1})
 		if err := s.Close(); err != nil {
 			return err
 		}
 	}
-	s, err := store.Open(path, store.Options{})
+	s, err := store.Open(rawPath, store.Options{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	b := rawStore{s}
-	if err := measureReads(ctx, b, side); err != nil {
-		return err
-	}
-	fmt.Fprint(os.Stderr, ".")
-	newB := func() (backend, error) { return b, nil }
-	return measureWrites(ctx, newB, path, 0, side)
-}
 
-// measureHTTP starts the real daemon on a copy of the corpus and times the
-// same operations through its API with daemon/client.
-func measureHTTP(ctx context.Context, dir, corpus string, cairn *program, side *storeSide) error {
-	s, err := newSandbox(dir)
+	sb, err := newSandbox(dir)
 	if err != nil {
 		return err
 	}
-	defer s.remove()
-	p := paths.ForDataDir(s.data, s.home)
+	defer sb.remove()
+	p := paths.ForDataDir(sb.data, sb.home)
 	if err := copyFile(p.Store, corpus); err != nil {
 		return err
 	}
-	d, err := startReady(ctx, cairn, s)
+	d, err := startReady(ctx, cairn, sb)
 	if err != nil {
 		return err
 	}
 	defer d.kill()
-	c, err := client.Discover(p)
-	if err != nil {
-		return err
+
+	cols := [2]column{
+		{side: &res.http, db: p.Store, pid: d.pid(), newB: func() (backend, error) {
+			c, err := client.Discover(p)
+			return httpStore{c}, err
+		}},
+		{side: &res.raw, db: rawPath, newB: func() (backend, error) { return rawStore{s}, nil }},
 	}
-	if err := measureReads(ctx, httpStore{c}, side); err != nil {
+	if err := measureReads(ctx, cols); err != nil {
 		return err
 	}
 	fmt.Fprint(os.Stderr, ".")
-	newB := func() (backend, error) {
-		c, err := client.Discover(p)
-		return httpStore{c}, err
-	}
-	if err := measureWrites(ctx, newB, p.Store, d.pid(), side); err != nil {
+	if err := measureWrites(ctx, cols); err != nil {
 		return err
 	}
 	return d.stop(ctx)
 }
 
-// measureReads takes bytes per memory from the store's stats, then times
-// every recall class, after an untimed pass that warms the page cache and
-// leaves the daemon's first-connection proof out of the samples.
-func measureReads(ctx context.Context, b backend, side *storeSide) error {
-	st, err := b.stats(ctx)
-	if err != nil {
-		return err
-	}
-	if st.Count == 0 {
-		return fmt.Errorf("the store reports no memories")
-	}
-	side.bytesPerMem = float64(st.DBBytes+st.WALBytes) / float64(st.Count)
-
-	qs := questions()
-	for _, class := range recallClasses {
-		for _, q := range qs[class][:perClass/4] {
-			if err := b.list(ctx, q); err != nil {
-				return fmt.Errorf("recall %+v: %w", q, err)
-			}
+// measureReads takes bytes per memory from each store's stats, then times
+// every recall class on both, after an untimed pass over every question
+// that warms the page cache, lets each store's first common-term scan
+// finish, and leaves the client's first-connection proof out of the samples.
+func measureReads(ctx context.Context, cols [2]column) error {
+	var bs [2]backend
+	for i, col := range cols {
+		var err error
+		if bs[i], err = col.newB(); err != nil {
+			return err
 		}
+		st, err := bs[i].stats(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Count == 0 {
+			return fmt.Errorf("the store at %s reports no memories", col.db)
+		}
+		col.side.bytesPerMem = float64(st.DBBytes+st.WALBytes) / float64(st.Count)
+		col.side.recall = map[string][]sample{}
 	}
-	side.recall = map[string][]sample{}
-	for _, class := range recallClasses {
-		for _, q := range qs[class] {
-			t0 := time.Now()
-			if err := b.list(ctx, q); err != nil {
-				return fmt.Errorf("recall %+v: %w", q, err)
+	qs := questions()
+	for pass := range 2 {
+		for _, class := range recallClasses {
+			for i, q := range qs[class] {
+				for k := range 2 {
+					c := (i + k) % 2 // who goes first alternates
+					t0 := time.Now()
+					if err := bs[c].list(ctx, q); err != nil {
+						return fmt.Errorf("recall %+v: %w", q, err)
+					}
+					if pass == 1 {
+						cols[c].side.recall[class] = append(cols[c].side.recall[class], sample{d: time.Since(t0), code: -1})
+					}
+				}
 			}
-			side.recall[class] = append(side.recall[class], sample{d: time.Since(t0), code: -1})
 		}
 	}
 	return nil
@@ -346,53 +351,77 @@ func questions() map[string][]store.Query {
 	return qs
 }
 
-// measureWrites runs writeFor of new, unique memories from 1 and then 8
-// concurrent callers (each from newB), and during the 8-caller load reads
-// the WAL's size and, when pid is not 0, the daemon's RSS.
-func measureWrites(ctx context.Context, newB func() (backend, error), dbPath string, pid int, side *storeSide) error {
+// writer is one caller of a write load, with its own generator so its
+// texts are new and differ from every other caller's.
+type writer struct {
+	b   backend
+	gen *memgen.Gen
+	i   int
+}
+
+// measureWrites runs new, unique memories from 1 and then 8 concurrent
+// callers, writeFor per column in writeRounds rounds that alternate
+// between the columns, and during the 8-caller rounds reads each column's
+// WAL size and, for the daemon, its RSS.
+func measureWrites(ctx context.Context, cols [2]column) error {
 	for _, callers := range []int{1, 8} {
-		bs := make([]backend, callers)
-		for i := range bs {
-			var err error
-			if bs[i], err = newB(); err != nil {
-				return err
+		var ws [2][]*writer
+		for c, col := range cols {
+			for i := range callers {
+				b, err := col.newB()
+				if err != nil {
+					return err
+				}
+				ws[c] = append(ws[c], &writer{b: b, gen: memgen.New(uint64(1_000_000*(c+1) + 1000*callers + i))})
 			}
 		}
-		stopSampling := func() {}
-		if callers == 8 {
-			stopSampling = sampleLoad(dbPath, pid, side)
+		var total [2]int64
+		var spent [2]time.Duration
+		for r := range writeRounds {
+			for k := range 2 {
+				c := (r + k) % 2
+				stop := func() {}
+				if callers == 8 {
+					stop = sampleLoad(cols[c].db, cols[c].pid, cols[c].side)
+				}
+				n, d, err := writeLoad(ctx, ws[c], writeFor/writeRounds)
+				stop()
+				if err != nil {
+					return fmt.Errorf("%d writers: %w", callers, err)
+				}
+				total[c] += n
+				spent[c] += d
+			}
 		}
-		rate, err := writeLoad(ctx, bs, uint64(1000+callers))
-		stopSampling()
-		if err != nil {
-			return fmt.Errorf("%d writers: %w", callers, err)
-		}
-		if callers == 1 {
-			side.writes1 = rate
-		} else {
-			side.writes8 = rate
+		for c, col := range cols {
+			rate := float64(total[c]) / spent[c].Seconds()
+			if callers == 1 {
+				col.side.writes1 = rate
+			} else {
+				col.side.writes8 = rate
+			}
 		}
 		fmt.Fprint(os.Stderr, ".")
 	}
 	return nil
 }
 
-// writeLoad has each backend write for writeFor and returns writes/s. Every
-// text is new (each caller its own generator seed), so each acknowledged
-// write is a durable commit; a duplicate would be a write not made, and is
-// an error.
-func writeLoad(ctx context.Context, bs []backend, seed uint64) (float64, error) {
+// writeLoad has every writer write until d has passed and returns how many
+// writes were acknowledged and how long they took. Each acknowledged write
+// is a durable commit; a duplicate would be a write not made, and is an
+// error.
+func writeLoad(ctx context.Context, ws []*writer, d time.Duration) (int64, time.Duration, error) {
 	var total atomic.Int64
 	var failed atomic.Pointer[error]
-	end := time.Now().Add(writeFor)
 	t0 := time.Now()
+	end := t0.Add(d)
 	var wg sync.WaitGroup
-	for i, b := range bs {
+	for _, w := range ws {
 		wg.Go(func() {
-			gen := memgen.New(seed*100 + uint64(i))
-			for j := 0; time.Now().Before(end) && failed.Load() == nil && ctx.Err() == nil; j++ {
-				text, tags, project := gen.Memory(j)
-				status, err := b.put(ctx, store.NewMemory{Text: text, Tags: tags, Project: project})
+			for time.Now().Before(end) && failed.Load() == nil && ctx.Err() == nil {
+				text, tags, project := w.gen.Memory(w.i)
+				w.i++
+				status, err := w.b.put(ctx, store.NewMemory{Text: text, Tags: tags, Project: project})
 				if err == nil && status != store.StatusCreated {
 					err = fmt.Errorf("write %q came back %q, want %q", text, status, store.StatusCreated)
 				}
@@ -407,12 +436,12 @@ func writeLoad(ctx context.Context, bs []backend, seed uint64) (float64, error) 
 	wg.Wait()
 	elapsed := time.Since(t0)
 	if p := failed.Load(); p != nil {
-		return 0, *p
+		return 0, 0, *p
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return float64(total.Load()) / elapsed.Seconds(), nil
+	return total.Load(), elapsed, nil
 }
 
 // sampleLoad reads the WAL's size (and pid's VmRSS, when pid is not 0)
@@ -476,8 +505,8 @@ func startToReadyWith(ctx context.Context, prog *program, root, corpus string) (
 // API beside the same operation on the store in process.
 func reportStore(w io.Writer, r *storeResult, n int) {
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "The memory store: a %d-memory corpus of generated text (internal/memgen; built in process in %.1f s), copied for each column. Through HTTP: the real `cairn serve --foreground` on a copy, reached with daemon/client (one proven client per concurrent caller). Raw: the store package in this process on another copy. Writes: new unique memories for %.0f s per row, durable (synchronous=FULL); recall: %d questions per class, limit 10, after an untimed warm-up pass. Start-to-ready: %d interleaved runs per program, as above.\n\n",
-		r.n, r.buildTime.Seconds(), writeFor.Seconds(), perClass, n)
+	fmt.Fprintf(w, "The memory store: a %d-memory corpus of generated text (internal/memgen; built in process in %.1f s), copied for each column. Through HTTP: the real `cairn serve --foreground` on a copy, reached with daemon/client (one proven client per concurrent caller). Raw: the store package in this process on another copy, open at the same time. The columns alternate (recall: question by question; writes: %d rounds each), so noise from elsewhere lands on both. Writes: new unique memories for %.0f s per row and column, durable (synchronous=FULL); recall: %d questions per class, limit 10, after an untimed pass over them all. Start-to-ready: %d interleaved runs per program, as above.\n\n",
+		r.n, r.buildTime.Seconds(), writeRounds, writeFor.Seconds(), perClass, n)
 	fmt.Fprintln(w, "| measurement | through HTTP | raw SQLite (in process) | goal | status |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	h, raw := r.http, r.raw
