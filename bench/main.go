@@ -12,7 +12,13 @@
 // first restart backoff plus 100 ms. -idle 0 skips the idle minute for a
 // quick run.
 //
-// Run it from the repository root: go run ./bench [-n 25] [-idle 60s]
+// A third table (store.go) reports the memory store on a generated corpus
+// of -store-n memories: durable writes/s, recall latency, bytes per memory,
+// the daemon's RSS and WAL under write load, start-to-ready with the corpus;
+// each through the daemon's API beside the same operation in process.
+// -store=false skips it.
+//
+// Run it from the repository root: go run ./bench [-n 25] [-idle 60s] [-store-n 100000]
 package main
 
 import (
@@ -42,23 +48,29 @@ func main() {
 	floorBin := flag.String("floor-bin", "", "use this floor binary instead of building ./bench/floor")
 	trayBin := flag.String("tray-bin", "", "benchmark this cairn-tray binary instead of building ./cmd/cairn-tray")
 	idle := flag.Duration("idle", 60*time.Second, "how long to watch the idle tray (0 skips it, for a quick run)")
+	withStore := flag.Bool("store", true, "measure the memory store (false skips it)")
+	storeN := flag.Int("store-n", 100_000, "memories in the store's corpus")
 	flag.Parse()
-	if *n < minRuns || *warmup < 0 || *idle < 0 {
-		fmt.Fprintf(os.Stderr, "bench: -n must be at least %d, -warmup and -idle not negative\n", minRuns)
+	if *n < minRuns || *warmup < 0 || *idle < 0 || *storeN < 1 {
+		fmt.Fprintf(os.Stderr, "bench: -n must be at least %d, -warmup and -idle not negative, -store-n positive\n", minRuns)
 		os.Exit(2)
 	}
 	// Ctrl-C ends the loops through ctx so the deferred cleanup still kills
 	// children and removes the temp dirs.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *n, *warmup, *cairnBin, *floorBin, *trayBin, *idle); err != nil {
+	storeCorpus := 0 // none: skip the store section
+	if *withStore {
+		storeCorpus = *storeN
+	}
+	if err := run(ctx, *n, *warmup, *cairnBin, *floorBin, *trayBin, *idle, storeCorpus); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		stop()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, n, warmup int, cairnBin, floorBin, trayBin string, idleWindow time.Duration) error {
+func run(ctx context.Context, n, warmup int, cairnBin, floorBin, trayBin string, idleWindow time.Duration, storeN int) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
@@ -83,12 +95,21 @@ func run(ctx context.Context, n, warmup int, cairnBin, floorBin, trayBin string,
 		}
 		results[m.name] = res
 	}
+	var st *storeResult
+	if storeN > 0 {
+		if st, err = runStore(ctx, tmp, progs, storeN, n, warmup); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
 	idle, crashes, err := runTray(ctx, root, tmp, trayBin, progs[0].bin, idleWindow, n, warmup)
 	if err != nil && !errors.Is(err, errTrayUnsupported) {
 		return err
 	}
 	report(os.Stdout, results, progs, n, warmup)
 	reportTray(os.Stdout, idle, idleWindow, crashes, warmup)
+	if st != nil {
+		reportStore(os.Stdout, st, n)
+	}
 	return nil
 }
 

@@ -39,7 +39,6 @@ type Error struct {
 	Field string `json:"field,omitempty"`
 }
 
-
 // Event names sent on GET /v1/events.
 const (
 	EventReady     = "ready"

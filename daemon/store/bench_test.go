@@ -3,14 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairnlabs/cairn/internal/memgen"
 )
 
 // BenchmarkPut measures durable writes (synchronous=FULL: each commit is
@@ -20,10 +20,10 @@ func BenchmarkPut(b *testing.B) {
 	for _, writers := range []int{1, 8} {
 		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
 			s := openTest(b, Options{})
-			gen := newTextGen(1)
+			gen := memgen.New(1)
 			texts := make([]string, b.N)
 			for i := range texts {
-				texts[i] = gen.text()
+				texts[i] = gen.Text()
 			}
 			var next sync.Mutex
 			i := 0
@@ -57,61 +57,7 @@ func BenchmarkPut(b *testing.B) {
 	}
 }
 
-// textGen makes deterministic pseudo-English: words drawn from a list with
-// a Zipf-like skew (as in real text a few words are everywhere and most are
-// rare), sentences of 8-40 words, plus some identifiers.
-type textGen struct {
-	rng   *rand.Rand
-	zipf  *rand.Zipf
-	vocab []string
-}
-
-var baseWords = strings.Fields(`the a to of and in is for on that with it this be as are was by at or from
-	deploy server database config build test release branch merge review issue bug fix error log cache
-	query index memory store user account token session login password auth api endpoint request response
-	timeout retry backoff queue worker job schedule cron backup restore migrate schema table column row
-	docker kubernetes pod node cluster region prod staging dev east west north south latency throughput
-	metric alert dashboard grafana prometheus nginx proxy dns certificate tls ssh key ci pipeline github
-	gitlab pull commit tag version semver changelog dependency package module library framework rust go
-	python javascript typescript react vue svelte css html sql postgres sqlite redis kafka rabbitmq s3
-	bucket lambda function handler middleware router controller model view template component hook state
-	prefers likes uses wants needs decided agreed remember always never usually meeting monday tuesday
-	friday week month quarter team manager customer ticket priority urgent blocked done todo later idea
-	note reminder project plan roadmap milestone deadline estimate budget cost invoice contract legal`)
-
-func newTextGen(seed uint64) *textGen {
-	rng := rand.New(rand.NewPCG(seed, 42))
-	vocab := slices.Clone(baseWords)
-	// A long tail of rarer made-up words, as names and jargon are.
-	syll := strings.Fields("ka lo mi nu ra te zo vi pe su an el or ix ub")
-	for range 20000 {
-		n := 2 + rng.IntN(3)
-		var w strings.Builder
-		for range n {
-			w.WriteString(syll[rng.IntN(len(syll))])
-		}
-		vocab = append(vocab, w.String())
-	}
-	return &textGen{rng: rng, zipf: rand.NewZipf(rng, 1.1, 2, uint64(len(vocab)-1)), vocab: vocab}
-}
-
-func (g *textGen) word() string { return g.vocab[g.zipf.Uint64()] }
-
-func (g *textGen) text() string {
-	n := 8 + g.rng.IntN(33)
-	ws := make([]string, n)
-	for i := range ws {
-		ws[i] = g.word()
-	}
-	if g.rng.IntN(4) == 0 {
-		ws = append(ws, fmt.Sprintf("v%d.%d.%d", g.rng.IntN(5), g.rng.IntN(20), g.rng.IntN(10)))
-	}
-	return strings.Join(ws, " ") + "."
-}
-
 const recallRows = 100_000
-
-var benchTags = []string{"work", "home", "ops", "idea", "todo", "infra", "people", "docs"}
 
 // recallDB builds (once per run, cached in the temp dir) a store of
 // recallRows generated memories and returns its path.
@@ -128,7 +74,7 @@ func recallDB(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	gen := newTextGen(7)
+	gen := memgen.New(7)
 	var wg sync.WaitGroup
 	ch := make(chan NewMemory, 256)
 	for range 64 { // many writers: the writer batches them, so building takes seconds
@@ -141,11 +87,8 @@ func recallDB(b *testing.B) string {
 		})
 	}
 	for i := range recallRows {
-		tags := []string{benchTags[i%len(benchTags)]}
-		if i%3 == 0 {
-			tags = append(tags, benchTags[(i/3)%len(benchTags)])
-		}
-		ch <- NewMemory{Text: gen.text(), Tags: tags, Project: fmt.Sprintf("p%d", i%5)}
+		text, tags, project := gen.Memory(i)
+		ch <- NewMemory{Text: text, Tags: tags, Project: project}
 	}
 	close(ch)
 	wg.Wait()
@@ -171,7 +114,7 @@ func BenchmarkRecall(b *testing.B) {
 	// The common-term cache is filled by housekeeping at Open; wait for it.
 	s.refreshCommon(context.Background())
 	st, _ := s.Stats(context.Background())
-	gen := newTextGen(99)
+	gen := memgen.New(99)
 	for _, tc := range []struct {
 		name string
 		tags bool
@@ -179,14 +122,9 @@ func BenchmarkRecall(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			qs := make([]Query, 1000)
 			for i := range qs {
-				n := 1 + gen.rng.IntN(5)
-				ws := make([]string, n)
-				for j := range ws {
-					ws[j] = gen.word()
-				}
-				qs[i] = Query{Q: strings.Join(ws, " "), Limit: 10}
+				qs[i] = Query{Q: gen.Words(1 + gen.IntN(5)), Limit: 10}
 				if tc.tags {
-					qs[i].Tags = []string{benchTags[i%len(benchTags)]}
+					qs[i].Tags = []string{memgen.Tags[i%len(memgen.Tags)]}
 				}
 			}
 			lat := make([]time.Duration, 0, b.N)

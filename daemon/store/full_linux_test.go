@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/cairnlabs/cairn/internal/memgen"
 )
 
 // TestFullDiskTmpfs fills a real 2 MiB tmpfs: SQLite's own ENOSPC path.
@@ -34,11 +36,11 @@ func TestFullDiskTmpfs(t *testing.T) {
 	// Cleanups run last-in first-out: the store closes before the unmount.
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
-	gen := newTextGen(3)
+	gen := memgen.New(3)
 	var acked []string
 	var fullErr error
 	for i := 0; i < 100000 && fullErr == nil; i++ {
-		r, err := s.Put(ctx, NewMemory{Text: gen.text() + " " + gen.text()})
+		r, err := s.Put(ctx, NewMemory{Text: gen.Text() + " " + gen.Text()})
 		switch {
 		case err == nil:
 			acked = append(acked, r.ID)
