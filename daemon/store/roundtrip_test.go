@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cairnlabs/cairn/internal/memgen"
 )
 
 // randomText makes valid, NUL-free UTF-8 from every plane: ASCII, accents
@@ -150,11 +152,11 @@ func TestCheckpointBoundsWAL(t *testing.T) {
 	defer s.Close()
 	done := make(chan [2]int64, 64)
 	s.onCheckpoint = func(before, after int64) { done <- [2]int64{before, after} } // before the first write
-	gen := newTextGen(11)
+	gen := memgen.New(11)
 	ctx := context.Background()
 	deadline := time.After(20 * time.Second)
 	for first := true; ; {
-		if _, err := s.Put(ctx, NewMemory{Text: gen.text()}); err != nil {
+		if _, err := s.Put(ctx, NewMemory{Text: gen.Text()}); err != nil {
 			t.Fatal(err)
 		}
 		var ck [2]int64
