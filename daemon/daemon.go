@@ -77,8 +77,11 @@ func RunForeground(ctx context.Context, opts Options) error {
 	opts.defaults()
 	// Every signal that would otherwise end the process leaves nothing
 	// behind: it shuts down in order, like SIGTERM.
-	ctx, stopSignals := signal.NotifyContext(ctx, shutdownSignals...)
-	defer stopSignals()
+	if sigs := handledSignals(); len(sigs) > 0 { // none would mean "every signal"
+		var stopSignals func()
+		ctx, stopSignals = signal.NotifyContext(ctx, sigs...)
+		defer stopSignals()
+	}
 
 	p, err := paths.Resolve()
 	if err != nil {
@@ -346,4 +349,17 @@ func detectSupervisor() string {
 		return "terminal"
 	}
 	return "unknown"
+}
+
+// handledSignals are the shutdown signals this process was not told to
+// ignore: Notify would undo the SIG_IGN of `nohup cairn serve --foreground`
+// and end the daemon when the terminal closes.
+func handledSignals() []os.Signal {
+	var sigs []os.Signal
+	for _, sig := range shutdownSignals {
+		if !signal.Ignored(sig) {
+			sigs = append(sigs, sig)
+		}
+	}
+	return sigs
 }

@@ -63,6 +63,11 @@ func New(addr netip.AddrPort, token string) *Client {
 // the daemon that answers must also be the lock's holder. The token is
 // optional: without it only Health works, unproven.
 func Discover(p paths.Paths) (*Client, error) {
+	// Nothing in a data dir another user could have planted files in is
+	// believed: not its address, token or lock record (a *paths.DirError).
+	if err := p.CheckDataDir(); err != nil {
+		return nil, err
+	}
 	addr, err := discovery.Read(p.AddrFile)
 	if err != nil {
 		return nil, err
