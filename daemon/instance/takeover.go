@@ -227,7 +227,7 @@ func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions
 		return "Removed the files of a daemon that was gone.", nil
 	case HolderCairn:
 		// Drains in-flight requests, so no acknowledged write is lost.
-		res, err := Stop(ctx, p, StopOptions{Timeout: 2 * opts.Grace, Force: true})
+		res, err := Stop(ctx, p, StopOptions{Timeout: 2 * opts.Grace, Force: true, ExpectPID: h.Processes[0].PID})
 		logf("takeover: stopped Cairn daemon", "pid", res.PID, "method", res.Method, "err", err)
 		if err != nil {
 			return "", err
