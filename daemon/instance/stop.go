@@ -10,6 +10,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
@@ -167,20 +168,13 @@ func stopThroughService(ctx context.Context, p paths.Paths, opts StopOptions) (r
 
 // waitGone waits until pid has exited and the lock is free.
 func waitGone(ctx context.Context, p paths.Paths, pid int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	delay := 2 * time.Millisecond
-	for {
-		if !proc.Alive(ctx, pid) {
-			if held, _ := lock.Probe(p.Lock); !held {
-				return true
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+	return poll.Until(ctx, timeout, func() bool {
+		if proc.Alive(ctx, pid) {
 			return false
 		}
-		time.Sleep(delay)
-		delay = min(delay*2, 50*time.Millisecond)
-	}
+		held, _ := lock.Probe(p.Lock)
+		return !held
+	})
 }
 
 // CleanStale removes the files a dead daemon left behind: the discovery
