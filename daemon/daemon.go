@@ -310,10 +310,10 @@ func lockHeldError(p paths.Paths, holder *proc.Process) error {
 			"the daemon lock %s is held by a process that cannot be identified; run `cairn doctor` to see who holds it.", p.Lock))
 	case holder.IsCairnDaemon():
 		return exitcode.New(exitcode.LockHeld, fmt.Sprintf(
-			"the daemon lock %s is held by %s, a Cairn daemon that is not answering; run `cairn doctor`, or `cairn stop --force` to end it.", p.Lock, holder))
+			"the daemon lock %s is held, and its record names %s, a Cairn daemon that is not answering; run `cairn doctor` (it checks who really holds the lock), then `cairn stop --force` to end it.", p.Lock, holder))
 	default:
 		return exitcode.New(exitcode.LockHeld, fmt.Sprintf(
-			"the daemon lock %s is held by %s, which is not a Cairn daemon; run `cairn doctor` to see why.", p.Lock, holder))
+			"the daemon lock %s is held, and its record names %s, which is not a Cairn daemon; run `cairn doctor` to see who holds it.", p.Lock, holder))
 	}
 }
 

@@ -182,8 +182,9 @@ func (p Paths) RemoveStaleTemps() error {
 	return err
 }
 
-// quote makes s safe to paste into a POSIX shell.
-func quote(s string) string {
+// Quote makes s safe to paste into a POSIX shell, for the fixes that
+// messages name.
+func Quote(s string) string {
 	for _, c := range s {
 		if !(c == '/' || c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
