@@ -78,8 +78,11 @@ func RunForeground(ctx context.Context, opts Options) error {
 	opts.defaults()
 	// Every signal that would otherwise end the process leaves nothing
 	// behind: it shuts down in order, like SIGTERM.
-	ctx, stopSignals := signal.NotifyContext(ctx, shutdownSignals...)
-	defer stopSignals()
+	if sigs := handledSignals(); len(sigs) > 0 { // none would mean "every signal"
+		var stopSignals func()
+		ctx, stopSignals = signal.NotifyContext(ctx, sigs...)
+		defer stopSignals()
+	}
 
 	p, err := paths.Resolve()
 	if err != nil {
@@ -344,10 +347,10 @@ func lockHeldError(p paths.Paths, holder *proc.Process) error {
 			"the daemon lock %s is held by a process that cannot be identified; run `cairn doctor` to see who holds it.", p.Lock))
 	case holder.IsCairnDaemon():
 		return exitcode.New(exitcode.LockHeld, fmt.Sprintf(
-			"the daemon lock %s is held by %s, a Cairn daemon that is not answering; run `cairn doctor`, or `cairn stop --force` to end it.", p.Lock, holder))
+			"the daemon lock %s is held, and its record names %s, a Cairn daemon that is not answering; run `cairn doctor` (it checks who really holds the lock), then `cairn stop --force` to end it.", p.Lock, holder))
 	default:
 		return exitcode.New(exitcode.LockHeld, fmt.Sprintf(
-			"the daemon lock %s is held by %s, which is not a Cairn daemon; run `cairn doctor` to see why.", p.Lock, holder))
+			"the daemon lock %s is held, and its record names %s, which is not a Cairn daemon; run `cairn doctor` to see who holds it.", p.Lock, holder))
 	}
 }
 
@@ -391,4 +394,17 @@ func detectSupervisor() string {
 		return "terminal"
 	}
 	return "unknown"
+}
+
+// handledSignals are the shutdown signals this process was not told to
+// ignore: Notify would undo the SIG_IGN of `nohup cairn serve --foreground`
+// and end the daemon when the terminal closes.
+func handledSignals() []os.Signal {
+	var sigs []os.Signal
+	for _, sig := range shutdownSignals {
+		if !signal.Ignored(sig) {
+			sigs = append(sigs, sig)
+		}
+	}
+	return sigs
 }

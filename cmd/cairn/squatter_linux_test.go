@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/token"
@@ -176,4 +177,34 @@ func TestEveryShutdownSignalLeavesNothing(t *testing.T) {
 			assertCleanExit(t, env, p)
 		})
 	}
+}
+
+// TestNohupKeepsTheDaemonThroughSIGHUP: a daemon started under nohup (SIGHUP
+// ignored) keeps running when the terminal closes; handling SIGHUP must not
+// undo that.
+func TestNohupKeepsTheDaemonThroughSIGHUP(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	p := proctest.Start(t, env, "nohup", cairnBin, "serve", "--foreground")
+	waitReady(t, env, p)
+	c, err := client.Discover(env.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdle()
+	events := make(chan string, 8)
+	go c.Events(context.Background(), func(e string) bool { events <- e; return true })
+	waitEvent(t, events, "ready")
+	p.Signal(t, syscall.SIGHUP)
+	// A daemon that took the signal drains within milliseconds.
+	select {
+	case e := <-events:
+		t.Fatalf("after SIGHUP under nohup the daemon sent %q", e)
+	case <-time.After(time.Second):
+	}
+	if pid, _, ok := proctest.Healthy(context.Background(), env.Paths()); !ok || pid != p.PID() {
+		t.Fatalf("the daemon did not survive SIGHUP under nohup (exited: %v)", p.Exited())
+	}
+	p.Signal(t, syscall.SIGTERM)
+	assertCleanExit(t, env, p)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Write replaces path with data: temp file in the same dir, write, fsync,
@@ -49,10 +50,11 @@ func tempPattern(target string) string { return "." + target + ".tmp*" }
 // RemoveStale removes the temp files that a Write killed half-way left in
 // dir: those for target, or with target "" every ".*.tmp*". Only regular
 // files and symlinks are removed, and a symlink is removed as a link (its
-// target is never touched); anything else is left alone. Call it only while
+// target is never touched); anything else is left alone, and so is a file
+// changed less than olderThan ago. Call it with olderThan 0 only while
 // holding whatever lock orders the writers of dir, or it may remove a temp
 // file a live Write is about to rename.
-func RemoveStale(dir, target string) error {
+func RemoveStale(dir, target string, olderThan time.Duration) error {
 	pattern := tempPattern(target)
 	if target == "" {
 		pattern = ".*.tmp*"
@@ -67,7 +69,7 @@ func RemoveStale(dir, target string) error {
 		if err != nil {
 			continue
 		}
-		if !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
+		if !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 || time.Since(fi.ModTime()) < olderThan {
 			continue
 		}
 		if err := os.Remove(m); err != nil && !os.IsNotExist(err) {

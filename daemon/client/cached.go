@@ -30,6 +30,9 @@ func NewCached(p paths.Paths) *Cached { return &Cached{p: p} }
 // when the address and token are unchanged, else a new one (the old one's
 // connections are closed).
 func (k *Cached) Get() (*Client, error) {
+	if err := k.p.CheckDataDir(); err != nil {
+		return nil, err
+	}
 	addr, err := discovery.Read(k.p.AddrFile)
 	if err != nil {
 		return nil, err

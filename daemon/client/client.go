@@ -16,12 +16,14 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/proof"
 	"github.com/cairnlabs/cairn/daemon/token"
 )
@@ -62,6 +64,11 @@ func New(addr netip.AddrPort, token string) *Client {
 // the daemon that answers must also be the lock's holder. The token is
 // optional: without it only Health works, unproven.
 func Discover(p paths.Paths) (*Client, error) {
+	// Nothing in a data dir another user could have planted files in is
+	// believed: not its address, token or lock record (a *paths.DirError).
+	if err := p.CheckDataDir(); err != nil {
+		return nil, err
+	}
 	addr, err := discovery.Read(p.AddrFile)
 	if err != nil {
 		return nil, err
@@ -114,43 +121,52 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	if c.token == "" {
 		return conn, nil
 	}
-	if err := c.prove(ctx, conn); err != nil {
+	if err := c.prove(conn); err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return conn, nil
 }
 
-func (c *Client) prove(ctx context.Context, conn net.Conn) error {
+// transientError is a connection that broke before the proof completed
+// (reset, closed, timed out): a daemon shedding load or shutting down, not
+// an impostor. Nothing was sent with the token on it, so a retry is safe
+// for any request.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string {
+	return "the connection broke before the daemon proved itself: " + e.err.Error()
+}
+func (e *transientError) Unwrap() error { return e.err }
+
+// prove runs the challenge on a new connection. Only a completed wrong
+// answer is a ProofError; a connection that breaks first is transient. It
+// is bounded by ProofTimeout alone: net/http dials with a context that is
+// never canceled, so the request's deadline does not reach here.
+func (c *Client) prove(conn net.Conn) error {
 	if uid, ok := listenerUID(c.addr); ok && uid != os.Getuid() {
 		return &ProofError{c.addr, fmt.Sprintf("it belongs to user ID %d, not to you", uid)}
 	}
-	deadline := time.Now().Add(ProofTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-
+	conn.SetDeadline(time.Now().Add(ProofTimeout))
 	nonce := proof.NewNonce()
 	if _, err := fmt.Fprintf(conn, "GET %s?nonce=%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cairn-client\r\n\r\n",
 		proof.Path, nonce, c.addr); err != nil {
-		return err
+		return &transientError{err}
 	}
 	br := bufio.NewReaderSize(conn, 2*proof.MaxAnswerBytes)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		var ne net.Error
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.As(err, &ne) {
+			return &transientError{err}
 		}
-		return &ProofError{c.addr, fmt.Sprintf("it did not answer the challenge: %v", err)}
+		return &ProofError{c.addr, fmt.Sprintf("it did not answer the challenge with HTTP: %v", err)}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, proof.MaxAnswerBytes+1))
 	resp.Body.Close()
 	switch {
 	case err != nil:
-		return &ProofError{c.addr, fmt.Sprintf("its answer to the challenge broke off: %v", err)}
+		return &transientError{err}
 	case resp.StatusCode != http.StatusOK:
 		return &ProofError{c.addr, fmt.Sprintf("it answered the challenge with HTTP %d", resp.StatusCode)}
 	case br.Buffered() > 0 || resp.Close:
@@ -256,7 +272,7 @@ func (c *Client) Events(ctx context.Context, fn func(event string) bool) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return err
 	}
@@ -317,7 +333,7 @@ func (c *Client) doJSON(ctx context.Context, method, path string, in, out any, h
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return err
 	}
@@ -352,3 +368,29 @@ func IsUnauthorized(err error) bool {
 
 // CloseIdle releases idle connections; call it when done with a client.
 func (c *Client) CloseIdle() { c.http.CloseIdleConnections() }
+
+// send is http.Client.Do, retried twice when the connection broke before
+// the daemon proved itself: nothing was sent on it, so even a POST is safe
+// to send again, and a daemon that sheds another user's connection flood
+// gets the owner's next try in.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	wait := poll.New(10*time.Millisecond, 40*time.Millisecond)
+	for attempt := 0; ; attempt++ {
+		resp, err := c.http.Do(req)
+		var te *transientError
+		if err == nil || attempt == 2 || !errors.As(err, &te) {
+			return resp, err
+		}
+		if req.Body != nil {
+			if req.GetBody == nil {
+				return resp, err
+			}
+			if req.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		if !wait.Sleep(req.Context()) {
+			return nil, req.Context().Err()
+		}
+	}
+}

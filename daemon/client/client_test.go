@@ -7,11 +7,13 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/server"
 )
 
@@ -169,5 +171,33 @@ func TestBadAnswersToTheChallenge(t *testing.T) {
 				t.Fatalf("sent the token: %q", s)
 			}
 		})
+	}
+}
+
+// A daemon with the right token whose PID is not the lock holder's (a
+// daemon of another data dir sharing a copied token, say) is refused.
+func TestProofMustComeFromTheLockHolder(t *testing.T) {
+	addr := serve(t, 4242)
+	dir := t.TempDir()
+	p := paths.ForDataDir(dir, "")
+	if err := os.WriteFile(p.Token, []byte(testToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		record string
+		ok     bool
+	}{{"4242\n", true}, {"4243\n", false}, {"", false}} {
+		os.Remove(p.Lock)
+		if tc.record != "" {
+			if err := os.WriteFile(p.Lock, []byte(tc.record), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := ForAddr(p, addr)
+		_, err := c.Status(context.Background())
+		c.CloseIdle()
+		if tc.ok && err != nil || !tc.ok && !IsImpostor(err) {
+			t.Errorf("lock record %q: %v", tc.record, err)
+		}
 	}
 }

@@ -8,7 +8,8 @@ import (
 
 // listenerUID says which user owns the socket that a connection to addr
 // reaches: the listener on exactly addr, else a wildcard one on its port
-// (the kernel prefers the exact one). Known only where the OS tells
+// (the kernel prefers the exact one; a dual-stack [::] listener takes IPv4
+// connections too). Known only where the OS tells
 // cheaply (Linux). The proof is what keeps the token safe; this check
 // names another user's squatter before the challenge is even sent.
 func listenerUID(addr netip.AddrPort) (int, bool) {
@@ -21,7 +22,7 @@ func listenerUID(addr netip.AddrPort) (int, bool) {
 		switch {
 		case s.Addr == addr:
 			return s.UID, true
-		case s.Addr.Addr().IsUnspecified() && s.Addr.Addr().Is4() == addr.Addr().Is4():
+		case s.Addr.Addr().IsUnspecified() && (s.Addr.Addr().Is6() || addr.Addr().Is4()):
 			uid, found = s.UID, true
 		}
 	}

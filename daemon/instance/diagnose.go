@@ -292,7 +292,7 @@ func problems(d Diagnosis) []Problem {
 		add(fmt.Sprintf("the data dir %s %s (cairn start refuses it)", d.DataDir, d.DataDirUse.Problem), d.DataDirUse.Fix)
 	case d.DataDirUse.Exists && !d.DataDirUse.Private:
 		add(fmt.Sprintf("the data dir %s can be listed by other users (allowed, every file in it is owner-only, but it shows what is there)", d.DataDir),
-			"chmod 700 "+shellQuote(d.DataDir))
+			"chmod 700 "+paths.Quote(d.DataDir))
 	}
 	switch d.State {
 	case StateNotResponding:
@@ -331,7 +331,7 @@ func problems(d Diagnosis) []Problem {
 		case d.Lock.PID > 0:
 			what = fmt.Sprintf("a stale lock file left by PID %d, which no longer holds it (harmless: the next start reclaims it)", d.Lock.PID)
 		}
-		add(what, "rm -f "+shellQuote(d.Lock.Path))
+		add(what, "rm -f "+paths.Quote(d.Lock.Path))
 	}
 	for _, f := range d.Discovery {
 		if !f.Exists {
@@ -347,7 +347,7 @@ func problems(d Diagnosis) []Problem {
 			} else if d.State == StateRunning {
 				why = "the daemon runs at " + d.Addr
 			}
-			fix := "rm -f " + shellQuote(f.Path)
+			fix := "rm -f " + paths.Quote(f.Path)
 			if d.State == StateRunning {
 				fix = "cairn stop && cairn start"
 			}
@@ -370,13 +370,4 @@ func problems(d Diagnosis) []Problem {
 			"cairn export > memories.jsonl, then cairn stop, move cairn.db aside, and cairn import memories.jsonl")
 	}
 	return ps
-}
-
-func shellQuote(s string) string {
-	for _, c := range s {
-		if !(c == '/' || c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-		}
-	}
-	return s
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
@@ -18,6 +19,9 @@ import (
 type StopOptions struct {
 	Timeout time.Duration // per step; 10 s when zero
 	Force   bool          // escalate to SIGKILL (TerminateProcess) after Timeout
+	// ExpectPID, when set, is the daemon the caller confirmed (a takeover):
+	// any other daemon found in its place is left alone.
+	ExpectPID int
 	// Services, when set, is asked whether a service runs the daemon; one
 	// that does is stopped through its manager, which would respawn a
 	// daemon that is only signalled.
@@ -56,6 +60,10 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 		hctx, cancel := context.WithTimeout(ctx, client.ProbeTimeout)
 		h, herr := c.Health(hctx)
 		cancel()
+		if herr == nil && opts.ExpectPID != 0 && h.PID != opts.ExpectPID {
+			c.CloseIdle()
+			return res, fmt.Errorf("%w: the daemon is now PID %d, not the PID %d you confirmed; nothing was stopped", ErrHolderChanged, h.PID, opts.ExpectPID)
+		}
 		if herr == nil {
 			sctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 			serr := c.Shutdown(sctx)
@@ -88,6 +96,9 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 	}
 	if err := proc.MaySignal(holder, true); err != nil {
 		return res, err
+	}
+	if opts.ExpectPID != 0 && holder.PID != opts.ExpectPID {
+		return res, fmt.Errorf("%w: the lock is now held by %s, not the PID %d you confirmed; nothing was stopped", ErrHolderChanged, holder, opts.ExpectPID)
 	}
 	if err := confirmLockHolder(ctx, p, holder); err != nil {
 		return res, fmt.Errorf("%v; not stopping it (run `cairn doctor`)", err)
@@ -157,20 +168,13 @@ func stopThroughService(ctx context.Context, p paths.Paths, opts StopOptions) (r
 
 // waitGone waits until pid has exited and the lock is free.
 func waitGone(ctx context.Context, p paths.Paths, pid int, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	delay := 2 * time.Millisecond
-	for {
-		if !proc.Alive(ctx, pid) {
-			if held, _ := lock.Probe(p.Lock); !held {
-				return true
-			}
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+	return poll.Until(ctx, timeout, func() bool {
+		if proc.Alive(ctx, pid) {
 			return false
 		}
-		time.Sleep(delay)
-		delay = min(delay*2, 50*time.Millisecond)
-	}
+		held, _ := lock.Probe(p.Lock)
+		return !held
+	})
 }
 
 // CleanStale removes the files a dead daemon left behind: the discovery

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
@@ -227,7 +228,7 @@ func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions
 		return "Removed the files of a daemon that was gone.", nil
 	case HolderCairn:
 		// Drains in-flight requests, so no acknowledged write is lost.
-		res, err := Stop(ctx, p, StopOptions{Timeout: 2 * opts.Grace, Force: true})
+		res, err := Stop(ctx, p, StopOptions{Timeout: 2 * opts.Grace, Force: true, ExpectPID: h.Processes[0].PID})
 		logf("takeover: stopped Cairn daemon", "pid", res.PID, "method", res.Method, "err", err)
 		if err != nil {
 			return "", err
@@ -404,28 +405,17 @@ func terminateThenKill(ctx context.Context, p *proc.Process, grace time.Duration
 }
 
 func waitExit(ctx context.Context, p *proc.Process, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	delay := 2 * time.Millisecond
-	for proc.Same(ctx, p) {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(delay)
-		delay = min(delay*2, 50*time.Millisecond)
-	}
-	return true
+	return poll.Until(ctx, d, func() bool { return !proc.Same(ctx, p) })
 }
 
 func waitPortFree(ctx context.Context, port int, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		ls, err := proc.Listeners(ctx, port)
-		if err == nil && len(ls) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("port %d is still in use by %s", port, proc.DescribeHolders(ls))
-		}
-		time.Sleep(20 * time.Millisecond)
+	var ls []proc.Listener
+	if poll.Until(ctx, d, func() bool {
+		var err error
+		ls, err = proc.Listeners(ctx, port)
+		return err == nil && len(ls) == 0
+	}) {
+		return nil
 	}
+	return fmt.Errorf("port %d is still in use by %s", port, proc.DescribeHolders(ls))
 }

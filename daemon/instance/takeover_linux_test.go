@@ -164,3 +164,24 @@ func makeReachable(t *testing.T, bin string) {
 	}
 	os.Chmod(bin, 0o755)
 }
+
+// TestStopLeavesADaemonItWasNotAskedFor: a stop for the PID the user
+// confirmed finds another daemon in its place and stops nothing.
+func TestStopLeavesADaemonItWasNotAskedFor(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	d := proctest.Start(t, env, cairnBin, "serve", "--foreground")
+	ctx := context.Background()
+	if _, err := WaitReady(ctx, env.Paths(), d.PID(), d.ExitCh()); err != nil {
+		t.Fatal(err)
+	}
+	for _, force := range []bool{false, true} {
+		_, err := Stop(ctx, env.Paths(), StopOptions{Timeout: time.Second, Force: force, ExpectPID: d.PID() + 1})
+		if !errors.Is(err, ErrHolderChanged) {
+			t.Fatalf("force %v: %v, want ErrHolderChanged", force, err)
+		}
+		if pid, _, ok := proctest.Healthy(ctx, env.Paths()); !ok || pid != d.PID() {
+			t.Fatalf("force %v: the daemon was stopped", force)
+		}
+	}
+}

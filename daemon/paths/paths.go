@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/adrg/xdg"
 
@@ -168,19 +169,22 @@ func mkdirPrivate(dir string) error {
 }
 
 // RemoveStaleTemps removes what atomic writes killed half-way left behind:
-// every ".*.tmp*" file in the data dir, and ".http_addr.tmp*" in ~/.cairn
-// (a folder other tools may keep files in). Call it only while holding the
-// daemon lock, which orders every writer of these files.
+// every ".*.tmp*" file in the data dir, and ".http_addr.tmp*" older than a
+// minute in ~/.cairn. Call it only while holding the daemon lock, which
+// orders every writer of the data dir's files; ~/.cairn is shared by the
+// daemons of every data dir, which this lock does not order, so there only
+// files no live write can still be using go.
 func (p Paths) RemoveStaleTemps() error {
-	err := atomicfile.RemoveStale(p.DataDir, "")
+	err := atomicfile.RemoveStale(p.DataDir, "", 0)
 	if p.DotAddrFile != "" {
-		err = errors.Join(err, atomicfile.RemoveStale(filepath.Dir(p.DotAddrFile), filepath.Base(p.DotAddrFile)))
+		err = errors.Join(err, atomicfile.RemoveStale(filepath.Dir(p.DotAddrFile), filepath.Base(p.DotAddrFile), time.Minute))
 	}
 	return err
 }
 
-// quote makes s safe to paste into a POSIX shell.
-func quote(s string) string {
+// Quote makes s safe to paste into a POSIX shell, for the fixes that
+// messages name.
+func Quote(s string) string {
 	for _, c := range s {
 		if !(c == '/' || c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

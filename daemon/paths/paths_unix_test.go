@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mode(t *testing.T, path string) os.FileMode {
@@ -126,10 +127,15 @@ func TestRemoveStaleTemps(t *testing.T) {
 	victim := filepath.Join(root, "victim")
 	os.WriteFile(victim, []byte("precious"), 0o600)
 	write := func(path string) string { os.WriteFile(path, nil, 0o600); return path }
+	aged := func(path string) string {
+		old := time.Now().Add(-time.Hour)
+		os.Chtimes(path, old, old)
+		return path
+	}
 	gone := []string{
 		write(filepath.Join(p.DataDir, ".http_addr.tmp123")),
 		write(filepath.Join(p.DataDir, ".control.token.tmp9")),
-		write(filepath.Join(dot, ".http_addr.tmp42")),
+		aged(write(filepath.Join(dot, ".http_addr.tmp42"))),
 	}
 	link := filepath.Join(p.DataDir, ".daemon.lock.pid.tmp7")
 	os.Symlink(victim, link)
@@ -137,6 +143,9 @@ func TestRemoveStaleTemps(t *testing.T) {
 	kept := []string{
 		write(filepath.Join(p.DataDir, "http_addr")),
 		write(filepath.Join(dot, ".other.tmp1")), // ~/.cairn is not only ours
+		// ~/.cairn is shared by every data dir's daemon, which our lock does
+		// not order: a fresh temp file there may be another's live write.
+		write(filepath.Join(dot, ".http_addr.tmp43")),
 		victim,
 	}
 	if err := p.RemoveStaleTemps(); err != nil {

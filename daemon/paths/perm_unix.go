@@ -33,14 +33,14 @@ func checkDataDir(dataDir string) error {
 	}
 	if uid := owner(fi); uid != me {
 		return bad(fmt.Sprintf("is owned by %s, not by you (%s), so they could read or replace Cairn's files", userName(uid), userName(me)),
-			fmt.Sprintf("chown %s %s, or point CAIRN_HOME at a folder of your own", userName(me), quote(dir)))
+			fmt.Sprintf("chown %s %s, or point CAIRN_HOME at a folder of your own", userName(me), Quote(dir)))
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
-		fix := "chmod 700 " + quote(dir)
+		fix := "chmod 700 " + Quote(dir)
 		if fi.Mode()&fs.ModeSticky != 0 {
 			// A sticky, writable folder is a shared one like /tmp: taking it
 			// private would break everyone else who uses it.
-			fix = fmt.Sprintf("it looks shared, so point CAIRN_HOME at a new folder inside it (e.g. %s) or elsewhere", quote(filepath.Join(dir, "cairn-"+userName(me))))
+			fix = fmt.Sprintf("it looks shared, so point CAIRN_HOME at a new folder inside it (e.g. %s) or elsewhere", Quote(filepath.Join(dir, "cairn-"+userName(me))))
 		}
 		return bad(fmt.Sprintf("can be written by group or others (mode %v), so they could plant files in it", fi.Mode()), fix)
 	}
@@ -51,11 +51,11 @@ func checkDataDir(dataDir string) error {
 		}
 		if uid := owner(pfi); uid != 0 && uid != me {
 			return bad(fmt.Sprintf("is inside %s, which is owned by %s, who could replace it", d, userName(uid)),
-				"point CAIRN_HOME at a folder outside "+quote(d))
+				"point CAIRN_HOME at a folder outside "+Quote(d))
 		}
 		if pfi.Mode().Perm()&0o022 != 0 && pfi.Mode()&fs.ModeSticky == 0 {
 			return bad(fmt.Sprintf("is inside %s, which group or others can write (mode %v), so they could replace it", d, pfi.Mode()),
-				"chmod go-w "+quote(d)+", or point CAIRN_HOME at a folder outside it")
+				"chmod go-w "+Quote(d)+", or point CAIRN_HOME at a folder outside it")
 		}
 		if d == filepath.Dir(d) {
 			break
@@ -64,7 +64,7 @@ func checkDataDir(dataDir string) error {
 	// Root passes the mode bits, but not a read-only mount; access(2) asks
 	// the kernel the very question.
 	if err := syscall.Access(dir, 0o2|0o1); err != nil {
-		return bad(fmt.Sprintf("is not writable by you (%v)", err), "chmod u+rwx "+quote(dir)+", or point CAIRN_HOME at a writable folder")
+		return bad(fmt.Sprintf("is not writable by you (%v)", err), "chmod u+rwx "+Quote(dir)+", or point CAIRN_HOME at a writable folder")
 	}
 	return nil
 }
@@ -81,11 +81,11 @@ func checkOwnDir(dir, dataDir string) error {
 	}
 	switch {
 	case !fi.IsDir():
-		return bad("is not a folder (a symlink or a file)", "rm "+quote(dir)+"   (Cairn recreates it)")
+		return bad("is not a folder (a symlink or a file)", "rm "+Quote(dir)+"   (Cairn recreates it)")
 	case owner(fi) != os.Geteuid():
-		return bad("is owned by "+userName(owner(fi)), fmt.Sprintf("chown -R %s %s", userName(os.Geteuid()), quote(dir)))
+		return bad("is owned by "+userName(owner(fi)), fmt.Sprintf("chown -R %s %s", userName(os.Geteuid()), Quote(dir)))
 	case fi.Mode().Perm()&0o022 != 0:
-		return bad(fmt.Sprintf("group or others can write (mode %v)", fi.Mode()), "chmod 700 "+quote(dir))
+		return bad(fmt.Sprintf("group or others can write (mode %v)", fi.Mode()), "chmod 700 "+Quote(dir))
 	}
 	return nil
 }

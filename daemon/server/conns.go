@@ -35,7 +35,7 @@ const (
 	// send a request the moment they connect and a probe answers in
 	// milliseconds, so 3 s is ample even on a loaded machine, while a
 	// slot held by an idle or stalled stranger frees itself quickly.
-	unauthReadTimeout = 3 * time.Second
+	unauthReadTimeout = 3 * time.Second // writes too: an answer a stranger never reads
 )
 
 // conns tracks the connections of all of a Server's listeners, so the cap
@@ -59,13 +59,13 @@ type conn struct {
 	set *conns
 
 	// Guarded by set.mu: the conn's place in set.unauth (nil once it has
-	// authenticated or gone) and whether a request is being handled on it.
-	elem   *list.Element
-	active bool
+	// authenticated or gone).
+	elem *list.Element
 
-	mu        sync.Mutex // guards authed and requested, and orders deadline calls
-	authed    bool
-	requested time.Time // the read deadline http.Server last asked for
+	mu         sync.Mutex // guards authed and the requested deadlines, and orders deadline calls
+	authed     bool
+	requested  time.Time // the read deadline http.Server last asked for
+	requestedW time.Time // the write deadline http.Server last asked for
 
 	closeOnce sync.Once
 	closeErr  error
@@ -136,20 +136,16 @@ func (s *conns) evict(keep *conn) {
 }
 
 // victimLocked removes and returns the connection to close: the oldest
-// unauthenticated one that is not in the middle of a request, else the
-// oldest of all (so the cap is a hard bound on descriptors), never keep
-// (the conn just accepted: a newcomer always gets its chance).
+// unauthenticated one, mid-request or not, never keep (the conn just
+// accepted: a newcomer always gets its chance). Strictly oldest first is
+// what protects the owner: a stranger can keep old connections busy (a
+// request that never finishes, an answer never read) but cannot make them
+// young, and the owner's connection is always among the youngest for the
+// milliseconds its proof and request take.
 func (s *conns) victimLocked(keep *conn) *conn {
 	var oldest *conn
 	for e := s.unauth.Front(); e != nil; e = e.Next() {
-		c := e.Value.(*conn)
-		if c == keep {
-			continue
-		}
-		if oldest == nil {
-			oldest = c
-		}
-		if !c.active {
+		if c := e.Value.(*conn); c != keep {
 			oldest = c
 			break
 		}
@@ -178,19 +174,9 @@ func (s *conns) unauthCount() int {
 }
 
 // connState is http.Server's ConnState hook: it tells the tracker which
-// connections are mid-request (eviction passes over them while it can)
-// and which are gone.
+// connections are gone.
 func (s *conns) connState(nc net.Conn, state http.ConnState) {
-	c, ok := nc.(*conn)
-	if !ok {
-		return
-	}
-	switch state {
-	case http.StateActive, http.StateIdle:
-		s.mu.Lock()
-		c.active = state == http.StateActive
-		s.mu.Unlock()
-	case http.StateClosed, http.StateHijacked:
+	if c, ok := nc.(*conn); ok && (state == http.StateClosed || state == http.StateHijacked) {
 		s.forget(c)
 	}
 }
@@ -221,6 +207,7 @@ func authenticated(ctx context.Context) {
 	if !c.authed {
 		c.authed = true
 		c.Conn.SetReadDeadline(c.requested)
+		c.Conn.SetWriteDeadline(c.requestedW)
 	}
 }
 
@@ -242,12 +229,27 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 	return c.Conn.SetReadDeadline(t)
 }
 
-// SetDeadline goes through SetReadDeadline so it cannot bypass the clamp.
+// SetWriteDeadline clamps writes like reads: a stranger that never reads
+// its answers (a tiny receive buffer, pipelined requests) must not hold a
+// connection for the server's full write timeout.
+func (c *conn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.requestedW = t
+	if !c.authed {
+		if limit := time.Now().Add(c.set.timeout); t.IsZero() || t.After(limit) {
+			t = limit
+		}
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// SetDeadline goes through both clamps.
 func (c *conn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
 	}
-	return c.Conn.SetWriteDeadline(t)
+	return c.SetWriteDeadline(t)
 }
 
 // Close closes the conn once and stops tracking it.

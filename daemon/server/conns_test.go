@@ -124,26 +124,24 @@ func TestConnsKeepAuthenticated(t *testing.T) {
 	}
 }
 
-func TestConnsPassOverActive(t *testing.T) {
+// Eviction is strictly oldest first, mid-request or not: a stranger can
+// keep old connections busy but cannot make them young, and the newcomer
+// (the owner's probe) is always kept.
+func TestConnsEvictOldestEvenMidRequest(t *testing.T) {
 	set, _, l := newTestConns(t, 2, time.Minute)
 	c0, s0 := pair(t, l)
-	set.connState(s0, http.StateActive) // mid-request: passed over
-	c1, _ := pair(t, l)
-	c2, s2 := pair(t, l) // over the cap: c1 goes, not c0
-	assertClosed(t, "the oldest idle conn", c1)
-	assertOpen(t, "the conn mid-request", c0, s0)
-
-	set.connState(s0, http.StateIdle) // its request is done: oldest again
-	_, s3 := pair(t, l)
-	assertClosed(t, "the oldest conn once idle", c0)
-
-	// With every older conn mid-request the oldest still goes, so the cap
-	// bounds descriptors; the newcomer is kept.
-	set.connState(s2, http.StateActive)
-	set.connState(s3, http.StateActive)
-	c4, s4 := pair(t, l)
-	assertClosed(t, "the oldest active conn", c2)
-	assertOpen(t, "the newcomer", c4, s4)
+	_ = s0
+	c1, s1 := pair(t, l)
+	c2, s2 := pair(t, l) // over the cap: c0 goes
+	assertClosed(t, "the oldest conn", c0)
+	assertOpen(t, "the next", c1, s1)
+	assertOpen(t, "the newcomer", c2, s2)
+	c3, s3 := pair(t, l)
+	assertClosed(t, "the oldest conn after that", c1)
+	assertOpen(t, "the newcomer", c3, s3)
+	if n := set.unauthCount(); n != 2 {
+		t.Fatalf("%d unauthenticated conns tracked, want the cap (2)", n)
+	}
 }
 
 func TestConnsClampReadDeadline(t *testing.T) {
@@ -308,4 +306,25 @@ func TestServerConnPolicy(t *testing.T) {
 		t.Fatalf("/health after the strangers: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// A stranger that never reads its answers cannot hold a connection for the
+// server's full write timeout.
+func TestConnsClampWriteDeadline(t *testing.T) {
+	const clamp = 50 * time.Millisecond
+	_, _, l := newTestConns(t, 10, clamp)
+	_, s := pair(t, l)
+	s.SetWriteDeadline(time.Now().Add(time.Hour))
+	start := time.Now()
+	buf := make([]byte, 1<<20)
+	var err error
+	for err == nil && time.Since(start) < 10*time.Second {
+		_, err = s.Write(buf) // the peer never reads: the buffers fill
+	}
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write to a peer that never reads: %v, want a timeout", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("timed out after %s, want about %s", took, clamp)
+	}
 }
