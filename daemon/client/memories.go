@@ -101,7 +101,7 @@ func (c *Client) Export(ctx context.Context, w io.Writer) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return 0, err
 	}
@@ -123,7 +123,7 @@ func (c *Client) Import(ctx context.Context, lines []byte) (api.ImportResult, er
 		return api.ImportResult{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-ndjson")
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return api.ImportResult{}, err
 	}
