@@ -241,8 +241,12 @@ func TestStaleTempFilesRemovedByStart(t *testing.T) {
 		filepath.Join(ps.DataDir, ".control.token.tmp99"),
 		filepath.Join(dot, ".http_addr.tmp5678"),
 	}
+	// What killed starts left: an hour old (in the shared ~/.cairn only
+	// files a minute old go, as another data dir's daemon may be writing).
+	old := time.Now().Add(-time.Hour)
 	for _, f := range stale {
 		os.WriteFile(f, []byte("127.0.0.1:1\n"), 0o600)
+		os.Chtimes(f, old, old)
 	}
 	link := filepath.Join(ps.DataDir, ".http_addr.tmp42")
 	os.Symlink(victim, link)
