@@ -194,3 +194,59 @@ func TestAcknowledgedWritesSurviveKill9(t *testing.T) {
 		t.Fatalf("doctor after kill -9 does not report passing integrity checks:\n%s", out)
 	}
 }
+
+// TestWritesSurviveATakeover: writers keep writing while `cairn takeover
+// --yes` drains the healthy daemon and starts its own; every write that
+// was acknowledged, before or after, is in the new daemon's store.
+func TestWritesSurviveATakeover(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	old := serveReady(t, env)
+	var mu sync.Mutex
+	var acked []string
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				// A fresh client each time finds whichever daemon serves now.
+				c, err := client.Discover(env.Paths())
+				if err != nil {
+					continue
+				}
+				res, err := c.Remember(ctx, client.RememberRequest{Text: fmt.Sprintf("writer %d note %d", w, i)}, "")
+				c.CloseIdle()
+				if err == nil {
+					mu.Lock()
+					acked = append(acked, res.ID)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	proctest.Eventually(t, 20*time.Second, "writes before the takeover", func() bool { return count() >= 100 })
+	code, out, errOut := cairn(t, env, "takeover", "--yes")
+	if code != 0 {
+		cancel()
+		wg.Wait()
+		t.Fatalf("takeover: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Cleanup(func() { cairn(t, env, "stop") })
+	old.Wait(t, 20*time.Second)
+	before := count()
+	proctest.Eventually(t, 20*time.Second, "writes after the takeover", func() bool { return count() >= before+100 })
+	cancel()
+	wg.Wait()
+
+	c, err := client.Discover(env.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdle()
+	for _, id := range acked {
+		if _, err := c.Memory(context.Background(), id); err != nil {
+			t.Fatalf("acknowledged memory %s lost in the takeover: %v (%d acknowledged)", id, err, len(acked))
+		}
+	}
+}

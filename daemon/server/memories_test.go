@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -235,4 +236,25 @@ func TestExportImportLossless(t *testing.T) {
 func urlQuery(s string) string {
 	r := strings.NewReplacer("%", "%25", "+", "%2B", " ", "+", "&", "%26", "#", "%23", "?", "%3F", `"`, "%22")
 	return r.Replace(s)
+}
+
+// fullStore is a store whose disk is full: every write fails as the real
+// one does (the store's own tests fill a real tmpfs).
+type fullStore struct{ Memories }
+
+func (fullStore) Put(context.Context, store.NewMemory) (store.PutResult, error) {
+	return store.PutResult{}, store.ErrFull
+}
+
+func TestFullDiskIs507(t *testing.T) {
+	_, st := newAPI(t)
+	s := New(Info{PID: 1, Addr: "127.0.0.1:7070", StartedAt: time.Now()}, apiToken, func() {})
+	s.SetMemories(fullStore{st})
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	code, out := call(t, ts, "POST", "/v1/memories", `{"text":"a"}`)
+	var e api.Error
+	if json.Unmarshal([]byte(out), &e); code != http.StatusInsufficientStorage || !strings.Contains(e.Error, "full") {
+		t.Fatalf("full disk: %d %s, want 507 saying the disk is full", code, out)
+	}
 }
