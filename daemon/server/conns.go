@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -36,6 +38,24 @@ const (
 	// milliseconds, so 3 s is ample even on a loaded machine, while a
 	// slot held by an idle or stalled stranger frees itself quickly.
 	unauthReadTimeout = 3 * time.Second // writes too: an answer a stranger never reads
+
+	// maxOwnConns caps the unauthenticated connections of the daemon's own
+	// user, kept apart from strangers' (Linux, where the kernel names the
+	// peer): another user's flood evicts only another user's connections,
+	// so the owner's probe is never pushed out by it.
+	maxOwnConns = 64
+
+	// maxStrangerRequests is how many requests another user's (or an
+	// unknown peer's) unauthenticated connection may make before it is
+	// closed: the proof, /health and a browser's page and icon fit, a
+	// pipelined stream of thousands does not.
+	maxStrangerRequests = 4
+
+	// strangerHandlers is how many of another user's requests are handled
+	// at once. The rest wait, not runnable, so hundreds of a stranger's
+	// busy connections cannot take the scheduler's turns from the accept
+	// loop and the owner's requests.
+	strangerHandlers = 4
 )
 
 // conns tracks the connections of all of a Server's listeners, so the cap
@@ -46,10 +66,17 @@ type conns struct {
 
 	mu     sync.Mutex
 	unauth list.List // of *conn not yet authenticated, oldest accepted first
+	own    list.List // the same, for connections of the daemon's own user
+
+	gate chan struct{} // strangers' requests in progress
+
+	// peer names the user behind a connection's other end (peerOf); nil
+	// treats every peer as unknown.
+	peer func(net.Conn) (uid int, ok bool)
 }
 
 func newConns() *conns {
-	return &conns{max: maxUnauthConns, timeout: unauthReadTimeout}
+	return &conns{max: maxUnauthConns, timeout: unauthReadTimeout, gate: make(chan struct{}, strangerHandlers), peer: peerOf}
 }
 
 // conn is an accepted connection as http.Server sees it: the deadlines it
@@ -58,9 +85,15 @@ type conn struct {
 	net.Conn
 	set *conns
 
-	// Guarded by set.mu: the conn's place in set.unauth (nil once it has
-	// authenticated or gone).
+	// Guarded by set.mu: the conn's place in set.unauth or set.own (nil
+	// once it has authenticated or gone).
 	elem *list.Element
+	list *list.List
+
+	// Who is on the other end, by the kernel's word (Linux): our own user,
+	// another user, or unknown (neither set).
+	owner, stranger bool
+	requests        int // handled while unauthenticated; guarded by mu
 
 	mu         sync.Mutex // guards authed and the requested deadlines, and orders deadline calls
 	authed     bool
@@ -104,12 +137,21 @@ func (l *listener) Accept() (net.Conn, error) {
 // add tracks a newly accepted connection and closes the oldest
 // unauthenticated ones over the cap.
 func (s *conns) add(nc net.Conn) *conn {
-	c := &conn{Conn: nc, set: s}
+	c := &conn{Conn: nc, set: s, list: &s.unauth}
+	max := s.max
+	if s.peer != nil {
+		if uid, ok := s.peer(nc); ok {
+			c.owner, c.stranger = uid == os.Geteuid(), uid != os.Geteuid()
+		}
+	}
+	if c.owner {
+		c.list, max = &s.own, maxOwnConns
+	}
 	s.mu.Lock()
-	c.elem = s.unauth.PushBack(c)
+	c.elem = c.list.PushBack(c)
 	var victims []*conn
-	for s.unauth.Len() > s.max {
-		v := s.victimLocked(c)
+	for c.list.Len() > max {
+		v := s.victimLocked(c.list, c)
 		if v == nil {
 			break
 		}
@@ -128,7 +170,7 @@ func (s *conns) add(nc net.Conn) *conn {
 // evict closes the oldest unauthenticated connection other than keep.
 func (s *conns) evict(keep *conn) {
 	s.mu.Lock()
-	v := s.victimLocked(keep)
+	v := s.victimLocked(&s.unauth, keep)
 	s.mu.Unlock()
 	if v != nil {
 		v.Close()
@@ -142,16 +184,16 @@ func (s *conns) evict(keep *conn) {
 // request that never finishes, an answer never read) but cannot make them
 // young, and the owner's connection is always among the youngest for the
 // milliseconds its proof and request take.
-func (s *conns) victimLocked(keep *conn) *conn {
+func (s *conns) victimLocked(l *list.List, keep *conn) *conn {
 	var oldest *conn
-	for e := s.unauth.Front(); e != nil; e = e.Next() {
+	for e := l.Front(); e != nil; e = e.Next() {
 		if c := e.Value.(*conn); c != keep {
 			oldest = c
 			break
 		}
 	}
 	if oldest != nil {
-		s.unauth.Remove(oldest.elem)
+		l.Remove(oldest.elem)
 		oldest.elem = nil
 	}
 	return oldest
@@ -160,10 +202,52 @@ func (s *conns) victimLocked(keep *conn) *conn {
 func (s *conns) forget(c *conn) {
 	s.mu.Lock()
 	if c.elem != nil {
-		s.unauth.Remove(c.elem)
+		c.list.Remove(c.elem)
 		c.elem = nil
 	}
 	s.mu.Unlock()
+}
+
+// peerOf names the user behind nc's other end, where the kernel says.
+func peerOf(nc net.Conn) (int, bool) {
+	local, err1 := netip.ParseAddrPort(nc.LocalAddr().String())
+	remote, err2 := netip.ParseAddrPort(nc.RemoteAddr().String())
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return peerUID(local, remote)
+}
+
+// admit is the policy's part of every request: a stranger's connection
+// that has not authenticated is closed after maxStrangerRequests, and its
+// requests are handled strangerHandlers at a time. The owner's connections
+// (known by the kernel's word, or by the token) pass straight through.
+func (s *conns) admit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := r.Context().Value(connKey{}).(*conn)
+		if !ok || c.owner {
+			next.ServeHTTP(w, r)
+			return
+		}
+		c.mu.Lock()
+		authed := c.authed
+		if !authed {
+			c.requests++
+			if c.requests >= maxStrangerRequests {
+				w.Header().Set("Connection", "close")
+			}
+		}
+		c.mu.Unlock()
+		if c.stranger && !authed && s.gate != nil {
+			select {
+			case s.gate <- struct{}{}:
+				defer func() { <-s.gate }()
+			case <-r.Context().Done():
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // unauthCount is how many connections have not authenticated.

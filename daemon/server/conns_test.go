@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -326,5 +327,44 @@ func TestConnsClampWriteDeadline(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("timed out after %s, want about %s", took, clamp)
+	}
+}
+
+// With the kernel naming peers, another user's connections evict only each
+// other: the owner's stay however many strangers arrive.
+func TestConnsStrangersEvictOnlyStrangers(t *testing.T) {
+	set, _, l := newTestConns(t, 2, time.Minute)
+	var mu sync.Mutex
+	owners := map[string]bool{} // by the server side's remote address
+	set.peer = func(nc net.Conn) (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if owners[nc.RemoteAddr().String()] {
+			return os.Geteuid(), true
+		}
+		return os.Geteuid() + 1, true
+	}
+	dialOwner := func() (net.Conn, *conn) {
+		d, err := net.Dial("tcp4", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		owners[d.LocalAddr().String()] = true
+		mu.Unlock()
+		s, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { d.Close(); s.Close() })
+		return d, s.(*conn)
+	}
+	oc, os_ := dialOwner()
+	for range 5 {
+		pair(t, l) // strangers, over their cap of 2
+	}
+	assertOpen(t, "the owner's conn", oc, os_)
+	if !os_.owner || set.unauthCount() != 2 {
+		t.Fatalf("owner %v, %d strangers tracked; want the owner apart and 2 strangers", os_.owner, set.unauthCount())
 	}
 }

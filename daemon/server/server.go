@@ -99,7 +99,7 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "cross-origin request refused")
 	}))
-	return checkHost(limitBody(cop.Handler(mux)))
+	return s.conns.admit(checkHost(limitBody(cop.Handler(mux))))
 }
 
 // prove answers a client's challenge with a MAC made with the token over the

@@ -1,0 +1,109 @@
+package server
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// peerUID asks the kernel (sock_diag over netlink) which user owns the
+// client end of an accepted loopback connection: the socket whose source is
+// remote and whose destination is local. One small request, answered from
+// the kernel's socket hash, so it is cheap enough for every accept, even
+// during a flood.
+func peerUID(local, remote netip.AddrPort) (int, bool) {
+	diag.once.Do(diag.open)
+	if diag.err != nil {
+		return 0, false
+	}
+	family := uint8(unix.AF_INET)
+	if remote.Addr().Is6() && !remote.Addr().Is4In6() {
+		family = unix.AF_INET6
+	}
+	// struct nlmsghdr (16 bytes), then struct inet_diag_req_v2 (56 bytes).
+	req := make([]byte, 16+56)
+	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
+	binary.NativeEndian.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
+	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST)
+	r := req[16:]
+	r[0], r[1] = family, unix.IPPROTO_TCP
+	binary.NativeEndian.PutUint32(r[4:], ^uint32(0)) // every state
+	id := r[8:]                                       // struct inet_diag_sockid (48 bytes)
+	binary.BigEndian.PutUint16(id[0:], remote.Port()) // the client's socket: source = remote
+	binary.BigEndian.PutUint16(id[2:], local.Port())
+	putAddr(id[4:20], remote.Addr(), family)
+	putAddr(id[20:36], local.Addr(), family)
+	binary.NativeEndian.PutUint32(id[40:], ^uint32(0)) // INET_DIAG_NOCOOKIE
+	binary.NativeEndian.PutUint32(id[44:], ^uint32(0))
+
+	diag.mu.Lock()
+	defer diag.mu.Unlock()
+	seq := diag.seq + 1
+	diag.seq = seq
+	binary.NativeEndian.PutUint32(req[8:], seq)
+	if err := unix.Sendto(diag.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return 0, false
+	}
+	buf := diag.buf
+	for {
+		n, _, err := unix.Recvfrom(diag.fd, buf, 0)
+		if err != nil {
+			return 0, false
+		}
+		for msg := buf[:n]; len(msg) >= 16; {
+			l := int(binary.NativeEndian.Uint32(msg[0:]))
+			if l < 16 || l > len(msg) {
+				break
+			}
+			typ, got := binary.NativeEndian.Uint16(msg[4:]), binary.NativeEndian.Uint32(msg[8:])
+			body := msg[16:l]
+			msg = msg[(l+3)&^3:]
+			if got != seq {
+				continue // the answer to an earlier request that timed out
+			}
+			if typ != unix.SOCK_DIAG_BY_FAMILY || len(body) < 72 {
+				return 0, false // NLMSG_ERROR: no such socket (it closed)
+			}
+			return int(binary.NativeEndian.Uint32(body[64:])), true // inet_diag_msg.idiag_uid
+		}
+	}
+}
+
+func putAddr(dst []byte, a netip.Addr, family uint8) {
+	if family == unix.AF_INET {
+		b := a.Unmap().As4()
+		copy(dst, b[:])
+		return
+	}
+	b := a.As16()
+	copy(dst, b[:])
+}
+
+// sockDiag is the process's one sock_diag socket, used under its mutex.
+type sockDiag struct {
+	once sync.Once
+	err  error
+	fd   int
+	mu   sync.Mutex
+	seq  uint32
+	buf  []byte
+}
+
+var diag sockDiag
+
+func (d *sockDiag) open() {
+	d.fd, d.err = unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if d.err != nil {
+		return
+	}
+	// An answer that never comes must not hold up the accept loop.
+	tv := unix.NsecToTimeval((100 * time.Millisecond).Nanoseconds())
+	if d.err = unix.SetsockoptTimeval(d.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); d.err != nil {
+		unix.Close(d.fd)
+		return
+	}
+	d.buf = make([]byte, 8192)
+}
