@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -124,7 +125,8 @@ func assertOwnerAnswers(t *testing.T, env *proctest.Env) (status, health time.Du
 		t.Errorf("owner's cairn status took %s under the flood, want at most %s", status, ownerBudget)
 	}
 
-	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	// Past the budget it has failed; the timeout only bounds the test.
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 3 * ownerBudget}
 	start = time.Now()
 	resp, err := hc.Get(fmt.Sprintf("http://127.0.0.1:%d/health", env.Port))
 	health = time.Since(start)
@@ -265,6 +267,145 @@ func TestSlowlorisFromAnotherUser(t *testing.T) {
 	}
 	p.Cmd.Process.Kill()
 	p.Wait(t, 30*time.Second)
+	d.Signal(t, syscall.SIGTERM)
+	assertCleanExit(t, env, d)
+}
+
+// ownerRuns is how often the owner is timed during a churn or pinned
+// flood: one lucky run proves little against a flood whose harm is a race
+// between the owner's proof and the next few hundred accepts.
+const ownerRuns = 10
+
+// ownerWithin is how long the owner gets for its ownerRuns under a churn
+// or pinned flood (each within ownerBudget takes well under a second);
+// it keeps a failing test short.
+const ownerWithin = 12 * time.Second
+
+// churnFor bounds a churn or pinned flooder should the test never stop
+// it; the test stops it as soon as the owner has been timed.
+const churnFor = ownerWithin + 5*time.Second
+
+// churnWorkers is how many goroutines of a flooder connect in a loop:
+// enough to connect thousands of times a second, few enough to leave the
+// daemon and the owner the other core.
+const churnWorkers = 4
+
+// startChurn starts a churn or pinned flooder as the stranger, from
+// source address 127.0.0.<from>, and waits until all of its workers are
+// under way. It returns how many connections it pinned.
+func startChurn(t *testing.T, env *proctest.Env, bin string, from int, args ...string) (*proctest.Proc, int) {
+	t.Helper()
+	args = append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", env.Port), "-from", fmt.Sprintf("127.0.0.%d", from),
+		"-for", churnFor.String(), "-workers", strconv.Itoa(churnWorkers)}, args...)
+	p := proctest.StartWith(t, env, asStranger(t), bin, args...)
+	line := waitLine(t, p, "flooding ", 30*time.Second)
+	var pinned, failed, workers int
+	if _, err := fmt.Sscanf(line, "flooding pinned %d failed %d workers %d", &pinned, &failed, &workers); err != nil {
+		t.Fatalf("flooder said %q: %v", line, err)
+	}
+	if failed > 0 {
+		t.Logf("%v: %d connects failed while starting: %s", p.Cmd.Args, failed, p.Stderr())
+	}
+	return p, pinned
+}
+
+// stopChurn stops a churn or pinned flooder, reaps it and returns the
+// connects a second it managed.
+func stopChurn(t *testing.T, p *proctest.Proc) (perSec float64, failed, redialed int) {
+	t.Helper()
+	if strings.Contains(p.Stdout(), "churned ") || p.Exited() {
+		t.Errorf("%v stopped before the owner had been timed: the owner was not timed under the flood\n%s%s", p.Cmd.Args, p.Stdout(), p.Stderr())
+	}
+	p.Signal(t, syscall.SIGTERM)
+	if code := p.Wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("%v exited %d: %s", p.Cmd.Args, code, p.Stderr())
+	}
+	line := waitLine(t, p, "churned ", time.Second)
+	var connects, ms int
+	if _, err := fmt.Sscanf(line, "churned %d in %d failed %d redialed %d", &connects, &ms, &failed, &redialed); err != nil {
+		t.Fatalf("flooder said %q: %v", line, err)
+	}
+	return float64(connects) / (float64(ms) / 1000), failed, redialed
+}
+
+// timeOwner times the owner ownerRuns times (assertOwnerAnswers), all
+// within ownerWithin, and returns how many runs it made and the
+// min/median/max of its `cairn status` and its GET /health.
+func timeOwner(t *testing.T, env *proctest.Env) (runs int, status, health string) {
+	t.Helper()
+	var ss, hs []time.Duration
+	by := time.Now().Add(ownerWithin)
+	for len(ss) < ownerRuns && time.Now().Before(by) {
+		s, h := assertOwnerAnswers(t, env)
+		ss, hs = append(ss, s), append(hs, h)
+	}
+	if len(ss) < ownerRuns {
+		t.Errorf("the owner got through only %d of %d runs within %s", len(ss), ownerRuns, ownerWithin)
+	}
+	return len(ss), spread(ss), spread(hs)
+}
+
+// spread is "min/median/max" of ds.
+func spread(ds []time.Duration) string {
+	slices.Sort(ds)
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("%s/%s/%s", r(ds[0]), r(ds[len(ds)/2]), r(ds[len(ds)-1]))
+}
+
+// TestChurnFromAnotherUser: one stranger connecting as fast as it can,
+// closing each connection at once (close) or holding each until the
+// daemon evicts it (hold, which makes every accept evict the oldest
+// unauthenticated connection), must not keep the owner out: each of
+// ownerRuns `cairn status` answers "running" within ownerBudget. Not
+// parallel: the flood loads the machine, and the owner's latency is what
+// it measures.
+func TestChurnFromAnotherUser(t *testing.T) {
+	bin := floodBinary(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"close", []string{"-mode", "churn"}},
+		{"hold", []string{"-mode", "churn", "-hold"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := proctest.NewEnv(t)
+			d := serveReady(t, env)
+			p, _ := startChurn(t, env, bin, 2, tc.args...)
+			fds := openFDs(d.PID())
+			runs, status, health := timeOwner(t, env)
+			rate, failed, _ := stopChurn(t, p)
+			t.Logf("churn (%s): %.0f connects/s (%d failed), daemon descriptors %d; owner min/median/max over %d runs: cairn status %s, GET /health %s",
+				tc.name, rate, failed, fds, runs, status, health)
+			if d.Exited() {
+				t.Fatalf("the daemon died under the flood: %s", d.Stderr())
+			}
+			d.Signal(t, syscall.SIGTERM)
+			assertCleanExit(t, env, d)
+		})
+	}
+}
+
+// TestPinnedFromAnotherUser: more than the cap of stranger connections,
+// each kept busy by pipelined requests whose answers it never reads (a
+// tiny receive buffer), while the same stranger churns connections held
+// until evicted, must not keep the owner out either. Not parallel, as
+// TestChurnFromAnotherUser.
+func TestPinnedFromAnotherUser(t *testing.T) {
+	env := proctest.NewEnv(t)
+	d := serveReady(t, env)
+	p, pinned := startChurn(t, env, floodBinary(t), 2, "-mode", "pinned", "-n", strconv.Itoa(unauthCap+64))
+	if pinned < unauthCap {
+		t.Fatalf("the flooder pinned %d connections, want at least the cap of %d: %s", pinned, unauthCap, p.Stderr())
+	}
+	fds := openFDs(d.PID())
+	runs, status, health := timeOwner(t, env)
+	rate, failed, redialed := stopChurn(t, p)
+	t.Logf("pinned: %d pinned connections (redialed %d times), churn %.0f connects/s (%d failed), daemon descriptors %d; owner min/median/max over %d runs: cairn status %s, GET /health %s",
+		pinned, redialed, rate, failed, fds, runs, status, health)
+	if d.Exited() {
+		t.Fatalf("the daemon died under the flood: %s", d.Stderr())
+	}
 	d.Signal(t, syscall.SIGTERM)
 	assertCleanExit(t, env, d)
 }

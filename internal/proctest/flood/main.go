@@ -13,6 +13,22 @@
 // and then prints "closed <n> max <ms>", the longest any was held. -from
 // picks the source address, so a big flood neither runs out of local ports
 // nor takes the ones 127.0.0.1's own clients need.
+//
+// Two modes do not hold a fixed set but keep the daemon's accept loop and
+// its cap busy for as long as they run (churn.go):
+//
+//	churn   -workers goroutines connect as fast as they can and close at
+//	        once (with -hold: keep each connection, up to -held at once,
+//	        until the server closes it, so every accept evicts one)
+//	pinned  -n connections, each kept busy with pipelined GET / requests
+//	        whose answers a tiny receive buffer never takes, redialed when
+//	        the server closes them, plus -workers churning as with -hold
+//
+// Once every worker is under way they print "flooding pinned <p> failed
+// <f> workers <w>" (p: pinned connections whose first requests went out),
+// and when -for has passed or on SIGTERM "churned <c> in <ms> failed <f>
+// redialed <r>" (c: churn connects, r: pinned connections redialed), and
+// exit.
 package main
 
 import (
@@ -35,11 +51,23 @@ func main() {
 	addr := flag.String("addr", "", "host:port to flood")
 	from := flag.String("from", "", "local IP to connect from (any of 127/8 is loopback on Linux)")
 	n := flag.Int("n", 1000, "connections to open")
-	mode := flag.String("mode", "silent", "silent, keepalive or slowloris")
+	mode := flag.String("mode", "silent", "silent, keepalive, slowloris, churn or pinned")
 	watch := flag.Bool("watch", false, "report when the server has closed them all")
+	churners := flag.Int("workers", 4, "churn and pinned: goroutines that connect in a loop")
+	hold := flag.Bool("hold", false, "churn: hold each connection until the server closes it")
+	heldMax := flag.Int("held", 2048, "churn -hold and pinned: the most churn connections held at once")
+	dur := flag.Duration("for", 20*time.Second, "churn and pinned: stop after this long")
 	flag.Parse()
 	var greeting string
 	switch *mode {
+	case "churn", "pinned":
+		d := net.Dialer{Timeout: 20 * time.Second}
+		if *from != "" {
+			d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(*from)}
+		}
+		churn(churnConfig{dialer: d, addr: *addr, pinned: *mode == "pinned", n: *n,
+			workers: *churners, hold: *hold || *mode == "pinned", held: *heldMax, dur: *dur})
+		return
 	case "silent":
 	case "keepalive":
 		greeting = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
