@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -128,8 +127,7 @@ func TestTakeoverToAPortAnotherUserHoldsStopsNothing(t *testing.T) {
 	daemon := serveReady(t, env)
 
 	x := proctest.FreePort(t)
-	makeReachable(t, holdportBin)
-	theirs := proctest.StartWith(t, env, u.Credential, holdportBin, "-addr", fmt.Sprintf("127.0.0.1:%d", x))
+	theirs := proctest.StartWith(t, env, u.Credential, proctest.Share(t, holdportBin), "-addr", fmt.Sprintf("127.0.0.1:%d", x))
 	proctest.Eventually(t, 10*time.Second, "the other user's listener", func() bool {
 		return strings.Contains(theirs.Stdout(), "ready") || theirs.Exited()
 	})
@@ -151,18 +149,6 @@ func TestTakeoverToAPortAnotherUserHoldsStopsNothing(t *testing.T) {
 	if theirs.Exited() {
 		t.Fatal("takeover stopped another user's process")
 	}
-}
-
-// makeReachable lets another user execute bin: every folder above it gets
-// the search bit.
-func makeReachable(t *testing.T, bin string) {
-	t.Helper()
-	for dir := filepath.Dir(bin); dir != "/"; dir = filepath.Dir(dir) {
-		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o001 == 0 {
-			os.Chmod(dir, fi.Mode().Perm()|0o011)
-		}
-	}
-	os.Chmod(bin, 0o755)
 }
 
 // TestStopLeavesADaemonItWasNotAskedFor: a stop for the PID the user

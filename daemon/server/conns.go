@@ -305,12 +305,16 @@ func (c *conn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.requested = t
-	if !c.authed {
-		if limit := time.Now().Add(c.set.timeout); t.IsZero() || t.After(limit) {
-			t = limit
-		}
+	return c.Conn.SetReadDeadline(c.clampLocked(t))
+}
+
+// clampLocked is t, or at most the unauthenticated timeout from now while
+// the conn has not authenticated.
+func (c *conn) clampLocked(t time.Time) time.Time {
+	if limit := time.Now().Add(c.set.timeout); !c.authed && (t.IsZero() || t.After(limit)) {
+		return limit
 	}
-	return c.Conn.SetReadDeadline(t)
+	return t
 }
 
 // SetWriteDeadline clamps writes like reads: a stranger that never reads
@@ -320,12 +324,7 @@ func (c *conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.requestedW = t
-	if !c.authed {
-		if limit := time.Now().Add(c.set.timeout); t.IsZero() || t.After(limit) {
-			t = limit
-		}
-	}
-	return c.Conn.SetWriteDeadline(t)
+	return c.Conn.SetWriteDeadline(c.clampLocked(t))
 }
 
 // SetDeadline goes through both clamps.
