@@ -30,7 +30,7 @@ func peerUID(local, remote netip.AddrPort) (int, bool) {
 	binary.NativeEndian.PutUint16(req[6:], unix.NLM_F_REQUEST)
 	r := req[16:]
 	r[0], r[1] = family, unix.IPPROTO_TCP
-	binary.NativeEndian.PutUint32(r[4:], ^uint32(0)) // every state
+	binary.NativeEndian.PutUint32(r[4:], ^uint32(0))  // every state
 	id := r[8:]                                       // struct inet_diag_sockid (48 bytes)
 	binary.BigEndian.PutUint16(id[0:], remote.Port()) // the client's socket: source = remote
 	binary.BigEndian.PutUint16(id[2:], local.Port())
