@@ -32,7 +32,10 @@ See 'cairn mcp config' for how to add it to a tool.`,
 			if err != nil {
 				return err
 			}
-			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)).With("cmd", "cairn mcp")
+			stderr := cmd.ErrOrStderr()
+			log := slog.New(slog.NewTextHandler(stderr, nil)).With("cmd", "cairn mcp")
+			// The SDK says "session connected" and the like at Info.
+			sdkLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("cmd", "cairn mcp")
 			if !cmd.Flags().Changed("project") {
 				if wd, err := os.Getwd(); err == nil {
 					project = mcp.Project(wd)
@@ -40,7 +43,7 @@ See 'cairn mcp config' for how to add it to a tool.`,
 			}
 			d := mcp.NewDaemon(p, port, log)
 			defer d.Close()
-			s := mcp.NewServer(mcp.Options{Daemon: d, Project: project, Version: version.Version, Log: log})
+			s := mcp.NewServer(mcp.Options{Daemon: d, Project: project, Version: version.Version, Log: sdkLog})
 			log.Info("serving MCP on stdio", "project", project, "data_dir", p.DataDir)
 			return s.Run(cmd.Context(), &sdk.StdioTransport{})
 		},

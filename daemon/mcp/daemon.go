@@ -32,7 +32,8 @@ func NewDaemon(p paths.Paths, port int, log *slog.Logger) *Daemon {
 }
 
 // Do runs one request with the current client. After a refused connection
-// (the daemon stopped or restarted elsewhere) or a 401 (a new token) it
+// (the daemon stopped or restarted elsewhere), a 401 or a failed proof (a
+// new token: the old one no longer proves the listener) it
 // discovers the daemon again, starting one when none runs, and runs the
 // request once more: writes carry an Idempotency-Key, so the second try
 // does not store twice.
@@ -61,10 +62,13 @@ func (d *Daemon) Close() {
 	}
 }
 
-// retryable is an answer that says "look for the daemon again".
+// retryable is an answer that says "look for the daemon again". A failed
+// proof is among them because the old token fails against a daemon that
+// has a new one; the second look probes with the token on disk, and a real
+// impostor is an error there.
 func retryable(err error) bool {
 	var op *net.OpError
-	return client.IsUnauthorized(err) || (errors.As(err, &op) && op.Op == "dial")
+	return client.IsUnauthorized(err) || client.IsImpostor(err) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // client returns the current client, or, when there is none or stale is

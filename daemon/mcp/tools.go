@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -33,7 +34,9 @@ type Options struct {
 	Daemon  *Daemon
 	Project string // stamped on every memory written; "" for none
 	Version string
-	Log     *slog.Logger
+	// Log is the SDK's log of the protocol (sessions, failed sends); stderr,
+	// never stdout, which carries only JSON-RPC.
+	Log *slog.Logger
 }
 
 // NewServer returns the MCP server with Cairn's tools. Run it on an
@@ -240,6 +243,12 @@ func (b *bridge) update(ctx context.Context, _ *sdk.CallToolRequest, in UpdateIn
 		m, err = c.Update(ctx, in.ID, client.Patch{Text: in.Text, AddTags: in.AddTags, RemoveTags: in.RemoveTags})
 		return err
 	})
+	var se *client.StatusError
+	if errors.As(err, &se) && se.Field == "tags" {
+		// The daemon checks the tags the memory would have; a bad one
+		// can only have come in add_tags.
+		return nil, Memory{}, errors.New("add_tags" + strings.TrimPrefix(se.Message, "tags"))
+	}
 	if err != nil {
 		return nil, Memory{}, toolError(err)
 	}
