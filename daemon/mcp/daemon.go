@@ -17,6 +17,10 @@ import (
 // found (or started) on the first call and found again when the daemon
 // went away or changed its token.
 type Daemon struct {
+	// Exe is the cairn binary started when no daemon runs;
+	// os.Executable() when empty.
+	Exe string
+
 	paths paths.Paths
 	port  int
 	log   *slog.Logger
@@ -90,7 +94,7 @@ func (d *Daemon) client(ctx context.Context, stale *client.Client) (*client.Clie
 		return nil, fmt.Errorf("%v; run 'cairn doctor' to see who holds the port", err)
 	}
 	if err != nil {
-		res, err := instance.Start(ctx, d.paths, instance.StartOptions{Port: d.port})
+		res, err := instance.Start(ctx, d.paths, instance.StartOptions{Exe: d.Exe, Port: d.port})
 		if err != nil {
 			return nil, fmt.Errorf("start the Cairn daemon: %w", err)
 		}
