@@ -446,3 +446,21 @@ func TestMCPStartsOneDaemon(t *testing.T) {
 		t.Fatalf("%d memories, %v; want 10", len(page.Memories), err)
 	}
 }
+
+// TestMCPConfig: the snippet names this binary's absolute path; an unknown
+// client is bad usage.
+func TestMCPConfig(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	code, out, errOut := cairn(t, env, "mcp", "config", "--client", "claude-code")
+	if code != 0 || !strings.Contains(out, "claude mcp add --scope user cairn -- "+cairnBin+" mcp") {
+		t.Errorf("claude-code: exit %d %s%s", code, out, errOut)
+	}
+	code, out, _ = cairn(t, env, "mcp", "config", "--client", "cursor")
+	if code != 0 || !strings.Contains(out, `"command": "`+cairnBin+`"`) || !strings.Contains(out, `"mcpServers"`) {
+		t.Errorf("cursor: exit %d %s", code, out)
+	}
+	if code, _, errOut = cairn(t, env, "mcp", "config", "--client", "emacs"); code != 2 || !strings.Contains(errOut, "claude-desktop") {
+		t.Errorf("unknown client: exit %d %s", code, errOut)
+	}
+}
