@@ -144,3 +144,12 @@ func TestConfig(t *testing.T) {
 		t.Errorf("an unknown client: %v", err)
 	}
 }
+
+// TestSourceName: a client name the store would refuse becomes "mcp".
+func TestSourceName(t *testing.T) {
+	for in, want := range map[string]string{"claude-code": "claude-code", "Cursor Agent": "Cursor Agent", "": "mcp", "a\nb": "mcp", strings.Repeat("x", 65): "mcp", "\xff": "mcp"} {
+		if got := sourceName(in); got != want {
+			t.Errorf("sourceName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

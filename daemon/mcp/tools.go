@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -330,14 +332,22 @@ func toolError(err error) error {
 	return fmt.Errorf("cairn: %w", err)
 }
 
-// source is who writes: the MCP client's name from initialize, else "mcp".
+// source is who writes: the MCP client's name from initialize, else "mcp"
+// (also for a name the store would refuse, so no write fails over it).
 func source(req *sdk.CallToolRequest) string {
 	if req != nil && req.Session != nil {
-		if p := req.Session.InitializeParams(); p != nil && p.ClientInfo != nil && p.ClientInfo.Name != "" {
-			return p.ClientInfo.Name
+		if p := req.Session.InitializeParams(); p != nil && p.ClientInfo != nil {
+			return sourceName(p.ClientInfo.Name)
 		}
 	}
 	return "mcp"
+}
+
+func sourceName(name string) string {
+	if name == "" || len(name) > 64 || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "mcp"
+	}
+	return name
 }
 
 // idempotencyKey is random per tool call and the same on its retry.
