@@ -100,6 +100,7 @@ Run 'cairn start' to run it in the background, 'cairn status' to see it,
 		newTagsCmd(),
 		newExportCmd(),
 		newImportCmd(),
+		newMCPCmd(),
 	)
 	return root
 }
