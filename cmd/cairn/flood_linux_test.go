@@ -109,9 +109,9 @@ func openFDs(pid int) int {
 }
 
 // assertOwnerAnswers runs the owner's real `cairn status` and a plain GET
-// /health on a fresh connection, each within ownerBudget, and returns the
+// /health on a fresh connection, each within budget, and returns the
 // times measured.
-func assertOwnerAnswers(t *testing.T, env *proctest.Env) (status, health time.Duration) {
+func assertOwnerAnswers(t *testing.T, env *proctest.Env, budget time.Duration) (status, health time.Duration) {
 	t.Helper()
 	// proctest's environment turns off the race build's exit sleep, which
 	// is not the owner's latency.
@@ -121,12 +121,12 @@ func assertOwnerAnswers(t *testing.T, env *proctest.Env) (status, health time.Du
 	if code != 0 || !strings.Contains(out, "running") {
 		t.Errorf("owner's cairn status under the flood: exit %d after %s\n%s%s", code, status, out, errOut)
 	}
-	if status > ownerBudget {
-		t.Errorf("owner's cairn status took %s under the flood, want at most %s", status, ownerBudget)
+	if status > budget {
+		t.Errorf("owner's cairn status took %s under the flood, want at most %s", status, budget)
 	}
 
 	// Past the budget it has failed; the timeout only bounds the test.
-	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 3 * ownerBudget}
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 3 * budget}
 	start = time.Now()
 	resp, err := hc.Get(fmt.Sprintf("http://127.0.0.1:%d/health", env.Port))
 	health = time.Since(start)
@@ -138,8 +138,8 @@ func assertOwnerAnswers(t *testing.T, env *proctest.Env) (status, health time.Du
 	if resp.StatusCode != 200 {
 		t.Errorf("owner's GET /health under the flood: %s", resp.Status)
 	}
-	if health > ownerBudget {
-		t.Errorf("owner's GET /health took %s under the flood, want at most %s", health, ownerBudget)
+	if health > budget {
+		t.Errorf("owner's GET /health took %s under the flood, want at most %s", health, budget)
 	}
 	return status, health
 }
@@ -210,8 +210,8 @@ func TestConnFloodFromAnotherUser(t *testing.T) {
 		t.Fatalf("the flood holds %d connections, not more than the daemon's limit of %d descriptors", held, limit)
 	}
 
-	status, health := assertOwnerAnswers(t, env)
-	status2, health2 := assertOwnerAnswers(t, env)
+	status, health := assertOwnerAnswers(t, env, ownerBudget)
+	status2, health2 := assertOwnerAnswers(t, env, ownerBudget)
 	close(stopSampling)
 	<-sampled
 	t.Logf("flood: %d connections from %d processes in %s against a limit of %d; daemon descriptors %d before, peak %d; owner: cairn status %s, %s; GET /health %s, %s",
@@ -248,7 +248,7 @@ func TestSlowlorisFromAnotherUser(t *testing.T) {
 	if held != 3*unauthCap {
 		t.Fatalf("the flooder holds %d connections, want %d: %s", held, 3*unauthCap, p.Stderr())
 	}
-	status, health := assertOwnerAnswers(t, env)
+	status, health := assertOwnerAnswers(t, env, ownerBudget)
 	if strings.Contains(p.Stdout(), "closed ") {
 		t.Error("the owner was timed after the slowloris connections had gone, not while they were held")
 	}
@@ -275,6 +275,15 @@ func TestSlowlorisFromAnotherUser(t *testing.T) {
 // flood: one lucky run proves little against a flood whose harm is a race
 // between the owner's proof and the next few hundred accepts.
 const ownerRuns = 10
+
+// churnBudget bounds each owner call under a churn or pinned flood, whose
+// median must still be within ownerBudget. A stranger connecting as fast
+// as one core allows keeps the kernel's accept queue full, and that queue
+// is first come, first served: the owner's connect waits its turn there
+// before any policy of ours can see it. Measured on the 2-core CI machine
+// under -race with the rest of the suite running: medians 0.05–0.4 s,
+// the worst single call 1.25 s.
+const churnBudget = 3 * time.Second
 
 // ownerWithin is how long the owner gets for its ownerRuns under a churn
 // or pinned flood (each within ownerBudget takes well under a second);
@@ -336,11 +345,19 @@ func timeOwner(t *testing.T, env *proctest.Env) (runs int, status, health string
 	var ss, hs []time.Duration
 	by := time.Now().Add(ownerWithin)
 	for len(ss) < ownerRuns && time.Now().Before(by) {
-		s, h := assertOwnerAnswers(t, env)
+		s, h := assertOwnerAnswers(t, env, churnBudget)
 		ss, hs = append(ss, s), append(hs, h)
 	}
 	if len(ss) < ownerRuns {
 		t.Errorf("the owner got through only %d of %d runs within %s", len(ss), ownerRuns, ownerWithin)
+	}
+	for what, ds := range map[string][]time.Duration{"cairn status": ss, "GET /health": hs} {
+		if len(ds) == 0 {
+			continue
+		}
+		if m := slices.Sorted(slices.Values(ds))[len(ds)/2]; m > ownerBudget {
+			t.Errorf("owner's %s took %s in the median under the flood, want at most %s", what, m, ownerBudget)
+		}
 	}
 	return len(ss), spread(ss), spread(hs)
 }
