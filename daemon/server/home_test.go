@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/store"
 )
 
@@ -63,13 +64,13 @@ func do(h http.Handler, method, target string, hdr ...string) *httptest.Response
 	return w
 }
 
-func newCode(t *testing.T, h http.Handler) sessionCode {
+func newCode(t *testing.T, h http.Handler) api.Session {
 	t.Helper()
 	w := do(h, http.MethodPost, "/v1/session", "Authorization", "Bearer "+apiToken)
 	if w.Code != http.StatusOK {
 		t.Fatalf("POST /v1/session = %d %s", w.Code, w.Body)
 	}
-	var c sessionCode
+	var c api.Session
 	if err := json.Unmarshal(w.Body.Bytes(), &c); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/cairnlabs/cairn/daemon/api"
 )
 
 // The dashboard's way in. A browser never holds the control token: a client
@@ -137,18 +139,11 @@ func (s *Server) hasSession(r *http.Request) bool {
 	return err == nil && s.sess.valid(c.Value)
 }
 
-// Session is the answer of POST /v1/session.
-type sessionCode struct {
-	Code      string `json:"code"`
-	URL       string `json:"url"`
-	ExpiresIn int    `json:"expires_in"`
-}
-
 // newSession hands a token holder a one-time code for a browser.
 func (s *Server) newSession(w http.ResponseWriter, r *http.Request) {
 	code := s.sess.newCode()
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, sessionCode{
+	writeJSON(w, http.StatusOK, api.Session{
 		Code:      code,
 		URL:       "http://" + s.info.Addr + "/open?code=" + code,
 		ExpiresIn: int(CodeTTL / time.Second),
