@@ -253,3 +253,26 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("second use of the link = %d", resp.StatusCode)
 	}
 }
+
+// TestOpenWithoutABrowser: when no launcher can run, cairn open prints the
+// link and says why, and the link works.
+func TestOpenWithoutABrowser(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	serveReady(t, env)
+	env.Extra = append(env.Extra, "PATH="+t.TempDir()) // no xdg-open on it
+	code, out, errOut := cairn(t, env, "open")
+	if code != 0 || !strings.Contains(errOut, "could not open a browser") || !strings.Contains(errOut, "xdg-open") {
+		t.Fatalf("cairn open without a launcher: exit %d\n%s%s", code, out, errOut)
+	}
+	link := strings.TrimSpace(out)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Errorf("the printed link %q = %d, want 303 to /", link, resp.StatusCode)
+	}
+}
