@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
@@ -233,6 +235,37 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if _, ok := getMemory(t, env, keep); !ok {
 		t.Error("the memory whose delete was undone is gone")
+	}
+
+	// Text that looks like HTML stays text; "More" pages through with
+	// next_cursor (20 to a page).
+	c, err := client.Discover(env.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdle()
+	texts := []string{`<img src=x id=injected> and <b>bold</b> are just text`}
+	for i := range 24 {
+		texts = append(texts, fmt.Sprintf("filler memory number %d", i))
+	}
+	for _, text := range texts {
+		if _, err := c.Remember(t.Context(), client.RememberRequest{Text: text}, ""); err != nil {
+			t.Fatalf("remember %q: %v", text, err)
+		}
+	}
+	total := 25 + 3 // imported, and the three left above
+	act(t, ctx, "reload and page",
+		chromedp.Reload(),
+		waitJS(`document.querySelectorAll("#results li").length === 20`),
+		chromedp.WaitVisible(chromedp.CSS("#more")),
+		chromedp.Click(chromedp.CSS("#more")),
+		waitJS(`document.querySelectorAll("#results li").length === `+strconv.Itoa(total)),
+		chromedp.WaitNotVisible(chromedp.CSS("#more")))
+	if injected := value(t, ctx, "injected markup", chromedp.Evaluate[bool](`document.querySelector("#injected, #results b") !== null`)); injected {
+		t.Error("memory text was parsed as HTML")
+	}
+	if !value(t, ctx, "literal markup", chromedp.Evaluate[bool](`[...document.querySelectorAll("#results .text")].some(e => e.textContent.includes("<b>bold</b>"))`)) {
+		t.Error("the HTML-looking memory is not shown as its text")
 	}
 
 	// The link was spent: using it again is refused, and says how to get in.
