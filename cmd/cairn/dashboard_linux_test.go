@@ -285,6 +285,20 @@ func TestDashboardInBrowser(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || strings.Contains(string(b), "zebra") {
 		t.Errorf("second use of the link = %d", resp.StatusCode)
 	}
+
+	// Sessions live in the daemon's memory: after a restart the browser's
+	// cookie is nothing, and / says how to get in again.
+	act(t, ctx, "back to the dashboard", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#q")))
+	if code, out, errOut := cairn(t, env, "stop"); code != 0 {
+		t.Fatalf("stop: exit %d %s%s", code, out, errOut)
+	}
+	serveReady(t, env)
+	act(t, ctx, "after a restart",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#gate")))
+	if body := value(t, ctx, "page text", chromedp.Text(chromedp.CSS("body"))); strings.Contains(body, "zebra") || strings.Contains(body, "filler") {
+		t.Errorf("after a restart the old cookie still shows memories:\n%s", body)
+	}
 }
 
 // TestOpenWithoutABrowser: when no launcher can run, cairn open prints the

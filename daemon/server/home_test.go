@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/store"
+	"github.com/cairnlabs/cairn/daemon/web"
 )
 
 // fakeClock is the sessions' clock seam: tests move it, nothing sleeps.
@@ -264,10 +266,19 @@ func TestDashboardHeaders(t *testing.T) {
 			t.Errorf("%s sent a CORS header", c.name)
 		}
 	}
+	// Under /static/ only the scripts and styles: no pages, no listing.
+	for _, target := range []string{"/static/", "/static/index.html", "/static/login.html"} {
+		if w := do(h, http.MethodGet, target); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", target, w.Code)
+		}
+	}
 	// No inline script or style in the pages (the CSP would block them).
 	for _, name := range []string{"index.html", "login.html", "refused.html"} {
-		w := do(h, http.MethodGet, "/static/"+name)
-		body := w.Body.String()
+		b, err := fs.ReadFile(web.Files, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := string(b)
 		if strings.Contains(body, "<style") || strings.Contains(body, "style=") || strings.Contains(body, "<script>") || strings.Contains(body, "onclick") {
 			t.Errorf("%s has inline script or style", name)
 		}

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"sync"
 	"time"
 
@@ -171,10 +172,15 @@ func (s *Server) page(w http.ResponseWriter, code int, name string) {
 }
 
 // static serves the dashboard's scripts and styles; they hold no data, so
-// they need no session.
+// they need no session. Only those: the pages go out through home and
+// open, and there is no directory listing.
 func (s *Server) static() http.Handler {
 	files := http.StripPrefix("/static/", http.FileServerFS(web.Files))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ext := path.Ext(r.URL.Path); ext != ".js" && ext != ".css" {
+			writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+			return
+		}
 		securityHeaders(w.Header())
 		files.ServeHTTP(w, r)
 	})

@@ -16,7 +16,7 @@ async function api(method, path, body) {
   }
   const resp = await fetch(path, opts);
   if (resp.status === 401) {
-    location.reload(); // the session ended: show how to get in again
+    location.assign("/"); // the session ended: / now says how to get in
     throw new Error("signed out");
   }
   const data = await resp.json().catch(() => ({}));
