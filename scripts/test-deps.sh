@@ -21,6 +21,8 @@ declare -A need=(
   [dunstctl]=dunst
   [import]=imagemagick
   [xdotool]=xdotool
+  # the dashboard's browser tests (cmd/cairn, chromedp); never downloaded
+  [chromium]=chromium
 )
 
 missing_cmds=()

@@ -67,6 +67,10 @@ type App struct {
 	Now      func() time.Time
 	// Open shows a URL or a folder with the desktop's default handler.
 	Open func(target string) error
+	// DashboardURL gets a one-time sign-in link to the dashboard
+	// (POST /v1/session with the token); nil opens the bare address,
+	// which shows how to get in.
+	DashboardURL func(ctx context.Context) (string, error)
 	// LogDir is what "Open logs" shows.
 	LogDir string
 	// Takeover stops whoever holds the port or lock; the app then starts
@@ -234,7 +238,7 @@ func (a *App) click(ctx context.Context, id string) {
 	switch id {
 	case menu.IDDashboard:
 		if st.Addr != "" {
-			a.open("http://" + st.Addr + "/")
+			go a.openDashboard(ctx, st.Addr)
 		}
 	case menu.IDStart:
 		a.sup.Do(supervisor.CmdStart)
@@ -260,6 +264,23 @@ func (a *App) click(ctx context.Context, id string) {
 		a.Log.Info("quit requested")
 		a.sup.Quit()
 	}
+}
+
+// openDashboard opens the dashboard signed in through a one-time link. It
+// asks the daemon, so it runs off the app's goroutine. Without a link (the
+// daemon refused, or no token) it opens the bare address, whose page says
+// how to get in.
+func (a *App) openDashboard(ctx context.Context, addr string) {
+	target := "http://" + addr + "/"
+	if a.DashboardURL != nil {
+		u, err := a.DashboardURL(ctx)
+		if err != nil {
+			a.Log.Warn("no dashboard sign-in link", "err", err)
+		} else {
+			target = u
+		}
+	}
+	a.open(target)
 }
 
 func (a *App) open(target string) {

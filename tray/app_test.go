@@ -193,6 +193,31 @@ func TestCrashNotifications(t *testing.T) {
 	}
 }
 
+// "Open dashboard" opens the one-time link the daemon gives, and the bare
+// address (which says how to get in) when it gives none.
+func TestOpenDashboardWithALink(t *testing.T) {
+	fail := make(chan bool, 1)
+	h := newApp(t, func(a *App) {
+		a.DashboardURL = func(context.Context) (string, error) {
+			if <-fail {
+				return "", errors.New("daemon said no")
+			}
+			return "http://127.0.0.1:7070/open?code=abc", nil
+		}
+	})
+	h.app.OnStatus(supervisor.Status{State: supervisor.Running, PID: 1, Addr: "127.0.0.1:7070", StartedAt: h.now})
+	fail <- false
+	h.ui.clicks <- menu.IDDashboard
+	if got := <-h.opened; got != "http://127.0.0.1:7070/open?code=abc" {
+		t.Errorf("dashboard opened %q, want the one-time link", got)
+	}
+	fail <- true
+	h.ui.clicks <- menu.IDDashboard
+	if got := <-h.opened; got != "http://127.0.0.1:7070/" {
+		t.Errorf("dashboard without a link opened %q, want the bare address", got)
+	}
+}
+
 func TestClicks(t *testing.T) {
 	h := newApp(t)
 	h.app.OnStatus(supervisor.Status{State: supervisor.Running, PID: 1, Addr: "127.0.0.1:7070", StartedAt: h.now})
@@ -204,7 +229,7 @@ func TestClicks(t *testing.T) {
 	}
 	h.ui.clicks <- menu.IDDashboard
 	if got := <-h.opened; got != "http://127.0.0.1:7070/" {
-		t.Errorf("dashboard opened %q", got)
+		t.Errorf("dashboard without a link source opened %q", got)
 	}
 	h.ui.clicks <- menu.IDLogs
 	if got := <-h.opened; got != "/logs" {

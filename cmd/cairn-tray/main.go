@@ -121,9 +121,10 @@ func run(args []string, stderr io.Writer) int {
 
 	u := ui.New(ui.Options{AppName: "Cairn", Icons: func(i menu.Icon) []byte { return assets.Icon(string(i)) }, Log: log, Stderr: stderr})
 	var app *tray.App
+	daemon := supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p)}
 	sup := supervisor.New(supervisor.Config{
 		Port:     portN,
-		Daemon:   supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p)},
+		Daemon:   daemon,
 		Spawner:  supervisor.ExecSpawner{Bin: bin, Paths: p},
 		Log:      log,
 		OnChange: func(st supervisor.Status) { app.OnStatus(st) },
@@ -137,6 +138,7 @@ func run(args []string, stderr io.Writer) int {
 	app.Log = log
 	app.Version = version.Version
 	app.Open = tray.OpenDefault
+	app.DashboardURL = daemon.DashboardURL
 	app.LogDir = p.LogDir
 	app.Takeover = tray.TakeoverFunc(p, log.Info)
 	app.Refresh = *refresh

@@ -101,6 +101,7 @@ Run 'cairn start' to run it in the background, 'cairn status' to see it,
 		newExportCmd(),
 		newImportCmd(),
 		newMCPCmd(),
+		newOpenCmd(),
 	)
 	return root
 }

@@ -46,3 +46,11 @@ const (
 	EventDraining  = "draining"
 	EventStopping  = "stopping"
 )
+
+// Session is the answer of POST /v1/session: a one-time code for the
+// dashboard, and the URL that trades it for a browser session.
+type Session struct {
+	Code      string `json:"code"`
+	URL       string `json:"url"`
+	ExpiresIn int    `json:"expires_in"` // seconds the code stays valid
+}

@@ -135,3 +135,11 @@ func (c *Client) Import(ctx context.Context, lines []byte) (api.ImportResult, er
 	err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&res)
 	return res, err
 }
+
+// Session asks for a one-time code that signs a browser in to the
+// dashboard: open its URL within ExpiresIn seconds, once.
+func (c *Client) Session(ctx context.Context) (api.Session, error) {
+	var s api.Session
+	err := c.do(ctx, http.MethodPost, "/v1/session", &s)
+	return s, err
+}

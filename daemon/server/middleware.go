@@ -91,10 +91,27 @@ func only(method string, next http.Handler) http.Handler {
 }
 
 // authed requires "Authorization: Bearer <control token>", compared in
-// constant time. The token is never taken from the query string, where it
-// would end up in browser history and logs. A request that passes marks its
-// connection authenticated (conns.go).
+// constant time, or the dashboard's session cookie (session.go). The token
+// is never taken from the query string, where it would end up in browser
+// history and logs. A request that passes marks its connection
+// authenticated (conns.go). State changes from the page still pass
+// CrossOriginProtection, and SameSite=Strict keeps the cookie off other
+// sites' requests.
 func (s *Server) authed(next http.HandlerFunc) http.Handler {
+	token := s.tokenOnly(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" && s.hasSession(r) {
+			authenticated(r.Context())
+			next(w, r)
+			return
+		}
+		token.ServeHTTP(w, r)
+	})
+}
+
+// tokenOnly requires the bearer token and takes no cookie: for minting
+// dashboard codes, so a browser session cannot renew itself forever.
+func (s *Server) tokenOnly(next http.HandlerFunc) http.Handler {
 	want := []byte("Bearer " + s.token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := []byte(r.Header.Get("Authorization"))

@@ -7,15 +7,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"sync"
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/proof"
+	"github.com/cairnlabs/cairn/daemon/web"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -40,7 +42,8 @@ type Server struct {
 	token    string
 	shutdown func() // asks the daemon to shut down; called at most once
 
-	conns *conns // the connection policy (conns.go)
+	conns *conns    // the connection policy (conns.go)
+	sess  *sessions // the dashboard's codes and sessions (session.go)
 
 	memories Memories     // the store; nil until SetMemories
 	idem     idemCache    // answers by Idempotency-Key
@@ -54,7 +57,7 @@ type Server struct {
 // New returns a server that authenticates with token and calls shutdown when
 // a client asks the daemon to stop.
 func New(info Info, token string, shutdown func()) *Server {
-	return &Server{info: info, token: token, shutdown: shutdown, conns: newConns(), draining: make(chan struct{}),
+	return &Server{info: info, token: token, shutdown: shutdown, conns: newConns(), sess: newSessions(), draining: make(chan struct{}),
 		log: slog.New(slog.DiscardHandler)}
 }
 
@@ -91,6 +94,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/v1/shutdown", only(http.MethodPost, s.authed(s.shutdownHandler)))
 	mux.Handle("/v1/events", only(http.MethodGet, s.authed(s.events)))
 	s.memoryRoutes(mux)
+	mux.Handle("/v1/session", only(http.MethodPost, s.tokenOnly(s.newSession)))
+	mux.Handle("/open", only(http.MethodGet, http.HandlerFunc(s.open)))
+	mux.Handle("GET /static/", s.static())
 	mux.Handle("GET /{$}", http.HandlerFunc(s.home))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
@@ -130,31 +136,53 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// homePage is what "Open dashboard" shows until the memory store brings a
-// real dashboard: proof that the daemon answers, and nothing private, since
-// like /health it needs no token.
-var homePage = template.Must(template.New("home").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Cairn</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#222}
-code{background:#eee;padding:0 .3em;border-radius:3px}</style></head>
-<body><h1>Cairn is running</h1>
-<p>Version {{.Version}}, process {{.PID}}, up {{.Uptime}}.</p>
-<p>Local tools reach the daemon's API at this address with the token in
-<code>control.token</code>. Run <code>cairn status</code> or <code>cairn doctor</code> in a terminal for details.</p>
-</body></html>
-`))
+// securityHeaders are sent with every page and file of the dashboard: no
+// inline script or style, nothing from another origin, no framing, no
+// referrer, no MIME sniffing.
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
 
-// home serves homePage. The strict Content-Security-Policy lets the page
-// load nothing and be framed by no one.
+// home serves the dashboard to a browser with a session, and to anyone
+// else a page that says how to get in and shows nothing private.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if s.hasSession(r) {
+		authenticated(r.Context())
+		s.page(w, http.StatusOK, "index.html")
+		return
+	}
+	s.page(w, http.StatusOK, "login.html")
+}
+
+// page writes one of the dashboard's HTML files.
+func (s *Server) page(w http.ResponseWriter, code int, name string) {
+	b, err := fs.ReadFile(web.Files, name)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "dashboard file missing: "+name)
+		return
+	}
+	securityHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
-	homePage.Execute(w, map[string]any{
-		"Version": s.info.Version,
-		"PID":     s.info.PID,
-		"Uptime":  time.Since(s.info.StartedAt).Round(time.Second).String(),
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+// static serves the dashboard's scripts and styles; they hold no data, so
+// they need no session. Only those: the pages go out through home and
+// open, and there is no directory listing.
+func (s *Server) static() http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(web.Files))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ext := path.Ext(r.URL.Path); ext != ".js" && ext != ".css" {
+			writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+			return
+		}
+		securityHeaders(w.Header())
+		files.ServeHTTP(w, r)
 	})
 }
 

@@ -199,6 +199,20 @@ func (d LocalDaemon) WaitReady(ctx context.Context, pid int, exited <-chan struc
 	return addr.String(), nil
 }
 
+// DashboardURL asks the daemon for a one-time dashboard sign-in link.
+func (d LocalDaemon) DashboardURL(ctx context.Context) (string, error) {
+	c, done, err := d.client()
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	if !c.Proven() {
+		return "", client.ErrNoToken
+	}
+	s, err := c.Session(ctx)
+	return s.URL, err
+}
+
 // Health asks /v1/status on the proven connection: with the token, so the
 // daemon counts the connection as its owner's and keeps it open under
 // another user's connection flood, and with the memory count for the menu.
