@@ -10,6 +10,12 @@ declare -A need=(
   [go]=""              # Go comes from go.dev, not apt: see README
   [dbus-daemon]=dbus   # private session buses for the tray's D-Bus tests
   [sleep]=coreutils
+  [nohup]=coreutils    # a daemon under nohup keeps ignoring SIGHUP
+  # "another local user" is a real one: tests create it (root, as CI is)
+  [useradd]=passwd
+  [userdel]=passwd
+  [flock]=util-linux   # a lock held by an unrelated process
+  [mount]=mount        # the store's full-disk test on a tiny tmpfs
   [systemd-analyze]=systemd                     # daemon/service: verify the generated user unit
   [desktop-file-validate]=desktop-file-utils    # tray/loginitem: validate the autostart entry
   # the real-desktop tray test (tray/internal/desktoptest): a headless X
