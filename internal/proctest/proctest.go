@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -107,25 +108,33 @@ func (e *Env) Environ() []string {
 	return append(env, e.Extra...)
 }
 
-// FreePort returns a TCP port that was free on 127.0.0.1 and [::1] a moment
+// FreePort returns a TCP port that was free on every address a moment
 // ago. Ports are handed out once per test binary, so parallel tests never
-// share one.
+// share one. They come from below the kernel's ephemeral range (Linux
+// 32768–60999, macOS and Windows 49152–65535): a port the kernel hands
+// out for outgoing connections, thousands a second during the flood
+// tests, could be some connection's source port by the time the test
+// binds it.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if v6, err := net.Listen("tcp6", fmt.Sprintf("[::1]:%d", port)); err == nil {
-			v6.Close()
-		} else if !strings.Contains(err.Error(), "cannot assign") {
-			continue
-		}
+	const lo, hi = 20000, 32768
+	for range 200 {
+		port := lo + mathrand.IntN(hi-lo)
 		portsMu.Lock()
 		taken := ports[port]
+		portsMu.Unlock()
+		if taken {
+			continue
+		}
+		// The dual-stack wildcard conflicts with any listener on the port,
+		// on 127.0.0.1, [::1] or anywhere.
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		portsMu.Lock()
+		taken = ports[port]
 		ports[port] = true
 		portsMu.Unlock()
 		if !taken {
