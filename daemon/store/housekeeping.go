@@ -2,24 +2,28 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 )
 
-// Housekeeping intervals. A checkpoint is considered after every commit (a
-// stat of the WAL); the rest is periodic or waits for an idle store.
+// Housekeeping intervals. The writer considers a checkpoint after every
+// batch (a stat of the WAL); the rest is periodic or waits for an idle store.
 const (
 	purgeEvery      = time.Minute
 	commonEvery     = 10 * time.Minute
-	commonWrites    = 1000 // writes between refreshes of the common terms
+	commonWrites    = 1000 // at least this many writes between refreshes of the common terms
 	commonMinRows   = 1000 // below this every term is worth searching
 	commonPercent   = 5    // a term in more than this % of memories is "common"
 	optimizeIdleFor = 5 * time.Minute
+	walBusy         = 200 // ms a checkpoint waits for readers before it gives up until the next batch
 )
 
-// housekeeping keeps the WAL small, purges expired memories, refreshes
-// the common-term cache and merges the FTS index when the store is idle.
-// Writes go through the writer like any other; the checkpoint runs on its
-// own connection so it never holds the writer.
+// housekeeping purges expired memories, refreshes the common-term cache,
+// and merges the FTS index and checkpoints the WAL when the store is idle.
+// Writes go through the writer like any other; the idle checkpoint runs
+// on its own connection.
 func (s *Store) housekeeping() {
 	defer close(s.hdone)
 	ctx := context.Background()
@@ -35,8 +39,7 @@ func (s *Store) housekeeping() {
 		case <-s.hquit:
 			return
 		case <-s.kick:
-			s.checkpoint(ctx, s.forceCheckpoint.Swap(false))
-			if s.sinceCommon.Load() >= commonWrites || time.Since(lastCommon) > commonEvery {
+			if s.sinceCommon.Load() >= commonRefreshAfter(s.count.Load()) || time.Since(lastCommon) > commonEvery {
 				s.refreshCommon(ctx)
 				lastCommon = time.Now()
 			}
@@ -47,38 +50,53 @@ func (s *Store) housekeeping() {
 		case <-idle.C:
 			if dirty {
 				s.send(ctx, &request{kind: opOptimize})
-				s.checkpoint(ctx, true)
+				s.hmu.Lock()
+				s.checkpoint(ctx, s.hconn, walBusy, true)
+				s.hmu.Unlock()
 				dirty = false
 			}
 		}
 	}
 }
 
-// checkpoint copies the WAL into the database once it passes walThreshold
-// (or always, when idle): PASSIVE first, which never waits, then TRUNCATE,
-// which resets the file to zero bytes if no reader still needs it. Without
-// this the WAL grew to 59 MB in 10 s of writes.
-func (s *Store) checkpoint(ctx context.Context, idle bool) {
+// checkpoint copies the WAL into the database on conn and resets it to
+// zero bytes (TRUNCATE), when it has passed walThreshold or always (force),
+// waiting at most walBusy for readers; connBusy is conn's usual timeout.
+// Under load the writer runs it itself between batches (writer.go): it
+// then holds no transaction, so nothing but readers that began before the
+// copy finished can hold it up, and each waits at most walBusy. A
+// checkpoint on another connection never caught up with a busy writer
+// (the WAL reached 144 MB in 5 s of 8 writers). Housekeeping runs the
+// idle one on its own connection.
+func (s *Store) checkpoint(ctx context.Context, conn *sql.Conn, connBusy int, force bool) {
 	before := fileSize(s.path + "-wal")
-	if before == 0 || (!idle && before < walThreshold) {
+	if before == 0 || (!force && before < walThreshold) {
 		return
 	}
-	s.hmu.Lock()
-	for _, mode := range []string{"PASSIVE", "TRUNCATE"} {
-		var busy, logFrames, done int64
-		err := s.hconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &done)
-		if err != nil {
-			s.log.Warn("memory store: WAL checkpoint failed; the next commit retries", "mode", mode, "err", err)
-			break
-		}
+	var busy, logFrames, done int64
+	_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walBusy))
+	if err == nil {
+		err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done)
+		_, e := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", connBusy))
+		err = errors.Join(err, e)
 	}
-	s.hmu.Unlock()
+	if err != nil {
+		s.log.Warn("memory store: WAL checkpoint failed; the next batch retries", "err", err)
+	}
 	after := fileSize(s.path + "-wal")
-	s.log.Debug("memory store: WAL checkpoint", "before", before, "after", after)
+	s.log.Debug("memory store: WAL checkpoint", "before", before, "after", after, "busy", busy)
 	if s.onCheckpoint != nil {
 		s.onCheckpoint(before, after)
 	}
 }
+
+// commonRefreshAfter is how many writes pass between refreshes of the
+// common terms with n live memories: a quarter of the store, at least
+// commonWrites. Reading memories_vocab walks the whole index (~200 ms at
+// 100,000 memories), so a fixed 1,000 meant several walks a second under
+// load, while a term's share of the store moves little until the store
+// grows by a good fraction.
+func commonRefreshAfter(n int64) int64 { return max(commonWrites, n/4) }
 
 // refreshCommon recomputes the terms found in more than commonPercent of
 // memories (from the fts5vocab table), once there are enough memories for

@@ -101,7 +101,7 @@ var (
 const (
 	readers      = 4
 	maxBatch     = 256
-	busyTimeout  = 5000 // ms; only the housekeeping checkpoint contends with the writer
+	busyTimeout  = 5000 // ms; only the idle and closing checkpoints contend with the writer
 	walThreshold = 4 << 20
 )
 
@@ -141,7 +141,7 @@ type Store struct {
 	// failCommit makes the writer's next commits fail as if the disk were
 	// full, while it returns true. Tests only.
 	failCommit func() bool
-	// onCheckpoint is called after each housekeeping checkpoint. Tests only.
+	// onCheckpoint is called after each checkpoint (writer or housekeeping). Tests only.
 	onCheckpoint func(walBefore, walAfter int64)
 }
 
@@ -225,7 +225,7 @@ func open(path string, opts Options, target int) (*Store, error) {
 	}
 	// The checkpoint may wait for the writer and readers, and while it waits
 	// it holds writers off: keep that short and let the next one finish.
-	if _, err := s.hconn.ExecContext(ctx, "PRAGMA busy_timeout = 200"); err != nil {
+	if _, err := s.hconn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walBusy)); err != nil {
 		return fail("configure housekeeping", err)
 	}
 

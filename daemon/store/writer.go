@@ -107,6 +107,10 @@ func (s *Store) writer() {
 			}
 		}
 		w.run(batch)
+		// Between batches the writer holds no transaction, so a checkpoint
+		// here can reset the WAL, which one on another connection could
+		// not while writes kept coming.
+		s.checkpoint(context.Background(), s.wconn, busyTimeout, s.forceCheckpoint.Swap(false))
 	}
 }
 
@@ -171,13 +175,9 @@ func (w *batchWriter) run(batch []*request) {
 		}
 		s.log.Error("memory store: a batch of writes failed and was rolled back", "writes", len(live), "err", err)
 		if errors.Is(err, ErrFull) {
-			// The WAL holds most of what a full disk can give back: ask
-			// housekeeping for a checkpoint whatever the WAL's size.
+			// The WAL holds most of what a full disk can give back: the
+			// writer checkpoints after this batch whatever the WAL's size.
 			s.forceCheckpoint.Store(true)
-			select {
-			case s.kick <- struct{}{}:
-			default:
-			}
 		}
 	}
 	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
