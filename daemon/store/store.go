@@ -103,6 +103,9 @@ const (
 	maxBatch     = 256
 	busyTimeout  = 5000 // ms; only the idle and closing checkpoints contend with the writer
 	walThreshold = 4 << 20
+	// batchWait bounds how long the writer waits for the callers its last
+	// batch answered before it commits a smaller batch (writer.go).
+	batchWait = time.Millisecond
 )
 
 // Store is an open memory store. Its methods are safe for concurrent use.
