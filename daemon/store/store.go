@@ -102,7 +102,7 @@ const (
 	readers      = 4
 	maxBatch     = 256
 	busyTimeout  = 5000 // ms; only the idle and closing checkpoints contend with the writer
-	walThreshold = 4 << 20
+	walThreshold = 16 << 20 // the writer checkpoints past this; the peak is this plus one batch
 	// batchWait bounds how long the writer waits for the callers its last
 	// batch answered before it commits a smaller batch (writer.go).
 	batchWait = time.Millisecond
