@@ -213,68 +213,37 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		args = append(args, t)
 	}
 
-	var sqlText string
+	var hits []hit
 	if match == "" {
 		if q.Cursor != "" {
 			where = append(where, "(m.created_at, m.seq) < (?, ?)")
 			args = append(args, cur.C, cur.S)
 		}
-		sqlText = selectMemory + " WHERE " + strings.Join(where, " AND ") +
+		sqlText := selectMemory + " WHERE " + strings.Join(where, " AND ") +
 			" ORDER BY m.created_at DESC, m.seq DESC LIMIT ?"
-		args = append(args, q.Limit+1)
+		hits, _, err = s.queryHits(ctx, sqlText, append(args, q.Limit+1), 0)
 	} else {
-		// Rank only seqs first, then read the page's rows: the sorter then
-		// holds (seq, rank, time) per match, not whole texts.
-		where = append([]string{"memories_fts MATCH ?"}, where...)
-		args = append([]any{match}, args...)
-		sqlText = `WITH hits AS (SELECT m.seq AS seq, bm25(memories_fts) AS r
-			FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
-			WHERE ` + strings.Join(where, " AND ") + `
-			ORDER BY r, m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?)
-			` + strings.Replace(selectMemory, "SELECT ", "SELECT hits.r, ", 1) + `
-			JOIN hits ON hits.seq = m.seq ORDER BY hits.r, m.created_at DESC, m.seq DESC`
-		args = append(args, q.Limit+1, cur.O)
+		hits, err = s.ranked(ctx, match, where, args, q.Limit, cur.O, len(q.Tags) > 0 || q.Project != "" || !q.Since.IsZero() || !q.Until.IsZero())
 	}
-	st, err := s.rstmt(ctx, sqlText)
 	if err != nil {
 		return Page{}, fmt.Errorf("list memories: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return Page{}, fmt.Errorf("list memories: %w", err)
-	}
-	defer rows.Close()
 	page := Page{Memories: []Memory{}}
 	var total int
 	var lastSeq int64
 	more := false
-	for rows.Next() {
-		var m Memory
-		var seq int64
-		if match == "" {
-			m, seq, err = scanMemorySeq(rows)
-		} else {
-			var r float64
-			m, seq, err = scanMemorySeq(prefixScanner{rows, &r})
-			m.Score = -r
-		}
-		if err != nil {
-			return Page{}, fmt.Errorf("list memories: %w", err)
-		}
+	for _, h := range hits {
 		if len(page.Memories) == q.Limit {
 			more = true
 			break
 		}
-		if q.MaxBytes > 0 && len(page.Memories) > 0 && total+len(m.Text) > q.MaxBytes {
+		if q.MaxBytes > 0 && len(page.Memories) > 0 && total+len(h.m.Text) > q.MaxBytes {
 			page.Truncated, more = true, true
 			break
 		}
-		total += len(m.Text)
-		page.Memories = append(page.Memories, m)
-		lastSeq = seq
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, fmt.Errorf("list memories: %w", err)
+		total += len(h.m.Text)
+		page.Memories = append(page.Memories, h.m)
+		lastSeq = h.seq
 	}
 	if more {
 		next := cursor{H: hash}
@@ -289,12 +258,125 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 	return page, nil
 }
 
-// prefixScanner scans a row whose first column is the rank.
+// hit is one row of a page: the memory, its seq and (ranked) its bm25.
+type hit struct {
+	m   Memory
+	seq int64
+	r   float64
+}
+
+// ranked returns up to limit+1 matches of match after offset that pass
+// where, by bm25 then recency (created_at, seq, newest first).
+//
+// It first lets FTS5 rank alone: the best topSize(...) matches by (rank,
+// rowid DESC) with no join, then joins only those to memories for the
+// filters and the exact order. That page is the true one when every
+// match was ranked, or when its last row ranks strictly better than the
+// worst row kept (everything better than that was kept), or ties it while
+// created_at never decreased with seq (meta.in_order: then rowid DESC is
+// the recency order, and every tie that precedes the row was kept).
+// Otherwise (filters left too few rows, or a tie at the edge in a store
+// with imports) it runs the full query, which ranks and joins every match.
+func (s *Store) ranked(ctx context.Context, match string, where []string, args []any, limit, offset int, filtered bool) ([]hit, error) {
+	cond := strings.Join(where, " AND ")
+	if s.schema >= 3 {
+		n := topSize(offset+limit+1, filtered)
+		sqlText := `WITH top AS MATERIALIZED (SELECT rowid AS seq, rank AS r FROM memories_fts
+				WHERE memories_fts MATCH ? ORDER BY rank, rowid DESC LIMIT ?),
+			hits AS (SELECT top.seq AS seq, top.r AS r FROM top JOIN memories m ON m.seq = top.seq
+				WHERE ` + cond + ` ORDER BY top.r, m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?)
+			` + strings.Replace(selectMemory, "SELECT ", `SELECT (SELECT count(*) FROM top), (SELECT max(r) FROM top),
+				(SELECT in_order FROM meta), hits.r, `, 1) + `
+			JOIN hits ON hits.seq = m.seq ORDER BY hits.r, m.created_at DESC, m.seq DESC`
+		a := append(append([]any{match, n}, args...), limit+1, offset)
+		hits, e, err := s.queryHits(ctx, sqlText, a, 3)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(hits) == 0:
+			// Nothing passed the filters, or nothing matched: only the
+			// full query can tell.
+		case e.ranked < int64(n):
+			return hits, nil
+		case len(hits) == limit+1:
+			last := hits[limit-1] // the last row shown; the one after only says there is more
+			if last.r < e.edge || (last.r == e.edge && e.inOrder) {
+				return hits, nil
+			}
+		}
+	}
+	where = append([]string{"memories_fts MATCH ?"}, where...)
+	sqlText := `WITH hits AS (SELECT m.seq AS seq, bm25(memories_fts) AS r
+		FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY r, m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?)
+		` + strings.Replace(selectMemory, "SELECT ", "SELECT hits.r, ", 1) + `
+		JOIN hits ON hits.seq = m.seq ORDER BY hits.r, m.created_at DESC, m.seq DESC`
+	hits, _, err := s.queryHits(ctx, sqlText, append(append([]any{match}, args...), limit+1, offset), 1)
+	return hits, err
+}
+
+// topSize is how many matches FTS5 ranks on its own for a page that needs
+// need rows: enough that the filters rarely leave too few (a tag keeps
+// about an eighth of the generated corpus, a project a fifth), few enough
+// that joining them stays cheap.
+func topSize(need int, filtered bool) int {
+	if filtered {
+		return need*16 + 64
+	}
+	return need*2 + 16
+}
+
+// edge is what the FTS5-ranked query says about the matches it kept.
+type edge struct {
+	ranked  int64   // matches kept
+	edge    float64 // the worst rank kept
+	inOrder bool    // meta.in_order
+}
+
+// queryHits runs a page query whose rows are selectMemory's columns after
+// prefix leading ones: 0 (newest first), 1 (the rank) or 3 (the ranked
+// count, the edge rank and in_order, then the rank).
+func (s *Store) queryHits(ctx context.Context, sqlText string, args []any, prefix int) ([]hit, edge, error) {
+	var e edge
+	st, err := s.rstmt(ctx, sqlText)
+	if err != nil {
+		return nil, e, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, e, err
+	}
+	defer rows.Close()
+	var hits []hit
+	for rows.Next() {
+		var h hit
+		var pre []any
+		switch prefix {
+		case 1:
+			pre = []any{&h.r}
+		case 3:
+			pre = []any{&e.ranked, &e.edge, &e.inOrder, &h.r}
+		}
+		h.m, h.seq, err = scanMemorySeq(prefixScanner{rows, pre})
+		if err != nil {
+			return nil, e, err
+		}
+		if prefix > 0 {
+			h.m.Score = -h.r
+		}
+		hits = append(hits, h)
+	}
+	return hits, e, rows.Err()
+}
+
+// prefixScanner scans a row whose first columns are pre.
 type prefixScanner struct {
-	sc   scanner
-	rank *float64
+	sc  scanner
+	pre []any
 }
 
 func (p prefixScanner) Scan(dest ...any) error {
-	return p.sc.Scan(append([]any{p.rank}, dest...)...)
+	return p.sc.Scan(append(p.pre, dest...)...)
 }

@@ -101,7 +101,7 @@ var (
 const (
 	readers      = 4
 	maxBatch     = 256
-	busyTimeout  = 5000 // ms; only the idle and closing checkpoints contend with the writer
+	busyTimeout  = 5000     // ms; only the idle and closing checkpoints contend with the writer
 	walThreshold = 16 << 20 // the writer checkpoints past this; the peak is this plus one batch
 	// batchWait bounds how long the writer waits for the callers its last
 	// batch answered before it commits a smaller batch (writer.go).
@@ -110,15 +110,16 @@ const (
 
 // Store is an open memory store. Its methods are safe for concurrent use.
 type Store struct {
-	path  string
-	now   func() time.Time
-	log   *slog.Logger
-	opts  Options
-	wdb   *sql.DB // one connection, owned by the writer goroutine
-	rdb   *sql.DB // readers, query_only
-	hdb   *sql.DB // housekeeping: checkpoints
-	wconn *sql.Conn
-	hconn *sql.Conn
+	path   string
+	schema int // the version open migrated to: SchemaVersion but in migration tests
+	now    func() time.Time
+	log    *slog.Logger
+	opts   Options
+	wdb    *sql.DB // one connection, owned by the writer goroutine
+	rdb    *sql.DB // readers, query_only
+	hdb    *sql.DB // housekeeping: checkpoints
+	wconn  *sql.Conn
+	hconn  *sql.Conn
 
 	rs  readStmts
 	hmu sync.Mutex // serializes use of hconn (checkpoints, Check)
@@ -165,15 +166,16 @@ func open(path string, opts Options, target int) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		path:  path,
-		now:   opts.Now,
-		log:   opts.Log,
-		opts:  opts,
-		reqs:  make(chan *request, maxBatch),
-		wdone: make(chan struct{}),
-		kick:  make(chan struct{}, 1),
-		hquit: make(chan struct{}),
-		hdone: make(chan struct{}),
+		path:   path,
+		schema: target,
+		now:    opts.Now,
+		log:    opts.Log,
+		opts:   opts,
+		reqs:   make(chan *request, maxBatch),
+		wdone:  make(chan struct{}),
+		kick:   make(chan struct{}, 1),
+		hquit:  make(chan struct{}),
+		hdone:  make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now
