@@ -16,6 +16,7 @@ const (
 	commonWrites    = 1000 // at least this many writes between refreshes of the common terms
 	commonMinRows   = 1000 // below this every term is worth searching
 	commonPercent   = 5    // a term in more than this % of memories is "common"
+	commonWindow    = 2000 // about how many matches a query of only common terms ranks
 	optimizeIdleFor = 5 * time.Minute
 	walBusy         = 200 // ms a checkpoint waits for readers before it gives up until the next batch
 )
@@ -98,9 +99,9 @@ func (s *Store) checkpoint(ctx context.Context, conn *sql.Conn, connBusy int, fo
 // grows by a good fraction.
 func commonRefreshAfter(n int64) int64 { return max(commonWrites, n/4) }
 
-// refreshCommon recomputes the terms found in more than commonPercent of
-// memories (from the fts5vocab table), once there are enough memories for
-// the share to mean something.
+// refreshCommon recomputes the common terms (commonDocs, from the
+// fts5vocab table) with their document counts, once there are enough
+// memories for the share to mean something.
 func (s *Store) refreshCommon(ctx context.Context) {
 	s.sinceCommon.Store(0)
 	var total int64
@@ -108,20 +109,25 @@ func (s *Store) refreshCommon(ctx context.Context) {
 		s.log.Warn("memory store: count memories for the common terms", "err", err)
 		return
 	}
-	common := map[string]struct{}{}
+	ct := &commonTerms{docs: map[string]int64{}, rows: total}
 	if total >= commonMinRows {
-		rows, err := s.rdb.QueryContext(ctx, "SELECT term FROM memories_vocab WHERE doc > ?", total*commonPercent/100)
+		rows, err := s.rdb.QueryContext(ctx, "SELECT term, doc FROM memories_vocab WHERE doc > ?", commonDocs(total))
 		if err != nil {
 			s.log.Warn("memory store: read the common terms", "err", err)
 			return
 		}
 		for rows.Next() {
 			var t string
-			if rows.Scan(&t) == nil {
-				common[t] = struct{}{}
+			var n int64
+			if rows.Scan(&t, &n) == nil {
+				ct.docs[t] = n
 			}
 		}
 		rows.Close()
 	}
-	s.common.Store(&common)
+	s.common.Store(ct)
 }
+
+// commonDocs is the document count above which a term is common with
+// total memories.
+func commonDocs(total int64) int64 { return total * commonPercent / 100 }

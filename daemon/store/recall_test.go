@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,7 +144,7 @@ func TestRankedMatchesFullRanking(t *testing.T) {
 		}
 		mustPut(t, s, m)
 	}
-	for i := range 400 {
+	for i := range 160 {
 		text := fmt.Sprintf("%s %s note", words[i%5], words[(i/5)%5])
 		if i%7 == 0 {
 			text += " " + words[(i/7)%5]
@@ -166,7 +167,7 @@ func TestRankedMatchesFullRanking(t *testing.T) {
 			defer func() { s.schema = SchemaVersion }()
 		}
 		var out []string
-		for range 200 {
+		for range 4 { // deep enough to pass the edge of the first FTS5 rankings
 			p, err := s.List(ctx, q)
 			if err != nil {
 				t.Fatal(err)
@@ -191,13 +192,57 @@ func TestRankedMatchesFullRanking(t *testing.T) {
 	}
 	check("in order")
 	old := c.t.Add(-time.Hour)
-	for i := range 40 {
+	for i := range 20 {
 		mustPut(t, s, NewMemory{ID: ulid.MustNew(ulid.Timestamp(old), rand.Reader).String(),
 			Text: fmt.Sprintf("%s note imported", words[i%5]), CreatedAt: old, UpdatedAt: old})
 		old = old.Add(time.Millisecond)
 	}
-	for i := range 60 {
+	for i := range 30 {
 		put(i, NewMemory{Text: fmt.Sprintf("%s %s note", words[(i+2)%5], words[i%5])})
 	}
 	check("after an import")
+}
+
+// TestCommonOnlyWindow: a query of only common words ranks the newest
+// memories where about the window's size of them match, and its cursor
+// stays in that window; with a rarer word beside it nothing is windowed.
+func TestCommonOnlyWindow(t *testing.T) {
+	s := openTest(t, Options{})
+	s.window = 300 // commonWindow would need more than 2,000 memories
+	ctx := context.Background()
+	const n = commonMinRows + 200
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				mustPut(t, s, NewMemory{Text: fmt.Sprintf("alpha note %d", i)})
+			}
+		})
+	}
+	wg.Wait()
+	mustPut(t, s, NewMemory{Text: "alpha beta"})
+	s.refreshCommon(ctx)
+	if _, ok := s.common.Load().docs["alpha"]; !ok {
+		t.Fatal("alpha, in every memory, is not a common term")
+	}
+	seen := 0
+	q := Query{Q: "alpha", Limit: 50}
+	for {
+		p, err := s.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen += len(p.Memories)
+		if p.NextCursor == "" {
+			break
+		}
+		q.Cursor = p.NextCursor
+	}
+	if seen < int(s.window)*9/10 || seen > int(s.window)*11/10 {
+		t.Fatalf("a query of only a common word ranked %d of %d matches, want about %d", seen, n+1, s.window)
+	}
+	p, err := s.List(ctx, Query{Q: "alpha beta", Limit: 5})
+	if err != nil || len(p.Memories) == 0 || p.Memories[0].Text != "alpha beta" {
+		t.Fatalf("alpha beta: %+v %v", p.Memories, err)
+	}
 }

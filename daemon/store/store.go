@@ -138,9 +138,11 @@ type Store struct {
 	writes    atomic.Int64
 	lastWrite atomic.Int64 // unix ms; 0 = never
 
-	common          atomic.Pointer[map[string]struct{}] // very common terms, dropped from recall
-	sinceCommon     atomic.Int64                        // writes since common was computed
-	forceCheckpoint atomic.Bool                         // a write failed on a full disk: checkpoint whatever the WAL's size
+	common          atomic.Pointer[commonTerms] // very common terms, dropped from recall
+	sinceCommon     atomic.Int64                // writes since common was computed
+	forceCheckpoint atomic.Bool                 // a write failed on a full disk: checkpoint whatever the WAL's size
+
+	window int64 // commonWindow; smaller in tests
 
 	// failCommit makes the writer's next commits fail as if the disk were
 	// full, while it returns true. Tests only.
@@ -168,6 +170,7 @@ func open(path string, opts Options, target int) (*Store, error) {
 	s := &Store{
 		path:   path,
 		schema: target,
+		window: commonWindow,
 		now:    opts.Now,
 		log:    opts.Log,
 		opts:   opts,
@@ -183,8 +186,7 @@ func open(path string, opts Options, target int) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	empty := map[string]struct{}{}
-	s.common.Store(&empty)
+	s.common.Store(&commonTerms{docs: map[string]int64{}})
 
 	ctx := context.Background()
 	var err error
