@@ -15,7 +15,8 @@ const (
 	commonEvery     = 10 * time.Minute
 	commonWrites    = 1000 // at least this many writes between refreshes of the common terms
 	commonMinRows   = 1000 // below this every term is worth searching
-	commonPercent   = 5    // a term in more than this % of memories is "common"
+	commonPercent   = 5    // a term in more than this % of memories is "common",
+	commonMaxDocs   = 1000 // or in more than this many
 	commonWindow    = 2000 // about how many matches a query of only common terms ranks
 	optimizeIdleFor = 5 * time.Minute
 	walBusy         = 200 // ms a checkpoint waits for readers before it gives up until the next batch
@@ -129,5 +130,8 @@ func (s *Store) refreshCommon(ctx context.Context) {
 }
 
 // commonDocs is the document count above which a term is common with
-// total memories.
-func commonDocs(total int64) int64 { return total * commonPercent / 100 }
+// total memories: commonPercent of them, but never more than
+// commonMaxDocs, so the posting lists a query ranks stay bounded however
+// large the store grows (terms just under 5% of 100,000 memories made
+// 5-word questions rank 15,000 matches).
+func commonDocs(total int64) int64 { return min(total*commonPercent/100, commonMaxDocs) }
