@@ -262,8 +262,8 @@ func open(path string, opts Options, target int) (*Store, error) {
 // mode NORMAL could lose the last commits on power loss), fullfsync
 // (see fullfsyncPragma), foreign keys for the tags cascade, a busy timeout.
 // The writer begins transactions IMMEDIATE so it never upgrades a read lock.
-// Its automatic checkpoints are off: housekeeping checkpoints on its own
-// connection, so no commit waits for one.
+// Its automatic checkpoints are off: the writer checkpoints between
+// batches once the WAL is large (writer.go), so no commit runs one.
 func dsn(path string, readOnly bool) string {
 	p := []string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout),
@@ -274,12 +274,12 @@ func dsn(path string, readOnly bool) string {
 	}
 	p = append(p, fullfsyncPragmas...)
 	if readOnly {
-		// SQLite's default 2 MB page cache. A larger one (cache_size 16 MiB,
-		// or mmap_size) made recall ~35% faster at 100,000 memories, but then
-		// 1 run in 4 of TestConcurrentWritersAndReaders had a pooled reader
-		// whose integrity_check reported FTS5 corruption while a fresh
-		// connection passed: a stale view, not yet explained. Do not raise
-		// it until that is understood (docs/ARCHITECTURE.md).
+		// SQLite's default 2 MB page cache: recall meets its goals without
+		// more (FTS5 ranks before the join), and each reader's cache is
+		// daemon RSS. A larger one is safe for queries: the "stale FTS5
+		// view" it seemed to cause was integrity_check reading a pooled
+		// connection's cached segment structure, which queries refresh
+		// (docs/ARCHITECTURE.md, "The stale reader, explained").
 		p = append(p, "_pragma=query_only(ON)")
 	} else {
 		p = append(p, "_txlock=immediate", "_pragma=wal_autocheckpoint(0)")
