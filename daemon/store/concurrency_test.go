@@ -175,3 +175,26 @@ func TestDurableAfterSIGKILL(t *testing.T) {
 	}
 	t.Logf("%d acknowledged ids all present; %d memories stored", len(printed), s.Count())
 }
+
+// TestReadersSeeEveryCommit: a pooled reader caches FTS5's segment
+// structure between queries; each query must still see the index as the
+// last commit left it (FTS5 re-reads the structure when a query's cursor
+// opens and data_version moved), across the segment merges that many
+// small commits cause. Only PRAGMA integrity_check skips that re-read,
+// which is why Check uses a fresh connection (docs/ARCHITECTURE.md).
+func TestReadersSeeEveryCommit(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	for i := range 64 { // 64 commits: FTS5 merges its segments every few
+		r := mustPut(t, s, NewMemory{Text: fmt.Sprintf("fresh%d marker", i)})
+		for _, q := range []string{fmt.Sprintf("fresh%d", i), "marker"} {
+			p, err := s.List(ctx, Query{Q: q, Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Memories) != 1 || p.Memories[0].ID != r.ID {
+				t.Fatalf("after write %d, %q found %+v, want the memory just written", i, q, p.Memories)
+			}
+		}
+	}
+}

@@ -2,24 +2,30 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 )
 
-// Housekeeping intervals. A checkpoint is considered after every commit (a
-// stat of the WAL); the rest is periodic or waits for an idle store.
+// Housekeeping intervals. The writer considers a checkpoint after every
+// batch (a stat of the WAL); the rest is periodic or waits for an idle store.
 const (
 	purgeEvery      = time.Minute
 	commonEvery     = 10 * time.Minute
-	commonWrites    = 1000 // writes between refreshes of the common terms
+	commonWrites    = 1000 // at least this many writes between refreshes of the common terms
 	commonMinRows   = 1000 // below this every term is worth searching
-	commonPercent   = 5    // a term in more than this % of memories is "common"
+	commonPercent   = 5    // a term in more than this % of memories is "common",
+	commonMaxDocs   = 1000 // or in more than this many
+	commonWindow    = 2000 // about how many matches a query of only common terms ranks
 	optimizeIdleFor = 5 * time.Minute
+	walBusy         = 200 // ms a checkpoint waits for readers before it gives up until the next batch
 )
 
-// housekeeping keeps the WAL small, purges expired memories, refreshes
-// the common-term cache and merges the FTS index when the store is idle.
-// Writes go through the writer like any other; the checkpoint runs on its
-// own connection so it never holds the writer.
+// housekeeping purges expired memories, refreshes the common-term cache,
+// and merges the FTS index and checkpoints the WAL when the store is idle.
+// Writes go through the writer like any other; the idle checkpoint runs
+// on its own connection.
 func (s *Store) housekeeping() {
 	defer close(s.hdone)
 	ctx := context.Background()
@@ -35,8 +41,7 @@ func (s *Store) housekeeping() {
 		case <-s.hquit:
 			return
 		case <-s.kick:
-			s.checkpoint(ctx, s.forceCheckpoint.Swap(false))
-			if s.sinceCommon.Load() >= commonWrites || time.Since(lastCommon) > commonEvery {
+			if s.sinceCommon.Load() >= commonRefreshAfter(s.count.Load()) || time.Since(lastCommon) > commonEvery {
 				s.refreshCommon(ctx)
 				lastCommon = time.Now()
 			}
@@ -47,42 +52,57 @@ func (s *Store) housekeeping() {
 		case <-idle.C:
 			if dirty {
 				s.send(ctx, &request{kind: opOptimize})
-				s.checkpoint(ctx, true)
+				s.hmu.Lock()
+				s.checkpoint(ctx, s.hconn, walBusy, true)
+				s.hmu.Unlock()
 				dirty = false
 			}
 		}
 	}
 }
 
-// checkpoint copies the WAL into the database once it passes walThreshold
-// (or always, when idle): PASSIVE first, which never waits, then TRUNCATE,
-// which resets the file to zero bytes if no reader still needs it. Without
-// this the WAL grew to 59 MB in 10 s of writes.
-func (s *Store) checkpoint(ctx context.Context, idle bool) {
+// checkpoint copies the WAL into the database on conn and resets it to
+// zero bytes (TRUNCATE), when it has passed walThreshold or always (force),
+// waiting at most walBusy for readers; connBusy is conn's usual timeout.
+// Under load the writer runs it itself between batches (writer.go): it
+// then holds no transaction, so nothing but readers that began before the
+// copy finished can hold it up, and each waits at most walBusy. A
+// checkpoint on another connection never caught up with a busy writer
+// (the WAL reached 144 MB in 5 s of 8 writers). Housekeeping runs the
+// idle one on its own connection.
+func (s *Store) checkpoint(ctx context.Context, conn *sql.Conn, connBusy int, force bool) {
 	before := fileSize(s.path + "-wal")
-	if before == 0 || (!idle && before < walThreshold) {
+	if before == 0 || (!force && before < walThreshold) {
 		return
 	}
-	s.hmu.Lock()
-	for _, mode := range []string{"PASSIVE", "TRUNCATE"} {
-		var busy, logFrames, done int64
-		err := s.hconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &done)
-		if err != nil {
-			s.log.Warn("memory store: WAL checkpoint failed; the next commit retries", "mode", mode, "err", err)
-			break
-		}
+	var busy, logFrames, done int64
+	_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walBusy))
+	if err == nil {
+		err = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done)
+		_, e := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", connBusy))
+		err = errors.Join(err, e)
 	}
-	s.hmu.Unlock()
+	if err != nil {
+		s.log.Warn("memory store: WAL checkpoint failed; the next batch retries", "err", err)
+	}
 	after := fileSize(s.path + "-wal")
-	s.log.Debug("memory store: WAL checkpoint", "before", before, "after", after)
+	s.log.Debug("memory store: WAL checkpoint", "before", before, "after", after, "busy", busy)
 	if s.onCheckpoint != nil {
 		s.onCheckpoint(before, after)
 	}
 }
 
-// refreshCommon recomputes the terms found in more than commonPercent of
-// memories (from the fts5vocab table), once there are enough memories for
-// the share to mean something.
+// commonRefreshAfter is how many writes pass between refreshes of the
+// common terms with n live memories: a quarter of the store, at least
+// commonWrites. Reading memories_vocab walks the whole index (~200 ms at
+// 100,000 memories), so a fixed 1,000 meant several walks a second under
+// load, while a term's share of the store moves little until the store
+// grows by a good fraction.
+func commonRefreshAfter(n int64) int64 { return max(commonWrites, n/4) }
+
+// refreshCommon recomputes the common terms (commonDocs, from the
+// fts5vocab table) with their document counts, once there are enough
+// memories for the share to mean something.
 func (s *Store) refreshCommon(ctx context.Context) {
 	s.sinceCommon.Store(0)
 	var total int64
@@ -90,20 +110,28 @@ func (s *Store) refreshCommon(ctx context.Context) {
 		s.log.Warn("memory store: count memories for the common terms", "err", err)
 		return
 	}
-	common := map[string]struct{}{}
+	ct := &commonTerms{docs: map[string]int64{}, rows: total}
 	if total >= commonMinRows {
-		rows, err := s.rdb.QueryContext(ctx, "SELECT term FROM memories_vocab WHERE doc > ?", total*commonPercent/100)
+		rows, err := s.rdb.QueryContext(ctx, "SELECT term, doc FROM memories_vocab WHERE doc > ?", commonDocs(total))
 		if err != nil {
 			s.log.Warn("memory store: read the common terms", "err", err)
 			return
 		}
 		for rows.Next() {
 			var t string
-			if rows.Scan(&t) == nil {
-				common[t] = struct{}{}
+			var n int64
+			if rows.Scan(&t, &n) == nil {
+				ct.docs[t] = n
 			}
 		}
 		rows.Close()
 	}
-	s.common.Store(&common)
+	s.common.Store(ct)
 }
+
+// commonDocs is the document count above which a term is common with
+// total memories: commonPercent of them, but never more than
+// commonMaxDocs, so the posting lists a query ranks stay bounded however
+// large the store grows (terms just under 5% of 100,000 memories made
+// 5-word questions rank 15,000 matches).
+func commonDocs(total int64) int64 { return min(total*commonPercent/100, commonMaxDocs) }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMigrateV1 makes a database with migration 1 alone (no search index),
@@ -150,4 +152,67 @@ func openAt(t *testing.T, path string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestOpenCountFromMeta: Open takes the live count and the last write
+// from the meta row the triggers keep, not from a scan; after creates,
+// supersessions, an update, deletes and an import they must equal a scan.
+func TestOpenCountFromMeta(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cairn.db")
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := Open(path, Options{Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var ids []string
+	for i := range 20 {
+		c.t = c.t.Add(time.Millisecond)
+		m := NewMemory{Text: fmt.Sprintf("note %d", i)}
+		if i%3 == 0 {
+			m.Key = "k" // supersedes the previous one with this key
+		}
+		ids = append(ids, mustPut(t, s, m).ID)
+	}
+	text := "changed"
+	if _, err := s.Update(ctx, ids[1], Patch{Text: &text}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{ids[2], ids[3], ids[0]} { // live, live, superseded
+		if err := s.Delete(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	mustPut(t, s, NewMemory{ID: "01ARZ3NDEKTSV4RRFFQ69G5FAV", Text: "imported", CreatedAt: old, UpdatedAt: old})
+	want := s.Count()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scan, last, inOrder int64
+	if err := db.QueryRow("SELECT count(*) FILTER (WHERE superseded_by IS NULL), max(updated_at) FROM memories").Scan(&scan, &last); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT in_order FROM meta").Scan(&inOrder); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if inOrder != 0 {
+		t.Error("an import older than the newest memory left meta.in_order set")
+	}
+	s, err = Open(path, Options{Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Count() != scan || s.Count() != want {
+		t.Fatalf("Count() %d after reopen; a scan counts %d, before closing %d", s.Count(), scan, want)
+	}
+	if got := s.lastWrite.Load(); got != last {
+		t.Fatalf("last write %d after reopen, a scan finds %d", got, last)
+	}
 }

@@ -155,10 +155,10 @@ func fileSize(p string) int64 {
 
 // Check runs SQLite's integrity check and the FTS index's own (which, with
 // rank 1, also compares the index with the memories it indexes), on a
-// fresh connection: a pooled reader's cached FTS5 state made
-// integrity_check report corruption that a new connection to the same file
-// did not see (docs/ARCHITECTURE.md, open issue), and a check should read
-// the file, not a cache.
+// fresh connection: FTS5's integrity check uses the segment structure the
+// connection's last query cached, without the refresh a query does, so on
+// a pooled reader a merge since then looked like corruption
+// (docs/ARCHITECTURE.md, "The stale reader, explained").
 func (s *Store) Check(ctx context.Context) error {
 	if s.isClosed() {
 		return ErrClosed

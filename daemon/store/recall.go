@@ -83,7 +83,14 @@ func tokensOf(w string) []string {
 // common) very common. When only common terms remain they are kept: a
 // search for a frequent word should still rank by it rather than fall back
 // to newest-first. "" means no usable words: newest first.
-func matchExpr(q string, common map[string]struct{}) string {
+func matchExpr[V any](q string, common map[string]V) string {
+	expr, _ := matchWords(q, common)
+	return expr
+}
+
+// matchWords is matchExpr that also returns the words it kept when every
+// usable word was common (nil otherwise), for the recency window.
+func matchWords[V any](q string, common map[string]V) (string, []string) {
 	var kept, commonOnes []string
 	seen := map[string]bool{}
 	for _, w := range words(q) {
@@ -110,26 +117,71 @@ func matchExpr(q string, common map[string]struct{}) string {
 			kept = append(kept, w)
 		}
 	}
-	if len(kept) == 0 {
+	all := len(kept) == 0
+	if all {
 		kept = commonOnes
 	}
 	if len(kept) > maxTerms {
 		kept = kept[:maxTerms]
 	}
-	for i, w := range kept {
-		kept[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+	var onlyCommon []string
+	if all {
+		onlyCommon = kept
 	}
-	return strings.Join(kept, " OR ")
+	quoted := make([]string, len(kept))
+	for i, w := range kept {
+		quoted[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+	}
+	return strings.Join(quoted, " OR "), onlyCommon
+}
+
+// commonTerms is the common-term cache: each term in more than
+// commonDocs(rows) memories, with its document count.
+type commonTerms struct {
+	docs map[string]int64
+	rows int64 // memories (superseded ones too) when it was computed
+}
+
+// windowStart is the lowest seq a query of only common words searches:
+// every memory from there on, where about s.window (commonWindow) of them match
+// (the words' document counts over the rows, as if spread evenly). 0 is
+// no bound: the words match few enough memories to rank them all. Any
+// older memory would match as well, and ranking tens of thousands by bm25
+// took 20-60 ms, so the newest of them are ranked.
+func (s *Store) windowStart(ctx context.Context, words []string, ct *commonTerms) (int64, error) {
+	var docs int64
+	for _, w := range words {
+		d := int64(-1) // a phrase matches at most as often as its rarest token
+		for _, t := range tokensOf(w) {
+			if n, ok := ct.docs[t]; ok && (d < 0 || n < d) {
+				d = n
+			}
+		}
+		docs += max(d, 0)
+	}
+	if docs <= s.window {
+		return 0, nil
+	}
+	st, err := s.rstmt(ctx, "SELECT coalesce(max(seq), 0) FROM memories")
+	if err != nil {
+		return 0, err
+	}
+	var last int64
+	if err := st.QueryRowContext(ctx).Scan(&last); err != nil {
+		return 0, err
+	}
+	return max(last-s.window*ct.rows/docs, 0), nil
 }
 
 // cursor is the position after the last row of a page. Newest-first pages
 // continue below (C, S) = (created_at, seq) of the last row, which stays
-// exact while new rows arrive; ranked pages continue at offset O. H ties
-// the cursor to the query that made it.
+// exact while new rows arrive; ranked pages continue at offset O, within
+// the same recency window W. H ties the cursor to the query that made it.
 type cursor struct {
 	C int64  `json:"c,omitempty"`
 	S int64  `json:"s,omitempty"`
 	O int    `json:"o,omitempty"`
+	W int64  `json:"w,omitempty"` // the recency window's first seq, for a query of only common words
 	H string `json:"h"`
 }
 
@@ -141,7 +193,7 @@ func (c cursor) encode() string {
 func decodeCursor(s, hash string) (cursor, error) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 256 || json.Unmarshal(b, &c) != nil || c.O < 0 {
+	if err != nil || len(b) > 256 || json.Unmarshal(b, &c) != nil || c.O < 0 || c.W < 0 {
 		return c, invalid("cursor", "is not a cursor this store gave out; pass next_cursor from the previous page unchanged")
 	}
 	if c.H != hash {
@@ -178,12 +230,17 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		return Page{}, err
 	}
 	q.Tags = tags
-	match := matchExpr(q.Q, *s.common.Load())
+	ct := s.common.Load()
+	match, onlyCommon := matchWords(q.Q, ct.docs)
 	hash := queryHash(match, q)
 	var cur cursor
 	if q.Cursor != "" {
 		if cur, err = decodeCursor(q.Cursor, hash); err != nil {
 			return Page{}, err
+		}
+	} else if onlyCommon != nil {
+		if cur.W, err = s.windowStart(ctx, onlyCommon, ct); err != nil {
+			return Page{}, fmt.Errorf("list memories: %w", err)
 		}
 	}
 
@@ -213,71 +270,40 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		args = append(args, t)
 	}
 
-	var sqlText string
+	var hits []hit
 	if match == "" {
 		if q.Cursor != "" {
 			where = append(where, "(m.created_at, m.seq) < (?, ?)")
 			args = append(args, cur.C, cur.S)
 		}
-		sqlText = selectMemory + " WHERE " + strings.Join(where, " AND ") +
+		sqlText := selectMemory + " WHERE " + strings.Join(where, " AND ") +
 			" ORDER BY m.created_at DESC, m.seq DESC LIMIT ?"
-		args = append(args, q.Limit+1)
+		hits, _, err = s.queryHits(ctx, sqlText, append(args, q.Limit+1), 0)
 	} else {
-		// Rank only seqs first, then read the page's rows: the sorter then
-		// holds (seq, rank, time) per match, not whole texts.
-		where = append([]string{"memories_fts MATCH ?"}, where...)
-		args = append([]any{match}, args...)
-		sqlText = `WITH hits AS (SELECT m.seq AS seq, bm25(memories_fts) AS r
-			FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
-			WHERE ` + strings.Join(where, " AND ") + `
-			ORDER BY r, m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?)
-			` + strings.Replace(selectMemory, "SELECT ", "SELECT hits.r, ", 1) + `
-			JOIN hits ON hits.seq = m.seq ORDER BY hits.r, m.created_at DESC, m.seq DESC`
-		args = append(args, q.Limit+1, cur.O)
+		hits, err = s.ranked(ctx, match, cur.W, where, args, q.Limit, cur.O, len(q.Tags) > 0 || q.Project != "" || !q.Since.IsZero() || !q.Until.IsZero())
 	}
-	st, err := s.rstmt(ctx, sqlText)
 	if err != nil {
 		return Page{}, fmt.Errorf("list memories: %w", err)
 	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return Page{}, fmt.Errorf("list memories: %w", err)
-	}
-	defer rows.Close()
 	page := Page{Memories: []Memory{}}
 	var total int
 	var lastSeq int64
 	more := false
-	for rows.Next() {
-		var m Memory
-		var seq int64
-		if match == "" {
-			m, seq, err = scanMemorySeq(rows)
-		} else {
-			var r float64
-			m, seq, err = scanMemorySeq(prefixScanner{rows, &r})
-			m.Score = -r
-		}
-		if err != nil {
-			return Page{}, fmt.Errorf("list memories: %w", err)
-		}
+	for _, h := range hits {
 		if len(page.Memories) == q.Limit {
 			more = true
 			break
 		}
-		if q.MaxBytes > 0 && len(page.Memories) > 0 && total+len(m.Text) > q.MaxBytes {
+		if q.MaxBytes > 0 && len(page.Memories) > 0 && total+len(h.m.Text) > q.MaxBytes {
 			page.Truncated, more = true, true
 			break
 		}
-		total += len(m.Text)
-		page.Memories = append(page.Memories, m)
-		lastSeq = seq
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, fmt.Errorf("list memories: %w", err)
+		total += len(h.m.Text)
+		page.Memories = append(page.Memories, h.m)
+		lastSeq = h.seq
 	}
 	if more {
-		next := cursor{H: hash}
+		next := cursor{H: hash, W: cur.W}
 		if match == "" {
 			last := page.Memories[len(page.Memories)-1]
 			next.C, next.S = last.CreatedAt.UnixMilli(), lastSeq
@@ -289,12 +315,130 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 	return page, nil
 }
 
-// prefixScanner scans a row whose first column is the rank.
+// hit is one row of a page: the memory, its seq and (ranked) its bm25.
+type hit struct {
+	m   Memory
+	seq int64
+	r   float64
+}
+
+// ranked returns up to limit+1 matches of match after offset that pass
+// where, by bm25 then recency (created_at, seq, newest first); with from
+// > 0 only memories with seq >= from (windowStart).
+//
+// It first lets FTS5 rank alone: the best topSize(...) matches by (rank,
+// rowid DESC) with no join, then joins only those to memories for the
+// filters and the exact order. That page is the true one when every
+// match was ranked, or when its last row ranks strictly better than the
+// worst row kept (everything better than that was kept), or ties it while
+// created_at never decreased with seq (meta.in_order: then rowid DESC is
+// the recency order, and every tie that precedes the row was kept).
+// Otherwise (filters left too few rows, or a tie at the edge in a store
+// with imports) it runs the full query, which ranks and joins every match.
+func (s *Store) ranked(ctx context.Context, match string, from int64, where []string, args []any, limit, offset int, filtered bool) ([]hit, error) {
+	cond := strings.Join(where, " AND ")
+	window, ftsArgs := "", []any{match}
+	if from > 0 {
+		window, ftsArgs = " AND memories_fts.rowid >= ?", []any{match, from}
+	}
+	if s.schema >= 3 {
+		n := topSize(offset+limit+1, filtered)
+		sqlText := `WITH top AS MATERIALIZED (SELECT rowid AS seq, rank AS r FROM memories_fts
+				WHERE memories_fts MATCH ?` + window + ` ORDER BY rank, rowid DESC LIMIT ?),
+			hits AS (SELECT top.seq AS seq, top.r AS r FROM top JOIN memories m ON m.seq = top.seq
+				WHERE ` + cond + ` ORDER BY top.r, m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?)
+			` + strings.Replace(selectMemory, "SELECT ", `SELECT (SELECT count(*) FROM top), (SELECT max(r) FROM top),
+				(SELECT in_order FROM meta), hits.r, `, 1) + `
+			JOIN hits ON hits.seq = m.seq ORDER BY hits.r, m.created_at DESC, m.seq DESC`
+		a := append(append(append(ftsArgs, n), args...), limit+1, offset)
+		hits, e, err := s.queryHits(ctx, sqlText, a, 3)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(hits) == 0:
+			// Nothing passed the filters, or nothing matched: only the
+			// full query can tell.
+		case e.ranked < int64(n):
+			return hits, nil
+		case len(hits) == limit+1:
+			last := hits[limit-1] // the last row shown; the one after only says there is more
+			if last.r < e.edge || (last.r == e.edge && e.inOrder) {
+				return hits, nil
+			}
+		}
+	}
+	where = append([]string{"memories_fts MATCH ?" + window}, where...)
+	sqlText := `WITH hits AS (SELECT m.seq AS seq, bm25(memories_fts) AS r
+		FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY r, m.created_at DESC, m.seq DESC LIMIT ? OFFSET ?)
+		` + strings.Replace(selectMemory, "SELECT ", "SELECT hits.r, ", 1) + `
+		JOIN hits ON hits.seq = m.seq ORDER BY hits.r, m.created_at DESC, m.seq DESC`
+	hits, _, err := s.queryHits(ctx, sqlText, append(append(ftsArgs, args...), limit+1, offset), 1)
+	return hits, err
+}
+
+// topSize is how many matches FTS5 ranks on its own for a page that needs
+// need rows: enough that the filters rarely leave too few (a tag keeps
+// about an eighth of the generated corpus, a project a fifth), few enough
+// that joining them stays cheap.
+func topSize(need int, filtered bool) int {
+	if filtered {
+		return need*16 + 64
+	}
+	return need*2 + 16
+}
+
+// edge is what the FTS5-ranked query says about the matches it kept.
+type edge struct {
+	ranked  int64   // matches kept
+	edge    float64 // the worst rank kept
+	inOrder bool    // meta.in_order
+}
+
+// queryHits runs a page query whose rows are selectMemory's columns after
+// prefix leading ones: 0 (newest first), 1 (the rank) or 3 (the ranked
+// count, the edge rank and in_order, then the rank).
+func (s *Store) queryHits(ctx context.Context, sqlText string, args []any, prefix int) ([]hit, edge, error) {
+	var e edge
+	st, err := s.rstmt(ctx, sqlText)
+	if err != nil {
+		return nil, e, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, e, err
+	}
+	defer rows.Close()
+	var hits []hit
+	for rows.Next() {
+		var h hit
+		var pre []any
+		switch prefix {
+		case 1:
+			pre = []any{&h.r}
+		case 3:
+			pre = []any{&e.ranked, &e.edge, &e.inOrder, &h.r}
+		}
+		h.m, h.seq, err = scanMemorySeq(prefixScanner{rows, pre})
+		if err != nil {
+			return nil, e, err
+		}
+		if prefix > 0 {
+			h.m.Score = -h.r
+		}
+		hits = append(hits, h)
+	}
+	return hits, e, rows.Err()
+}
+
+// prefixScanner scans a row whose first columns are pre.
 type prefixScanner struct {
-	sc   scanner
-	rank *float64
+	sc  scanner
+	pre []any
 }
 
 func (p prefixScanner) Scan(dest ...any) error {
-	return p.sc.Scan(append([]any{p.rank}, dest...)...)
+	return p.sc.Scan(append(p.pre, dest...)...)
 }

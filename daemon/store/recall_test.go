@@ -2,9 +2,16 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/oklog/ulid/v2"
 )
 
 func TestWords(t *testing.T) {
@@ -118,4 +125,124 @@ func FuzzQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRankedMatchesFullRanking: the FTS5-first ranking (ranked's top
+// query) must return exactly the pages the full query does: many ties
+// (few distinct texts, several memories per millisecond), filters that
+// leave too few of the top rows, offsets deep enough to pass the edge,
+// superseded memories, and, after an import older than the newest memory,
+// a store whose created_at no longer follows seq.
+func TestRankedMatchesFullRanking(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, Options{Now: c.now})
+	ctx := context.Background()
+	words := []string{"deploy", "server", "cache", "token", "queue"}
+	put := func(i int, m NewMemory) {
+		if i%3 == 0 {
+			c.t = c.t.Add(time.Millisecond)
+		}
+		mustPut(t, s, m)
+	}
+	for i := range 160 {
+		text := fmt.Sprintf("%s %s note", words[i%5], words[(i/5)%5])
+		if i%7 == 0 {
+			text += " " + words[(i/7)%5]
+		}
+		m := NewMemory{Text: text + fmt.Sprintf(" n%d", i%50), Tags: []string{[]string{"a", "b", "c"}[i%3]}, Project: fmt.Sprintf("p%d", i%2)}
+		if i%11 == 0 {
+			m.Key = fmt.Sprintf("k%d", i%4) // supersedes an earlier one
+		}
+		put(i, m)
+	}
+	queries := []Query{
+		{Q: "deploy", Limit: 5}, {Q: "deploy server", Limit: 7}, {Q: "cache token queue", Limit: 20},
+		{Q: "note", Limit: 10}, {Q: "deploy", Tags: []string{"a"}, Limit: 6}, {Q: "server cache", Project: "p1", Limit: 9},
+		{Q: "token", Tags: []string{"b"}, Project: "p0", Limit: 3}, {Q: "queue n7", Limit: 4},
+		{Q: "deploy", IncludeSuperseded: true, Limit: 8}, {Q: "server", MaxBytes: 60, Limit: 10},
+	}
+	walk := func(q Query, full bool) []string {
+		if full {
+			s.schema = 2 // ranked then skips the FTS5-first query
+			defer func() { s.schema = SchemaVersion }()
+		}
+		var out []string
+		for range 4 { // deep enough to pass the edge of the first FTS5 rankings
+			p, err := s.List(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range p.Memories {
+				out = append(out, fmt.Sprintf("%s %.9g", m.ID, m.Score))
+			}
+			if p.NextCursor == "" {
+				break
+			}
+			q.Cursor = p.NextCursor
+		}
+		return out
+	}
+	check := func(stage string) {
+		for _, q := range queries {
+			got, want := walk(q, false), walk(q, true)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %+v: FTS5-first ranking differs from the full one:\n got %v\nwant %v", stage, q, got, want)
+			}
+		}
+	}
+	check("in order")
+	old := c.t.Add(-time.Hour)
+	for i := range 20 {
+		mustPut(t, s, NewMemory{ID: ulid.MustNew(ulid.Timestamp(old), rand.Reader).String(),
+			Text: fmt.Sprintf("%s note imported", words[i%5]), CreatedAt: old, UpdatedAt: old})
+		old = old.Add(time.Millisecond)
+	}
+	for i := range 30 {
+		put(i, NewMemory{Text: fmt.Sprintf("%s %s note", words[(i+2)%5], words[i%5])})
+	}
+	check("after an import")
+}
+
+// TestCommonOnlyWindow: a query of only common words ranks the newest
+// memories where about the window's size of them match, and its cursor
+// stays in that window; with a rarer word beside it nothing is windowed.
+func TestCommonOnlyWindow(t *testing.T) {
+	s := openTest(t, Options{})
+	s.window = 300 // commonWindow would need more than 2,000 memories
+	ctx := context.Background()
+	const n = commonMinRows + 200
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				mustPut(t, s, NewMemory{Text: fmt.Sprintf("alpha note %d", i)})
+			}
+		})
+	}
+	wg.Wait()
+	mustPut(t, s, NewMemory{Text: "alpha beta"})
+	s.refreshCommon(ctx)
+	if _, ok := s.common.Load().docs["alpha"]; !ok {
+		t.Fatal("alpha, in every memory, is not a common term")
+	}
+	seen := 0
+	q := Query{Q: "alpha", Limit: 50}
+	for {
+		p, err := s.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen += len(p.Memories)
+		if p.NextCursor == "" {
+			break
+		}
+		q.Cursor = p.NextCursor
+	}
+	if seen < int(s.window)*9/10 || seen > int(s.window)*11/10 {
+		t.Fatalf("a query of only a common word ranked %d of %d matches, want about %d", seen, n+1, s.window)
+	}
+	p, err := s.List(ctx, Query{Q: "alpha beta", Limit: 5})
+	if err != nil || len(p.Memories) == 0 || p.Memories[0].Text != "alpha beta" {
+		t.Fatalf("alpha beta: %+v %v", p.Memories, err)
+	}
 }

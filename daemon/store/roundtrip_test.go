@@ -139,10 +139,9 @@ func randomField(rng *rand.Rand) string {
 	return string(out)
 }
 
-// TestCheckpointBoundsWAL: once writes pass the threshold, housekeeping
-// checkpoints; while writes keep coming TRUNCATE may not get in (it waits
-// for the writer), but the first checkpoint after writing pauses resets the
-// WAL below the threshold.
+// TestCheckpointBoundsWAL: once writes pass the threshold, a checkpoint
+// runs (the writer's, between batches) and resets the WAL below the
+// threshold.
 func TestCheckpointBoundsWAL(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cairn.db")
 	s, err := Open(path, Options{})

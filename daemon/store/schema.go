@@ -60,6 +60,42 @@ CREATE TRIGGER memories_fts_update AFTER UPDATE OF text ON memories BEGIN
 END;
 INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');
 `,
+	// 3: what Open needs without scanning memories, kept by triggers so
+	// every path that changes memories (put, supersede, update, delete,
+	// purge, import) keeps it exact: live = count of live (not superseded)
+	// rows; last_write = max(updated_at) ever written; max_created and
+	// in_order say whether created_at never decreased with seq, which lets
+	// recall trust FTS5's rowid order as its recency tie-break (recall.go).
+	// The first values come from one scan here.
+	3: `
+CREATE TABLE meta(
+	one         INTEGER PRIMARY KEY CHECK (one = 1),
+	live        INTEGER NOT NULL,
+	last_write  INTEGER NOT NULL,
+	max_created INTEGER NOT NULL,
+	in_order    INTEGER NOT NULL
+);
+INSERT INTO meta(one, live, last_write, max_created, in_order)
+	SELECT 1, count(*) FILTER (WHERE superseded_by IS NULL), coalesce(max(updated_at), 0),
+		coalesce(max(created_at), 0),
+		NOT EXISTS (SELECT 1 FROM (SELECT created_at AS c, lag(created_at) OVER (ORDER BY seq) AS p FROM memories) WHERE c < p)
+	FROM memories;
+CREATE TRIGGER meta_insert AFTER INSERT ON memories BEGIN
+	UPDATE meta SET live = live + (new.superseded_by IS NULL),
+		last_write = max(last_write, new.updated_at),
+		in_order = in_order AND new.created_at >= max_created,
+		max_created = max(max_created, new.created_at);
+END;
+CREATE TRIGGER meta_delete AFTER DELETE ON memories BEGIN
+	UPDATE meta SET live = live - (old.superseded_by IS NULL);
+END;
+CREATE TRIGGER meta_supersede AFTER UPDATE OF superseded_by ON memories BEGIN
+	UPDATE meta SET live = live + (new.superseded_by IS NULL) - (old.superseded_by IS NULL);
+END;
+CREATE TRIGGER meta_touch AFTER UPDATE OF updated_at ON memories BEGIN
+	UPDATE meta SET last_write = max(last_write, new.updated_at);
+END;
+`,
 }
 
 // SchemaVersion is the schema this binary writes.

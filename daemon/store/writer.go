@@ -92,22 +92,56 @@ func (s *Store) writer() {
 	}()
 	w := &batchWriter{s: s, entropy: entropy, stmts: stmts}
 	batch := make([]*request, 0, maxBatch)
+	wait := time.NewTimer(batchWait)
+	wait.Stop()
+	last := 1 // the last batch's size: about how many callers are writing
 	for r := range s.reqs {
 		batch = append(batch[:0], r)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break fill
+		open := s.drain(&batch)
+		if open && len(batch) < last {
+			// The callers the last batch answered are most likely about to
+			// send again: wait a moment for them rather than commit (and
+			// fsync) twice as often. One caller never waits.
+			wait.Reset(batchWait)
+		gather:
+			for len(batch) < last && len(batch) < maxBatch {
+				select {
+				case r, ok := <-s.reqs:
+					if !ok {
+						break gather
+					}
+					batch = append(batch, r)
+				case <-wait.C:
+					break gather
 				}
-				batch = append(batch, r)
-			default:
-				break fill
 			}
+			wait.Stop()
+			s.drain(&batch)
 		}
+		last = len(batch)
 		w.run(batch)
+		// Between batches the writer holds no transaction, so a checkpoint
+		// here can reset the WAL, which one on another connection could
+		// not while writes kept coming.
+		s.checkpoint(context.Background(), s.wconn, busyTimeout, s.forceCheckpoint.Swap(false))
 	}
+}
+
+// drain adds what is queued to batch, up to maxBatch, without waiting; false
+// once reqs is closed.
+func (s *Store) drain(batch *[]*request) bool {
+	for len(*batch) < maxBatch {
+		select {
+		case r, ok := <-s.reqs:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, r)
+		default:
+			return true
+		}
+	}
+	return true
 }
 
 type batchWriter struct {
@@ -171,13 +205,9 @@ func (w *batchWriter) run(batch []*request) {
 		}
 		s.log.Error("memory store: a batch of writes failed and was rolled back", "writes", len(live), "err", err)
 		if errors.Is(err, ErrFull) {
-			// The WAL holds most of what a full disk can give back: ask
-			// housekeeping for a checkpoint whatever the WAL's size.
+			// The WAL holds most of what a full disk can give back: the
+			// writer checkpoints after this batch whatever the WAL's size.
 			s.forceCheckpoint.Store(true)
-			select {
-			case s.kick <- struct{}{}:
-			default:
-			}
 		}
 	}
 	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
