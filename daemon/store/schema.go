@@ -103,7 +103,7 @@ var SchemaVersion = len(migrations) - 1
 
 // migrate brings the database on conn up to target. A database newer than
 // this binary is ErrTooNew: never downgraded, never touched.
-func migrate(ctx context.Context, conn *sql.Conn, target int) error {
+func migrate(ctx context.Context, conn *sql.Conn, target int) (err error) {
 	var v int
 	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("read the schema version: %w", err)
@@ -111,15 +111,11 @@ func migrate(ctx context.Context, conn *sql.Conn, target int) error {
 	if v > SchemaVersion {
 		return fmt.Errorf("%w (schema version %d, this binary knows up to %d)", ErrTooNew, v, SchemaVersion)
 	}
-	for n := v + 1; n <= target; n++ {
-		if err := step(ctx, conn, n); err != nil {
-			return fmt.Errorf("migrate the database from schema version %d to %d: %w", n-1, n, err)
-		}
+	if v >= target {
+		return nil
 	}
-	return nil
-}
-
-func step(ctx context.Context, conn *sql.Conn, n int) (err error) {
+	// Every pending step in one transaction: an upgrade happens whole or
+	// not at all, and a new store costs one fsync, not one a step.
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
@@ -128,10 +124,12 @@ func step(ctx context.Context, conn *sql.Conn, n int) (err error) {
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	if _, err := conn.ExecContext(ctx, migrations[n]); err != nil {
-		return err
+	for n := v + 1; n <= target; n++ {
+		if _, err := conn.ExecContext(ctx, migrations[n]); err != nil {
+			return fmt.Errorf("migrate the database from schema version %d to %d: %w", n-1, n, err)
+		}
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", target)); err != nil {
 		return err
 	}
 	_, err = conn.ExecContext(ctx, "COMMIT")

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -137,30 +138,36 @@ func validateNew(m NewMemory, now time.Time) (NewMemory, error) {
 // hint is a substring every match contains (lowercase when fold): a
 // strings.Contains check skips the regexp for nearly all text, which
 // otherwise cost a sixth of a write's CPU.
-var secretPatterns = []struct {
+// They are compiled on first use, not at init: every `cairn` command links
+// the store, and only the daemon checks text.
+var secretPatterns = sync.OnceValue(func() []secretPattern {
+	return []secretPattern{
+		{"a private key block", []string{"PRIVATE KEY"}, false, regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)},
+		{"an AWS access key", []string{"AKIA", "ASIA"}, false, regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
+		{"a GitHub token", []string{"gh", "github_pat_"}, false, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`)},
+		{"a GitLab token", []string{"glpat-"}, false, regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`)},
+		{"a Slack token", []string{"xox"}, false, regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
+		{"a Stripe secret key", []string{"k_live_"}, false, regexp.MustCompile(`\b[sr]k_live_[A-Za-z0-9]{16,}`)},
+		{"a Google API key", []string{"AIza"}, false, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`)},
+		{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`)},
+		{"a JSON Web Token", []string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+		// An assignment with a value. Placeholders ($VAR, <...>, {{...}}, ***)
+		// and empty values pass: they are how people document a setting.
+		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b(?:[a-z0-9]+_)*(?:password|passwd|pwd|secret)["']?\s*[:=]\s*["']?[^\s"'$<{*]{3,}`)},
+	}
+})
+
+type secretPattern struct {
 	kind string
 	hint []string
 	fold bool
 	re   *regexp.Regexp
-}{
-	{"a private key block", []string{"PRIVATE KEY"}, false, regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)},
-	{"an AWS access key", []string{"AKIA", "ASIA"}, false, regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{"a GitHub token", []string{"gh", "github_pat_"}, false, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`)},
-	{"a GitLab token", []string{"glpat-"}, false, regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`)},
-	{"a Slack token", []string{"xox"}, false, regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
-	{"a Stripe secret key", []string{"k_live_"}, false, regexp.MustCompile(`\b[sr]k_live_[A-Za-z0-9]{16,}`)},
-	{"a Google API key", []string{"AIza"}, false, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`)},
-	{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`)},
-	{"a JSON Web Token", []string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
-	// An assignment with a value. Placeholders ($VAR, <...>, {{...}}, ***)
-	// and empty values pass: they are how people document a setting.
-	{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b(?:[a-z0-9]+_)*(?:password|passwd|pwd|secret)["']?\s*[:=]\s*["']?[^\s"'$<{*]{3,}`)},
 }
 
 // secretKind names the kind of secret text seems to contain, or "".
 func secretKind(text string) string {
 	var lower string
-	for _, p := range secretPatterns {
+	for _, p := range secretPatterns() {
 		t := text
 		if p.fold {
 			if lower == "" {
