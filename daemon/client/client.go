@@ -144,7 +144,7 @@ func (e *transientError) Unwrap() error { return e.err }
 // is bounded by ProofTimeout alone: net/http dials with a context that is
 // never canceled, so the request's deadline does not reach here.
 func (c *Client) prove(conn net.Conn) error {
-	if uid, ok := listenerUID(c.addr); ok && uid != os.Getuid() {
+	if uid, ok := listenerUID(conn); ok && uid != os.Getuid() {
 		return &ProofError{c.addr, fmt.Sprintf("it belongs to user ID %d, not to you", uid)}
 	}
 	conn.SetDeadline(time.Now().Add(ProofTimeout))

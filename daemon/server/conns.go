@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/cairnlabs/cairn/daemon/proc"
 )
 
 // The connection policy. Any local user can connect to 127.0.0.1, so
@@ -215,7 +217,7 @@ func peerOf(nc net.Conn) (int, bool) {
 	if err1 != nil || err2 != nil {
 		return 0, false
 	}
-	return peerUID(local, remote)
+	return proc.TCPOwner(remote, local)
 }
 
 // admit is the policy's part of every request: a stranger's connection

@@ -1,4 +1,4 @@
-package server
+package proc_test
 
 import (
 	"net"
@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
 // The kernel names the user behind the other end of an accepted
 // connection: ours for our own dial, another user's for theirs.
-func TestPeerUID(t *testing.T) {
+func TestTCPOwner(t *testing.T) {
 	for _, network := range []string{"tcp4", "tcp6"} {
 		addr := "127.0.0.1:0"
 		if network == "tcp6" {
@@ -36,7 +37,7 @@ func TestPeerUID(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		uid, ok := peerUID(netip.MustParseAddrPort(s.LocalAddr().String()), netip.MustParseAddrPort(s.RemoteAddr().String()))
+		uid, ok := proc.TCPOwner(netip.MustParseAddrPort(s.RemoteAddr().String()), netip.MustParseAddrPort(s.LocalAddr().String()))
 		if !ok || uid != os.Getuid() {
 			t.Fatalf("%s: peer uid %d %v, want ours (%d)", network, uid, ok, os.Getuid())
 		}
@@ -66,7 +67,7 @@ func TestPeerUID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	uid, ok := peerUID(netip.MustParseAddrPort(s.LocalAddr().String()), netip.MustParseAddrPort(s.RemoteAddr().String()))
+	uid, ok := proc.TCPOwner(netip.MustParseAddrPort(s.RemoteAddr().String()), netip.MustParseAddrPort(s.LocalAddr().String()))
 	if !ok || uid != u.UID {
 		t.Fatalf("peer uid %d %v, want %s's (%d)", uid, ok, u.Name, u.UID)
 	}
