@@ -165,11 +165,11 @@ func repoRoot() (string, error) {
 // compare a release build or an experiment without touching the tree.
 func build(ctx context.Context, root, tmp, cairnBin, floorBin string) ([2]*program, error) {
 	cairn := &program{
-		name: "cairn", refusalCode: 0, query: []string{"status"},
+		name: "cairn", refusalCode: 0, query: func(port int) []string { return []string{"status", "--port", fmt.Sprint(port)} },
 		args: func(port int) []string { return []string{"serve", "--foreground", "--port", fmt.Sprint(port)} },
 	}
 	floor := &program{
-		name: "floor", refusalCode: 3, query: []string{"-get"},
+		name: "floor", refusalCode: 3, query: func(int) []string { return []string{"-get"} },
 		args: func(port int) []string { return []string{"--port", fmt.Sprint(port)} },
 	}
 	for _, b := range []struct {

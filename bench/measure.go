@@ -44,7 +44,7 @@ func statusLatency(ctx context.Context, prog *program, root string) (sample, err
 		return sample{}, err
 	}
 	defer d.kill()
-	q, t0, err := startArgs(prog, s, "query", prog.query)
+	q, t0, err := startArgs(prog, s, "query", prog.query(s.port))
 	if err != nil {
 		return sample{}, err
 	}
@@ -53,7 +53,7 @@ func statusLatency(ctx context.Context, prog *program, root string) (sample, err
 		return sample{}, err
 	}
 	if code := q.exitCode(); code != 0 {
-		return sample{}, fmt.Errorf("%s %v exited %d, want 0%s", prog.name, prog.query, code, q.tail())
+		return sample{}, fmt.Errorf("%s %v exited %d, want 0%s", prog.name, prog.query(s.port), code, q.tail())
 	}
 	return sample{d: q.exitedAt.Sub(t0), code: -1}, d.stop(ctx)
 }

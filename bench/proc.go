@@ -22,7 +22,7 @@ type program struct {
 	// query is the arguments of one client request to a ready instance:
 	// `cairn status` (discover, prove, /health, diagnose) against the
 	// floor's curl-like discover-and-GET.
-	query []string
+	query func(port int) []string
 }
 
 // sandbox is one iteration's private world: its own CAIRN_HOME, HOME and
