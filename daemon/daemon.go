@@ -152,8 +152,12 @@ func RunForeground(ctx context.Context, opts Options) error {
 		err error
 	}
 	storeCh := make(chan storeResult, 1)
+	feed := server.NewFeed() // the store's changes, for the event streams
 	go func() {
-		st, err := store.Open(p.Store, store.Options{Log: log})
+		st, err := store.Open(p.Store, store.Options{Log: log,
+			OnWrite:  func(m store.Memory) { feed.Changed(m.ID, "written") },
+			OnDelete: func(id string) { feed.Changed(id, "deleted") },
+		})
 		storeCh <- storeResult{st, err}
 	}()
 	storeTaken := false
@@ -203,6 +207,7 @@ func RunForeground(ctx context.Context, opts Options) error {
 		StartedAt:  started,
 	}, tok, func() { close(shutdownReq) })
 	api.SetMemories(mem)
+	api.SetFeed(feed)
 	api.SetLog(log)
 	hs := api.HTTPServer()
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)

@@ -405,3 +405,22 @@ func TestCrashLoopGivesUp(t *testing.T) {
 	proctest.Eventually(t, wait, "a sixth run after Restart", func() bool { return crashes() == 6 })
 	w.sigterm(tray)
 }
+
+// TestStatusLineCountsMemoriesLive: a memory written from a terminal shows
+// in the tray's status line (the event stream carries the count; the
+// supervisor's unit test shows the event alone sets it).
+func TestStatusLineCountsMemoriesLive(t *testing.T) {
+	w := newWorld(t, options{})
+	tray := w.startTray()
+	item := w.itemOf(tray)
+	pid := w.waitRunning(item, anyPID)
+	p := proctest.Start(t, w.env, w.bins.cairn, "remember", "the heron came back to the pond")
+	if code := p.Wait(t, wait); code != 0 {
+		t.Fatalf("cairn remember: exit %d %s", code, p.Stderr())
+	}
+	w.waitMenu(item, "the status line to count the memory", func(root dbustest.MenuNode) bool {
+		return strings.HasPrefix(statusLine(root), fmt.Sprintf("Running · 1 memory · 127.0.0.1:%d · PID %d", w.env.Port, pid))
+	})
+	w.sigterm(tray)
+	w.assertStoppedClean(pid)
+}

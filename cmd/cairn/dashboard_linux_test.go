@@ -178,6 +178,23 @@ func TestDashboardInBrowser(t *testing.T) {
 		act(t, ctx, "back to light", colorScheme("light"))
 	}
 
+	// A memory written elsewhere (the CLI) appears without a reload, through
+	// the event stream, and goes again when it is forgotten elsewhere.
+	code, out, errOut := cairn(t, env, "remember", "the heron came back to the pond")
+	if code != 0 {
+		t.Fatalf("remember: exit %d %s%s", code, out, errOut)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(out), "Remembered "), ".")
+	act(t, ctx, "the new memory appears live",
+		waitJS(`document.querySelector("#st-count").textContent === "5"`),
+		waitJS(`[...document.querySelectorAll("#results .text")].some(e => e.textContent.includes("heron came back"))`))
+	if code, out, errOut = cairn(t, env, "forget", id); code != 0 {
+		t.Fatalf("forget: exit %d %s%s", code, out, errOut)
+	}
+	act(t, ctx, "the forgotten memory goes live",
+		waitJS(`document.querySelector("#st-count").textContent === "4"`),
+		waitJS(`document.querySelectorAll("#results li").length === 4`))
+
 	// Usable at 360 px: nothing is wider than the screen.
 	act(t, ctx, "360 px wide", chromedp.EmulateViewport(360, 800))
 	if w := value(t, ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 360 {

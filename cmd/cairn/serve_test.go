@@ -270,7 +270,7 @@ func TestShutdownBySignalAndAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			go c.Events(context.Background(), func(e string) bool { events <- e; return true })
+			go c.Events(context.Background(), func(e, _ string) bool { events <- e; return true })
 			waitEvent(t, events, "ready")
 
 			// An in-flight request: its handler is running (it asked for the

@@ -193,7 +193,7 @@ func TestNohupKeepsTheDaemonThroughSIGHUP(t *testing.T) {
 	}
 	defer c.CloseIdle()
 	events := make(chan string, 8)
-	go c.Events(context.Background(), func(e string) bool { events <- e; return true })
+	go c.Events(context.Background(), func(e, _ string) bool { events <- e; return true })
 	waitEvent(t, events, "ready")
 	p.Signal(t, syscall.SIGHUP)
 	// A daemon that took the signal drains within milliseconds.

@@ -45,6 +45,9 @@ const (
 	EventHeartbeat = "heartbeat"
 	EventDraining  = "draining"
 	EventStopping  = "stopping"
+	// EventMemory says a memory was written or deleted; its data is a
+	// MemoryEvent.
+	EventMemory = "memory"
 )
 
 // Session is the answer of POST /v1/session: a one-time code for the
@@ -53,4 +56,11 @@ type Session struct {
 	Code      string `json:"code"`
 	URL       string `json:"url"`
 	ExpiresIn int    `json:"expires_in"` // seconds the code stays valid
+}
+
+// MemoryEvent is the data of a `memory` event on /v1/events.
+type MemoryEvent struct {
+	ID     string `json:"id"`
+	Action string `json:"action"` // "written" (created, replaced or updated) or "deleted"
+	Count  int64  `json:"count"`  // live memories after it
 }

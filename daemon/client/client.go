@@ -264,10 +264,10 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	return c.do(ctx, http.MethodPost, "/v1/shutdown", nil)
 }
 
-// Events calls GET /v1/events and hands each event name to fn until the
-// stream ends, ctx is done or fn returns false. A stream that ends without a
+// Events calls GET /v1/events and hands each event's name and data (JSON)
+// to fn until the stream ends, ctx is done or fn returns false. A stream that ends without a
 // "stopping" event means the daemon died.
-func (c *Client) Events(ctx context.Context, fn func(event string) bool) error {
+func (c *Client) Events(ctx context.Context, fn func(event, data string) bool) error {
 	req, err := c.request(ctx, http.MethodGet, "/v1/events", nil)
 	if err != nil {
 		return err
@@ -283,7 +283,11 @@ func (c *Client) Events(ctx context.Context, fn func(event string) bool) error {
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
-			if !fn(name) {
+			data := ""
+			if sc.Scan() {
+				data, _ = strings.CutPrefix(sc.Text(), "data: ")
+			}
+			if !fn(name, data) {
 				return nil
 			}
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -256,5 +257,74 @@ func TestFullDiskIs507(t *testing.T) {
 	var e api.Error
 	if json.Unmarshal([]byte(out), &e); code != http.StatusInsufficientStorage || !strings.Contains(e.Error, "full") {
 		t.Fatalf("full disk: %d %s, want 507 saying the disk is full", code, out)
+	}
+}
+
+// A write reaches every open event stream as a `memory` event with the new
+// count: what the dashboard and the tray follow instead of polling.
+func TestMemoryEventOnTheStream(t *testing.T) {
+	feed := NewFeed()
+	st, err := store.Open(filepath.Join(t.TempDir(), "cairn.db"), store.Options{
+		OnWrite:  func(m store.Memory) { feed.Changed(m.ID, "written") },
+		OnDelete: func(id string) { feed.Changed(id, "deleted") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := New(Info{PID: 1, Addr: "127.0.0.1:7070", StartedAt: time.Now()}, apiToken, func() {})
+	s.SetMemories(st)
+	s.SetFeed(feed)
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+
+	req, _ := http.NewRequest("GET", ts.URL+"/v1/events", nil)
+	req.Host = "127.0.0.1"
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	next := func(prefix string) string {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatal("the stream ended")
+				}
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			case <-deadline:
+				t.Fatalf("no %q line", prefix)
+			}
+		}
+	}
+	next("event: ready")
+	_, out := call(t, ts, "POST", "/v1/memories", `{"text":"the heron came back"}`)
+	var put api.PutResult
+	json.Unmarshal([]byte(out), &put)
+	if l := next("event: "); l != "event: memory" {
+		t.Fatalf("after a write the stream said %q", l)
+	}
+	var ev api.MemoryEvent
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(next("data: "), "data: ")), &ev); err != nil || ev.ID != put.ID || ev.Action != "written" || ev.Count != 1 {
+		t.Fatalf("memory event %+v (%v), want %s written, count 1", ev, err, put.ID)
+	}
+	call(t, ts, "DELETE", "/v1/memories/"+put.ID, "")
+	next("event: memory")
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(next("data: "), "data: ")), &ev); err != nil || ev.Action != "deleted" || ev.Count != 0 {
+		t.Fatalf("delete event %+v (%v)", ev, err)
 	}
 }

@@ -46,6 +46,7 @@ type Server struct {
 	sess  *sessions // the dashboard's codes and sessions (session.go)
 
 	memories Memories     // the store; nil until SetMemories
+	feed     *Feed        // the store's changes; nil sends none
 	idem     idemCache    // answers by Idempotency-Key
 	log      *slog.Logger // never nil
 
@@ -221,15 +222,24 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	send := func(event string) bool {
+	sendData := func(event string, v any) bool {
 		// The server's WriteTimeout would cut a long stream; each event gets
 		// its own deadline instead.
 		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		data, _ := json.Marshal(map[string]any{"pid": s.info.PID, "uptime_s": uptime(s.info.StartedAt)})
+		data, _ := json.Marshal(v)
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data); err != nil {
 			return false
 		}
 		return rc.Flush() == nil
+	}
+	send := func(event string) bool {
+		return sendData(event, map[string]any{"pid": s.info.PID, "uptime_s": uptime(s.info.StartedAt)})
+	}
+	var changes <-chan api.MemoryEvent // nil without a feed: never ready
+	if s.feed != nil {
+		ch, unsubscribe := s.feed.subscribe()
+		defer unsubscribe()
+		changes = ch
 	}
 	if !send(api.EventReady) {
 		return
@@ -246,6 +256,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-tick.C:
 			if !send(api.EventHeartbeat) {
+				return
+			}
+		case ev := <-changes:
+			ev.Count = s.memoryCount()
+			if !sendData(api.EventMemory, ev) {
 				return
 			}
 		}

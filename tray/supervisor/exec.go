@@ -3,6 +3,7 @@ package supervisor
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/paths"
@@ -247,13 +249,19 @@ func (d LocalDaemon) ManagedBy(ctx context.Context) string {
 	return st.Supervisor
 }
 
-func (d LocalDaemon) Events(ctx context.Context) error {
+func (d LocalDaemon) Events(ctx context.Context, memories func(count int64)) error {
 	c, done, err := d.client()
 	if err != nil {
 		return err
 	}
 	defer done()
-	return c.Events(ctx, func(string) bool { return true })
+	return c.Events(ctx, func(name, data string) bool {
+		var ev api.MemoryEvent
+		if name == api.EventMemory && json.Unmarshal([]byte(data), &ev) == nil {
+			memories(ev.Count)
+		}
+		return true
+	})
 }
 
 // Shutdown asks the daemon at the discovered address to stop, but only

@@ -161,6 +161,7 @@ type fakeDaemon struct {
 	stops          int
 	cleaned        int
 	exitOnShutdown map[int]*fakeProc
+	memories       chan int64 // counts the event stream delivers
 
 	// The service manager: installed names it ("" for none); serviceCalls
 	// records "start" and "restart"; serviceErr fails them; onService
@@ -179,6 +180,7 @@ func newFakeDaemon() *fakeDaemon {
 		served:         map[int]bool{},
 		waiters:        map[int]int{},
 		exitOnShutdown: map[int]*fakeProc{},
+		memories:       make(chan int64, 8),
 	}
 }
 
@@ -297,9 +299,15 @@ func (d *fakeDaemon) WaitServing(ctx context.Context) error {
 	}
 }
 
-func (d *fakeDaemon) Events(ctx context.Context) error {
-	<-ctx.Done()
-	return ctx.Err()
+func (d *fakeDaemon) Events(ctx context.Context, memories func(int64)) error {
+	for {
+		select {
+		case n := <-d.memories:
+			memories(n)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func (d *fakeDaemon) Shutdown(ctx context.Context, pid int) error {

@@ -51,7 +51,8 @@ type Daemon interface {
 	// ManagedBy asks the daemon who started it (/v1/status).
 	ManagedBy(ctx context.Context) string
 	// Events holds /v1/events open until the stream ends or ctx is done.
-	Events(ctx context.Context) error
+	// memories is called with the live count after each change.
+	Events(ctx context.Context, memories func(count int64)) error
 	// Shutdown asks the daemon with this PID to shut down through the API.
 	Shutdown(ctx context.Context, pid int) error
 	// Stop stops an adopted daemon the way `cairn stop` does (through its

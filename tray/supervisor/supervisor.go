@@ -114,6 +114,10 @@ type (
 		err  error
 	}
 	evProbeTick struct{ gen int }
+	evMemories  struct {
+		gen   int
+		count int64
+	}
 	evProbe     struct {
 		gen int
 		Health
@@ -200,6 +204,12 @@ func (s *Supervisor) handle(ctx context.Context, ev event) {
 	case evProbe:
 		if ev.gen == s.gen {
 			s.probed(ctx, ev)
+		}
+	case evMemories:
+		// The event stream's count: the menu follows a new memory at once,
+		// not at the next probe.
+		if ev.gen == s.gen && ev.count != s.status.Memories && s.status.State == Running {
+			s.set(func(st *Status) { st.Memories = ev.count })
 		}
 	case evRestart:
 		if ev.gen == s.restartGen && s.child == nil && !s.quitting {
@@ -708,7 +718,7 @@ func (s *Supervisor) watch(ctx context.Context) {
 	go func() {
 		// The stream ends the moment the daemon shuts down or dies: probe
 		// then rather than at the next tick.
-		s.cfg.Daemon.Events(gctx)
+		s.cfg.Daemon.Events(gctx, func(n int64) { s.post(evMemories{gen, n}) })
 		if gctx.Err() == nil {
 			s.post(evProbeTick{gen})
 		}

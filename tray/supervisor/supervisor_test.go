@@ -508,3 +508,21 @@ func TestConflictCarriesTheHolderItShows(t *testing.T) {
 		t.Fatalf("after the holder was replaced the status carries %+v, want the new one", st.Takeover)
 	}
 }
+
+// The event stream's memory count reaches the status at once, without a
+// probe (the fake clock never fires one here).
+func TestMemoryEventsUpdateTheCount(t *testing.T) {
+	h := newHarness(t, runningDiag(4242), nil)
+	h.want(Running)
+	h.daemon.memories <- 1204
+	for {
+		select {
+		case st := <-h.statuses:
+			if st.Memories == 1204 && st.State == Running {
+				return
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the count from the event stream never reached the status")
+		}
+	}
+}

@@ -208,4 +208,28 @@ document.addEventListener("DOMContentLoaded", () => {
   loadStatus().catch((e) => notice("Could not load status: " + e.message));
   loadTags().catch(() => {});
   loadList(false);
+  follow();
 });
+
+// follow keeps the page current from the daemon's event stream: a memory
+// written or deleted anywhere (the CLI, an AI tool) updates the count at
+// once, and the list and tags shortly after, unless a search, a tag filter
+// or a longer page is showing, which a reload would pull from under the
+// reader.
+function follow() {
+  const es = new EventSource("/v1/events");
+  let timer = 0;
+  es.addEventListener("memory", (ev) => {
+    let data = {};
+    try { data = JSON.parse(ev.data); } catch (e) { return; }
+    if (typeof data.count === "number" && data.count >= 0) $("#st-count").textContent = String(data.count);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      loadTags().catch(() => {});
+      if (!state.q && !state.tag && $("#results").children.length <= 20 && !document.querySelector(".editor:not([hidden]), .deleting")) loadList(false);
+    }, 300);
+  });
+  // EventSource reconnects by itself after the daemon restarts; a stream
+  // refused for a lost session is the api() 401 path's to handle.
+}
+
