@@ -118,7 +118,7 @@ type (
 		gen   int
 		count int64
 	}
-	evProbe     struct {
+	evProbe struct {
 		gen int
 		Health
 		err error
