@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
+	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/mcp"
 	"github.com/cairnlabs/cairn/daemon/version"
 )
@@ -51,7 +54,7 @@ See 'cairn mcp config' for how to add it to a tool.`,
 	f := cmd.Flags()
 	f.StringVarP(&project, "project", "p", "", "the project memories are written to (default: the git repository's folder name)")
 	portFlag(cmd, &port)
-	cmd.AddCommand(newMCPConfigCmd())
+	cmd.AddCommand(newMCPConfigCmd(), newMCPInstallCmd(true), newMCPInstallCmd(false))
 	return cmd
 }
 
@@ -76,4 +79,108 @@ func newMCPConfigCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&clientName, "client", "", "claude-code, claude-desktop, cursor or vscode")
 	return cmd
+}
+
+// clientTitle names a client the way its users do.
+var clientTitle = map[string]string{"claude-desktop": "Claude Desktop", "cursor": "Cursor"}
+
+// newMCPInstallCmd is `cairn mcp install`, or `cairn mcp uninstall` when
+// install is false.
+func newMCPInstallCmd(install bool) *cobra.Command {
+	var clientName, configPath string
+	cmd := &cobra.Command{
+		Use:   "install --client claude-desktop|cursor [--config PATH]",
+		Short: "Add 'cairn mcp' to Claude Desktop's or Cursor's config file",
+		Long: `Add 'cairn mcp' to an AI tool's config file: sets mcpServers.cairn to this
+binary's absolute path with the argument "mcp". Every other server and key
+is kept, and so is every byte of the file outside that entry; the entry is
+indented like the file around it. A missing file is created (0600). Before
+writing, the previous file is kept beside it as <name>.bak, and the write is
+atomic. Installing again changes nothing; an entry that runs another program
+is pointed at this one (its other keys, such as "env", are kept). A file
+that is not a JSON object (comments are not JSON) is refused and left alone.
+Files:
+  claude-desktop  Linux: $XDG_CONFIG_HOME/Claude/claude_desktop_config.json
+                  (default ~/.config); macOS: ~/Library/Application
+                  Support/Claude/claude_desktop_config.json; Windows:
+                  %APPDATA%\Claude\claude_desktop_config.json
+  cursor          ~/.cursor/mcp.json
+For Claude Code and VS Code see 'cairn mcp config'.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := configPath
+			if _, ok := clientTitle[clientName]; !ok || path == "" {
+				p, err := mcp.ConfigPath(clientName)
+				if !ok {
+					if err == nil {
+						err = fmt.Errorf("--client takes one of %s", strings.Join(mcp.InstallClients, ", "))
+					}
+					return usage(err.Error())
+				}
+				if err != nil {
+					return exitcode.New(exitcode.Failure, err.Error())
+				}
+				path = p
+			}
+			var change mcp.Change
+			var err error
+			if install {
+				exe, eerr := os.Executable()
+				if eerr != nil {
+					return fmt.Errorf("find this program's path: %w", eerr)
+				}
+				change, err = mcp.InstallFile(path, exe)
+			} else {
+				change, err = mcp.UninstallFile(path)
+			}
+			if err != nil {
+				return exitcode.New(exitcode.Failure, err.Error())
+			}
+			printChange(cmd.OutOrStdout(), change, clientTitle[clientName])
+			return nil
+		},
+	}
+	if !install {
+		cmd.Use = "uninstall --client claude-desktop|cursor [--config PATH]"
+		cmd.Short = "Remove 'cairn mcp' from Claude Desktop's or Cursor's config file"
+		cmd.Long = `Remove mcpServers.cairn from an AI tool's config file, and nothing else:
+every other byte is kept (an emptied "mcpServers" stays, as {}). The
+previous file is kept beside it as <name>.bak, and the write is atomic.
+When there is no such entry (or no file) it says so and changes nothing.
+The files are those of 'cairn mcp install --help'.`
+	}
+	cmd.Flags().StringVar(&clientName, "client", "", "claude-desktop or cursor")
+	cmd.Flags().StringVar(&configPath, "config", "", "the config file to edit (default: the client's own, see above)")
+	return cmd
+}
+
+// printChange says what InstallFile or UninstallFile did, and to which file.
+func printChange(w io.Writer, c mcp.Change, client string) {
+	restart := "Restart " + client + " to pick up the change."
+	switch c.Action {
+	case mcp.Installed:
+		verb := "Added cairn to"
+		if c.Created {
+			verb = "Created"
+		}
+		fmt.Fprintf(w, "%s %s (mcpServers.cairn runs this cairn with \"mcp\").\n", verb, c.Path)
+	case mcp.Updated:
+		was := ""
+		if c.Previous != "" {
+			was = " (it ran " + c.Previous + ")"
+		}
+		fmt.Fprintf(w, "Updated mcpServers.cairn in %s to run this cairn%s.\n", c.Path, was)
+	case mcp.AlreadyInstalled:
+		fmt.Fprintf(w, "cairn is already installed in %s; nothing changed.\n", c.Path)
+		return
+	case mcp.Removed:
+		fmt.Fprintf(w, "Removed mcpServers.cairn from %s.\n", c.Path)
+	case mcp.NotInstalled:
+		fmt.Fprintf(w, "cairn is not installed in %s; nothing changed.\n", c.Path)
+		return
+	}
+	if c.Backup != "" {
+		fmt.Fprintf(w, "The previous file is kept as %s.\n", c.Backup)
+	}
+	fmt.Fprintln(w, restart)
 }
