@@ -195,6 +195,20 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitJS(`document.querySelector("#st-count").textContent === "4"`),
 		waitJS(`document.querySelectorAll("#results li").length === 4`))
 
+	// Export from the page (the link's target, with the session cookie),
+	// and import that file back: every memory is already there.
+	exported := value(t, ctx, "export", chromedp.Evaluate[string](`fetch(document.querySelector("#export").href).then(r => r.text())`, chromedp.EvalAwaitPromise))
+	if n := strings.Count(exported, "\n"); n != 4 {
+		t.Fatalf("the page's export has %d lines, want 4:\n%s", n, exported)
+	}
+	file := filepath.Join(t.TempDir(), "memories.jsonl")
+	if err := os.WriteFile(file, []byte(exported), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	act(t, ctx, "import the export",
+		chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file}),
+		waitJS(`document.querySelector("#import-result").textContent.startsWith("Imported 0 new memories; 4 were already there.")`))
+
 	// Usable at 360 px: nothing is wider than the screen.
 	act(t, ctx, "360 px wide", chromedp.EmulateViewport(360, 800))
 	if w := value(t, ctx, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 360 {

@@ -197,6 +197,7 @@ document.addEventListener("DOMContentLoaded", () => {
     loadList(false);
   });
   $("#more").addEventListener("click", () => loadList(true));
+  $("#import-file").addEventListener("change", (ev) => importFile(ev.target));
   document.addEventListener("keydown", (ev) => {
     const t = ev.target;
     const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement;
@@ -210,6 +211,46 @@ document.addEventListener("DOMContentLoaded", () => {
   loadList(false);
   follow();
 });
+
+// importFile sends a JSON Lines file to /v1/import in batches under the
+// daemon's body limit, as `cairn import` does, and says what happened.
+async function importFile(input) {
+  const file = input.files && input.files[0];
+  if (!file) return;
+  const out = $("#import-result");
+  out.textContent = "Importing…";
+  const lines = (await file.text()).split("\n");
+  const total = { created: 0, duplicate: 0, errors: [] };
+  const limit = 512 * 1024;
+  let batch = [], size = 0, first = 1;
+  const send = async () => {
+    if (batch.length === 0) return;
+    const resp = await fetch("/v1/import", { method: "POST", headers: { "Content-Type": "application/x-ndjson" }, body: batch.join("\n") + "\n" });
+    const data = await resp.json().catch(() => ({}));
+    if (!resp.ok) throw new Error(data.error || resp.statusText);
+    total.created += data.created;
+    total.duplicate += data.duplicate;
+    for (const e of data.errors || []) total.errors.push(`line ${first + e.line - 1}: ${e.error}`);
+    first += batch.length;
+    batch = []; size = 0;
+  };
+  try {
+    for (const line of lines) {
+      const n = new Blob([line]).size + 1;
+      if (size + n > limit) await send();
+      batch.push(line); size += n;
+    }
+    await send();
+    out.textContent = `Imported ${total.created} new memories; ${total.duplicate} were already there.` +
+      (total.errors.length ? ` Refused: ${total.errors.join("; ")}` : "");
+  } catch (e) {
+    out.textContent = "Import failed: " + e.message;
+  }
+  input.value = "";
+  loadStatus().catch(() => {});
+  loadTags().catch(() => {});
+  if (!state.q && !state.tag) loadList(false);
+}
 
 // follow keeps the page current from the daemon's event stream: a memory
 // written or deleted anywhere (the CLI, an AI tool) updates the count at
