@@ -166,6 +166,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if count != "4" {
 		t.Errorf("memory count %q, want 4", count)
 	}
+	act(t, ctx, "the database size", waitJS(`/ (B|KiB|MiB)$/.test(document.querySelector("#st-dbsize").textContent)`))
 
 	if os.Getenv("CAIRN_UPDATE_SCREENSHOTS") == "1" {
 		for _, scheme := range []string{"light", "dark"} {

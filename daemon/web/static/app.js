@@ -43,6 +43,16 @@ async function loadStatus() {
   $("#st-datadir").textContent = st.data_dir;
   $("#st-supervisor").textContent = st.supervisor || "unknown";
   $("#st-count").textContent = st.memories >= 0 ? String(st.memories) : "store not open";
+  const stats = await api("GET", "/v1/stats").catch(() => null);
+  if (stats) $("#st-dbsize").textContent = bytes(stats.db_bytes + stats.wal_bytes);
+}
+
+// bytes reads 1536 as "1.5 KiB".
+function bytes(n) {
+  const units = ["B", "KiB", "MiB", "GiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return (i === 0 ? String(n) : n.toFixed(1)) + " " + units[i];
 }
 
 async function loadTags() {
