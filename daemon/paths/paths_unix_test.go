@@ -165,3 +165,40 @@ func TestRemoveStaleTemps(t *testing.T) {
 		t.Errorf("victim changed: %q", data)
 	}
 }
+
+// A data dir reached through a symlink that someone else could re-point
+// is refused: the check follows the link, every later open goes through it.
+func TestCheckDataDirLinksOnTheWay(t *testing.T) {
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ours := filepath.Join(root, "ours")
+	os.Symlink(real, ours)
+	if err := ForDataDir(ours, "").CheckDataDir(); err != nil {
+		t.Fatalf("our own link to our own folder refused: %v", err)
+	}
+
+	shared := filepath.Join(root, "shared")
+	os.Mkdir(shared, 0o700)
+	os.Chmod(shared, 0o777) // writable by all, no sticky bit
+	inShared := filepath.Join(shared, "link")
+	os.Symlink(real, inShared)
+	var de *DirError
+	if err := ForDataDir(inShared, "").CheckDataDir(); !errors.As(err, &de) || !strings.Contains(de.Problem, "symlink") {
+		t.Fatalf("a link in a folder anyone can write: %v, want a DirError about the symlink", err)
+	}
+
+	if os.Geteuid() != 0 {
+		t.Fatal("the foreign-owned link needs root to chown it (CI is root)")
+	}
+	theirs := filepath.Join(root, "theirs")
+	os.Symlink(real, theirs)
+	if err := os.Lchown(theirs, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	if err := ForDataDir(theirs, "").CheckDataDir(); !errors.As(err, &de) || !strings.Contains(de.Problem, "owned by") {
+		t.Fatalf("a link another user owns: %v, want a DirError naming its owner", err)
+	}
+}

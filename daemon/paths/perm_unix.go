@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -16,6 +17,13 @@ import (
 // CAIRN_HOME that is a link to a folder of ours is fine) and checks the
 // folder they lead to and every folder above it.
 func checkDataDir(dataDir string) error {
+	// The links on the way are checked where they are: the checks below
+	// follow them to the folder they lead to, but every open goes through
+	// dataDir itself, so whoever can re-point a link on the way could
+	// point Cairn elsewhere after it looked.
+	if err := checkLinksOnTheWay(dataDir); err != nil {
+		return err
+	}
 	dir, err := filepath.EvalSymlinks(dataDir)
 	if err != nil {
 		return err
@@ -110,4 +118,45 @@ func userName(uid int) string {
 		return u.Username
 	}
 	return strconv.Itoa(uid)
+}
+
+// checkLinksOnTheWay refuses a symlink among dataDir's components that
+// someone else could replace or re-point: one owned by neither root nor
+// us, or one in a folder that group or others can write without the
+// sticky bit (where anyone may rename it away).
+func checkLinksOnTheWay(dataDir string) error {
+	me := os.Geteuid()
+	path := "/"
+	for _, part := range strings.Split(filepath.Clean(dataDir), "/") {
+		if part == "" {
+			continue
+		}
+		parent := path
+		path = filepath.Join(path, part)
+		fi, err := os.Lstat(path)
+		if err != nil {
+			return nil // a missing part is created by us, or refused below
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			continue
+		}
+		bad := func(problem string) error {
+			return &DirError{DataDir: dataDir, Problem: problem,
+				Fix: fmt.Sprintf("point CAIRN_HOME at the folder itself (%s), not through the link", Quote(resolvedOr(dataDir)))}
+		}
+		if uid := owner(fi); uid != 0 && uid != me {
+			return bad(fmt.Sprintf("goes through the symlink %s, owned by %s, who could point it elsewhere", path, userName(uid)))
+		}
+		if pfi, err := os.Stat(parent); err == nil && pfi.Mode().Perm()&0o022 != 0 && pfi.Mode()&fs.ModeSticky == 0 {
+			return bad(fmt.Sprintf("goes through the symlink %s, in %s, which group or others can write (mode %v), so they could replace it", path, parent, pfi.Mode()))
+		}
+	}
+	return nil
+}
+
+func resolvedOr(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
