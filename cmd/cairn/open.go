@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cairnlabs/cairn/internal/opener"
 )
 
 func newOpenCmd() *cobra.Command {
@@ -48,11 +49,12 @@ With --print, print the link instead of opening it.`,
 	return cmd
 }
 
-// launch starts a browser launcher and reports its failure when it fails
+// openBrowser starts the OS's opener for url and reports its failure when it fails
 // quickly (no browser, no display). One that is still running after a few
 // seconds is taken to have started the browser and is left to it.
-func launch(ctx context.Context, name string, args ...string) error {
-	cmd := exec.Command(name, args...)
+func openBrowser(ctx context.Context, url string) error {
+	cmd := opener.Command(url)
+	name := cmd.Args[0]
 	if err := cmd.Start(); err != nil {
 		return err
 	}

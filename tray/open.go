@@ -1,13 +1,12 @@
-//go:build !windows && !darwin
-
 package tray
 
-import "os/exec"
+import "github.com/cairnlabs/cairn/internal/opener"
 
 // OpenDefault shows a URL or folder with the desktop's default handler.
-// The handler is started, not waited for: a browser may run for hours.
+// The handler is started, not waited for (a browser may run for hours),
+// and reaped in the background.
 func OpenDefault(target string) error {
-	cmd := exec.Command("xdg-open", target)
+	cmd := opener.Command(target)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
