@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +22,6 @@ import (
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/client"
-	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
@@ -429,22 +427,7 @@ func TestMCPStartsOneDaemon(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	pid, _, ok := proctest.Healthy(context.Background(), env.Paths())
-	if !ok {
-		t.Fatal("no daemon serves")
-	}
-	if ls, _ := proc.Listeners(context.Background(), env.Port); len(ls) == 0 || proc.OtherListeners(ls, pid) != nil {
-		t.Fatalf("listeners %+v, want only PID %d", ls, pid)
-	}
-	c, err := client.Discover(env.Paths())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdle()
-	page, err := c.Memories(context.Background(), url.Values{"limit": {"50"}})
-	if err != nil || len(page.Memories) != 10 {
-		t.Fatalf("%d memories, %v; want 10", len(page.Memories), err)
-	}
+	assertOneDaemonHolds(t, env, 10)
 }
 
 // TestMCPConfig: the snippet names this binary's absolute path; an unknown

@@ -121,22 +121,7 @@ func TestMemoryCLIStartsOneDaemon(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	pid, _, ok := proctest.Healthy(context.Background(), env.Paths())
-	if !ok {
-		t.Fatal("no daemon serves")
-	}
-	if ls, _ := proc.Listeners(context.Background(), env.Port); len(ls) == 0 || proc.OtherListeners(ls, pid) != nil {
-		t.Fatalf("listeners %+v, want only PID %d", ls, pid)
-	}
-	c, err := client.Discover(env.Paths())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseIdle()
-	page, err := c.Memories(context.Background(), url.Values{"limit": {"50"}})
-	if err != nil || len(page.Memories) != 10 {
-		t.Fatalf("%d memories, %v; want 10", len(page.Memories), err)
-	}
+	assertOneDaemonHolds(t, env, 10)
 }
 
 // TestAcknowledgedWritesSurviveKill9: every write the API acknowledged is
@@ -248,5 +233,27 @@ func TestWritesSurviveATakeover(t *testing.T) {
 		if _, err := c.Memory(context.Background(), id); err != nil {
 			t.Fatalf("acknowledged memory %s lost in the takeover: %v (%d acknowledged)", id, err, len(acked))
 		}
+	}
+}
+
+// assertOneDaemonHolds checks what concurrent auto-starts must leave: one
+// daemon serving, nobody else on the port, and all n memories stored.
+func assertOneDaemonHolds(t *testing.T, env *proctest.Env, n int) {
+	t.Helper()
+	pid, _, ok := proctest.Healthy(context.Background(), env.Paths())
+	if !ok {
+		t.Fatal("no daemon serves")
+	}
+	if ls, _ := proc.Listeners(context.Background(), env.Port); len(ls) == 0 || proc.OtherListeners(ls, pid) != nil {
+		t.Fatalf("listeners %+v, want only PID %d", ls, pid)
+	}
+	c, err := client.Discover(env.Paths())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdle()
+	page, err := c.Memories(context.Background(), url.Values{"limit": {"50"}})
+	if err != nil || len(page.Memories) != n {
+		t.Fatalf("%d memories, %v; want %d", len(page.Memories), err, n)
 	}
 }
