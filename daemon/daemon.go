@@ -300,6 +300,11 @@ func takeLock(ctx context.Context, p paths.Paths, opts Options) (*lock.Lock, err
 		if err == nil {
 			return lk, nil
 		}
+		if errors.Is(err, safefile.ErrNotRegular) {
+			// The message names the file and says to remove it; the
+			// permissions advice below would send the user the wrong way.
+			return nil, exitcode.New(exitcode.DataDirBad, "cannot use the daemon lock: "+err.Error())
+		}
 		if !errors.Is(err, lock.ErrHeld) {
 			return nil, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 				"cannot use the daemon lock: %v. Fix the permissions of %s or point CAIRN_HOME at a writable folder.", err, p.DataDir))
