@@ -6,4 +6,6 @@ package opener
 import "os/exec"
 
 // Command returns the command that shows target with the default handler.
-func Command(target string) *exec.Cmd { return exec.Command(launcher[0], append(launcher[1:], target)...) }
+func Command(target string) *exec.Cmd {
+	return exec.Command(launcher[0], append(launcher[1:], target)...)
+}
