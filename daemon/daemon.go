@@ -354,13 +354,13 @@ func lockHeldError(p paths.Paths, holder *proc.Process) error {
 	switch {
 	case holder == nil:
 		return exitcode.New(exitcode.LockHeld, fmt.Sprintf(
-			"the daemon lock %s is held by a process that cannot be identified; run `cairn doctor` to see who holds it.", p.Lock))
+			"the daemon lock %s is held by a process that cannot be identified; run 'cairn doctor' to see who holds it.", p.Lock))
 	case holder.IsCairnDaemon():
 		return exitcode.New(exitcode.LockHeld, fmt.Sprintf(
-			"the daemon lock %s is held, and its record names %s, a Cairn daemon that is not answering; run `cairn doctor` (it checks who really holds the lock), then `cairn stop --force` to end it.", p.Lock, holder))
+			"the daemon lock %s is held, and its record names %s, a Cairn daemon that is not answering; run 'cairn doctor' (it checks who really holds the lock), then 'cairn stop --force' to end it.", p.Lock, holder))
 	default:
 		return exitcode.New(exitcode.LockHeld, fmt.Sprintf(
-			"the daemon lock %s is held, and its record names %s, which is not a Cairn daemon; run `cairn doctor` to see who holds it.", p.Lock, holder))
+			"the daemon lock %s is held, and its record names %s, which is not a Cairn daemon; run 'cairn doctor' to see who holds it.", p.Lock, holder))
 	}
 }
 
@@ -377,7 +377,7 @@ func storeError(p paths.Paths, err error) string {
 	if errors.Is(err, store.ErrTooNew) {
 		return fmt.Sprintf("the memory store %s was written by a newer Cairn; upgrade Cairn (it is never downgraded)", p.Store)
 	}
-	return fmt.Sprintf("cannot open the memory store %s: %v. Run `cairn doctor`; if the file is damaged, move it aside and start again (a fresh store is created).", p.Store, err)
+	return fmt.Sprintf("cannot open the memory store %s: %v. Run 'cairn doctor'; if the file is damaged, move it aside and start again (a fresh store is created).", p.Store, err)
 }
 
 func closeAll(lns []net.Listener) {

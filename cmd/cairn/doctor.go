@@ -30,7 +30,7 @@ Exit 0 when there is no problem, 1 otherwise.`,
 			d := instance.DiagnoseWith(cmd.Context(), p, port, instance.DiagnoseOptions{Services: instance.DefaultServices(), CheckStore: true})
 			out := cmd.OutOrStdout()
 			if asJSON {
-				err = printJSON(out, d)
+				err = printJSON(out, schemaDoctor, doctorOf(d))
 			} else {
 				printDoctor(out, d)
 			}

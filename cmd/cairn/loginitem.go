@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,8 +28,13 @@ Windows. The tray binary is found beside cairn unless --tray-bin says where.
 To run the daemon at login without the tray, see 'cairn service'.`,
 		ValidArgs: []string{"on", "off", "status"},
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 || (args[0] != "on" && args[0] != "off" && args[0] != "status") {
-				return usage(fmt.Sprintf("login-item takes one of on, off, status; got %q", args))
+			switch {
+			case len(args) == 0:
+				return usage("cairn login-item needs one word: on, off or status")
+			case len(args) > 1:
+				return usage(fmt.Sprintf("cairn login-item takes one word (on, off or status), not %d: %s", len(args), strings.Join(args, " ")))
+			case args[0] != "on" && args[0] != "off" && args[0] != "status":
+				return usage(fmt.Sprintf("cairn login-item takes on, off or status, not %q", args[0]))
 			}
 			return nil
 		},
@@ -61,9 +67,11 @@ To run the daemon at login without the tray, see 'cairn service'.`,
 				return exitcode.New(exitcode.Failure, "read the login item: "+err.Error())
 			}
 			if asJSON {
-				return printJSON(out, map[string]any{"login_item": st, "tray_bin": tray})
+				return printJSON(out, schemaLoginItem, loginItemJSONOf(st, tray))
 			}
 			switch {
+			case args[0] == "on" && before.Broken != "":
+				fmt.Fprintf(out, "Cairn's tray starts at login again: %s starts %s (it started %s, which no longer exists).\n", st.Location, tray, before.Exe)
 			case args[0] == "on" && before.Enabled && before.Current:
 				fmt.Fprintf(out, "Cairn's tray already starts at login (%s).\n", st.Location)
 			case args[0] == "on" && before.Enabled:
@@ -87,24 +95,51 @@ To run the daemon at login without the tray, see 'cairn service'.`,
 
 func printLoginItem(cmd *cobra.Command, st loginitem.State, tray string) {
 	out := cmd.OutOrStdout()
+	j := loginItemJSONOf(st, tray)
 	switch {
+	case st.Broken != "":
+		fmt.Fprintf(out, "on, but broken: %s %s, so nothing starts at login\n", st.Location, strings.TrimPrefix(st.Broken, "it "))
 	case st.Enabled:
 		fmt.Fprintf(out, "on: %s starts %s\n", st.Location, st.Exe)
 	case st.Exe != "":
 		fmt.Fprintf(out, "off: %s exists but is switched off\n", st.Location)
 	default:
-		fmt.Fprintf(out, "off (turn it on with: cairn login-item on)\n")
+		fmt.Fprintln(out, "off (turn it on with 'cairn login-item on')")
 	}
 	if st.Note != "" {
 		fmt.Fprintf(out, "note: %s\n", st.Note)
 	}
-	if st.Exe != "" && !st.Current {
-		if _, err := os.Stat(st.Exe); err != nil {
-			fmt.Fprintf(out, "note: %s no longer exists; run 'cairn login-item on' to start %s instead\n", st.Exe, tray)
-		} else {
-			fmt.Fprintf(out, "note: that is not the cairn-tray beside this cairn (%s); run 'cairn login-item on' to switch\n", tray)
-		}
+	switch {
+	case j.Fix != "":
+		fmt.Fprintf(out, "fix: %s\n", j.Fix)
+	case st.Exe != "" && !st.Current:
+		fmt.Fprintf(out, "note: that is not the cairn-tray beside this cairn (%s); run 'cairn login-item on' to switch\n", tray)
 	}
+}
+
+// loginItemJSON is `cairn login-item --json`, and the login item in
+// `cairn doctor --json`.
+type loginItemJSON struct {
+	State     string          `json:"state"` // on, off, broken (on, but it starts a program that is gone)
+	LoginItem loginitem.State `json:"login_item"`
+	TrayBin   string          `json:"tray_bin"` // the cairn-tray beside this cairn (or --tray-bin)
+	Fix       string          `json:"fix,omitempty"`
+}
+
+func loginItemJSONOf(st loginitem.State, tray string) loginItemJSON {
+	j := loginItemJSON{State: "off", LoginItem: st, TrayBin: tray}
+	switch {
+	case st.Broken != "":
+		j.State = "broken"
+		if _, err := os.Stat(tray); err == nil {
+			j.Fix = fmt.Sprintf("run 'cairn login-item on' to start %s instead", tray)
+		} else {
+			j.Fix = "run 'cairn login-item on --tray-bin PATH' with the cairn-tray you run now, or 'cairn login-item off'"
+		}
+	case st.Enabled:
+		j.State = "on"
+	}
+	return j
 }
 
 // trayPath is --tray-bin made absolute, or cairn-tray beside this cairn

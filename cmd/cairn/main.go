@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,11 +21,15 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// run executes the CLI and returns the process exit code.
+// run executes the CLI and returns the process exit code. A failure is
+// one sentence on stderr ("cairn: ..."), followed by where to read the
+// usage only when the command line itself was wrong. A command run with
+// --json reports its failure as a cairn.error/v1 object on stdout instead,
+// so a script reads one JSON document whatever happened.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitcode.OK
 	}
@@ -36,13 +39,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitcode.Of(err)
 	var usage *usageError
-	if errors.As(err, &usage) || isCobraUsage(err) {
+	isUsage := errors.As(err, &usage) || isCobraUsage(err)
+	if isUsage {
 		code = exitcode.Usage
-		fmt.Fprintf(stderr, "cairn: %v\nRun 'cairn --help' for usage.\n", err)
-		return code
+	}
+	if cmd != nil && wantsJSON(cmd) {
+		if printJSON(stdout, schemaError, errorJSON{Error: err.Error(), ExitCode: code, Usage: isUsage}) == nil {
+			return code
+		}
 	}
 	fmt.Fprintf(stderr, "cairn: %v\n", err)
+	if isUsage {
+		path := "cairn"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
+	}
 	return code
+}
+
+// wantsJSON reports whether cmd was given --json.
+func wantsJSON(cmd *cobra.Command) bool {
+	f := cmd.Flags().Lookup("json")
+	return f != nil && f.Value.String() == "true"
 }
 
 // usageError is bad usage: exit 2.
@@ -55,8 +75,8 @@ type silentExit struct{ code int }
 
 func (e *silentExit) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
-// isCobraUsage recognises cobra's own argument errors, which it returns as
-// plain errors.
+// isCobraUsage recognises cobra's own errors about the command line, which
+// it returns as plain errors (an unknown subcommand).
 func isCobraUsage(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "invalid argument", "flag needs an argument"} {
@@ -81,7 +101,7 @@ Run 'cairn start' to run it in the background, 'cairn status' to see it,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newServeCmd(),
 		newStartCmd(),
@@ -138,10 +158,4 @@ func portAndPaths(flag int) (int, paths.Paths, error) {
 	}
 	p, err := resolvePaths()
 	return port, p, err
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -93,7 +93,7 @@ password=… line) is refused unless --allow-secret.`,
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
-				return printJSON(out, res)
+				return printJSON(out, schemaRemember, res)
 			case res.Status == "duplicate":
 				fmt.Fprintf(out, "Already remembered as %s.\n", res.ID)
 			case res.Status == "replaced":
@@ -176,7 +176,7 @@ words. Without words, the newest memories.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return printJSON(out, page)
+				return printJSON(out, schemaMemories, page)
 			}
 			if len(page.Memories) == 0 {
 				fmt.Fprintln(out, "No memories match.")
@@ -239,7 +239,7 @@ func newGetCmd() *cobra.Command {
 				return apiError(err)
 			}
 			if asJSON {
-				return printJSON(cmd.OutOrStdout(), m)
+				return printJSON(cmd.OutOrStdout(), schemaMemory, m)
 			}
 			printMemory(cmd.OutOrStdout(), m)
 			return nil
@@ -304,7 +304,7 @@ func newTagsCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return printJSON(out, api.Tags{Tags: tags})
+				return printJSON(out, schemaTags, api.Tags{Tags: tags})
 			}
 			if len(tags) == 0 {
 				fmt.Fprintln(out, "No tags yet.")

@@ -99,12 +99,21 @@ func newServiceInstallCmd() *cobra.Command {
 			var started *instance.StartResult
 			if !noStart && !res.Restarted {
 				started, err = startService(ctx, out, m, p, port, timeout, asJSON)
+				var busy *serviceNotStarted
+				if errors.As(err, &busy) {
+					// Installed for the next login; the daemon that runs
+					// now is left alone, and that is no failure here.
+					if !asJSON {
+						fmt.Fprintln(out, busy.Error()+".")
+					}
+					started, err = nil, nil
+				}
 				if err != nil {
 					return err
 				}
 			}
 			if asJSON {
-				return printJSON(out, map[string]any{"installed": res, "started": started})
+				return printJSON(out, schemaServiceInstall, serviceInstallJSON{Installed: res, Started: started})
 			}
 			if st, err := m.Status(ctx); err == nil {
 				for _, n := range st.Notes {
@@ -159,7 +168,7 @@ func newServiceUninstallCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
-				return printJSON(out, map[string]bool{"removed": removed})
+				return printJSON(out, schemaServiceUninstall, serviceUninstallJSON{Removed: removed})
 			case removed:
 				fmt.Fprintln(out, "Removed the Cairn service; it no longer starts at login.")
 			default:
@@ -224,19 +233,16 @@ func serviceError(verb string, err error) error {
 
 // startService starts the service and waits until its daemon serves. A
 // healthy daemon that the service does not run (the tray's, or one from a
-// terminal) is left alone: the service's daemon would see it and exit.
+// terminal) is left alone, since the service's daemon would see it and
+// exit: that is a *serviceNotStarted.
 func startService(ctx context.Context, out io.Writer, m service.Manager, p paths.Paths, port int, timeout time.Duration, quiet bool) (*instance.StartResult, error) {
 	d := instance.Diagnose(ctx, p, port)
 	if d.State == instance.StateRunning && (d.Service == nil || !d.Service.Ours) {
-		if !quiet {
-			who := d.Supervisor
-			if who == "" {
-				who = "unknown"
-			}
-			fmt.Fprintf(out, "Cairn already runs at %s (PID %d, started by: %s), so the service was not started now; it starts at your next login.\n"+
-				"To move the daemon under the service now: cairn stop && cairn service start\n", d.Addr, d.Daemon.PID, who)
+		atLogin := false
+		if st, err := m.Status(ctx); err == nil {
+			atLogin = st.AtLogin
 		}
-		return &instance.StartResult{PID: d.Daemon.PID, Addr: d.Addr, AlreadyRunning: true}, nil
+		return nil, &serviceNotStarted{d: d, atLogin: atLogin}
 	}
 	if err := m.Start(ctx); err != nil {
 		return nil, serviceError("start", err)
@@ -245,6 +251,45 @@ func startService(ctx context.Context, out io.Writer, m service.Manager, p paths
 		return waitService(ctx, io.Discard, m, p, timeout)
 	}
 	return waitService(ctx, out, m, p, timeout)
+}
+
+// serviceNotStarted is a start of the service refused because another
+// Cairn daemon already serves.
+type serviceNotStarted struct {
+	d       instance.Diagnosis
+	atLogin bool
+}
+
+func (e *serviceNotStarted) Error() string {
+	who := e.d.Supervisor
+	if who == "" {
+		who = "unknown"
+	}
+	when := "it is not enabled at login ('cairn service install' enables it)"
+	if e.atLogin {
+		when = "it starts at your next login"
+	}
+	return fmt.Sprintf("the service was not started: Cairn already runs at %s (PID %d, started by: %s), outside the service; %s. "+
+		"To move the daemon under the service now, run 'cairn stop && cairn service start'", e.d.Addr, e.d.Daemon.PID, who, when)
+}
+
+// serviceInstallJSON is `cairn service install --json`.
+type serviceInstallJSON struct {
+	Installed service.Installed     `json:"installed"`
+	Started   *instance.StartResult `json:"started"` // null when not started now (--no-start, or another daemon runs)
+}
+
+// serviceUninstallJSON is `cairn service uninstall --json`.
+type serviceUninstallJSON struct {
+	Removed bool `json:"removed"`
+}
+
+// serviceStatusJSON is `cairn service status --json`: the service as its
+// manager sees it, and the daemon in the shape of `cairn status --json`.
+type serviceStatusJSON struct {
+	Service service.Status `json:"service"`
+	Running bool           `json:"running"` // the service runs the daemon (the exit code: 0, else 3)
+	Daemon  statusJSON     `json:"daemon"`
 }
 
 // waitService waits until a healthy daemon answers, or the manager reports
@@ -330,7 +375,7 @@ func newServiceStatusCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			if asJSON {
 				st.Notes = notes
-				if err := printJSON(out, map[string]any{"service": st, "daemon": statusOf(d)}); err != nil {
+				if err := printJSON(out, schemaServiceStatus, serviceStatusJSON{Service: st, Running: running, Daemon: statusOf(d)}); err != nil {
 					return err
 				}
 			} else {

@@ -29,7 +29,7 @@ func newStartCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
-				return printJSON(out, res)
+				return printJSON(out, schemaStart, res)
 			case res.AlreadyRunning:
 				fmt.Fprintf(out, "Cairn is already running at %s (PID %d).\n", res.Addr, res.PID)
 			default:

@@ -26,7 +26,7 @@ func newStatusCmd() *cobra.Command {
 			d := instance.Diagnose(cmd.Context(), p, port)
 			out := cmd.OutOrStdout()
 			if asJSON {
-				if err := printJSON(out, statusOf(d)); err != nil {
+				if err := printJSON(out, schemaStatus, statusOf(d)); err != nil {
 					return err
 				}
 			} else {
@@ -43,23 +43,6 @@ func newStatusCmd() *cobra.Command {
 	return cmd
 }
 
-type statusJSON struct {
-	State   string  `json:"state"`
-	PID     int     `json:"pid,omitempty"`
-	Addr    string  `json:"addr,omitempty"`
-	Uptime  float64 `json:"uptime_s,omitempty"`
-	Version string  `json:"version,omitempty"`
-	Detail  string  `json:"detail"`
-}
-
-func statusOf(d instance.Diagnosis) statusJSON {
-	s := statusJSON{State: d.State, Detail: statusLine(d)}
-	if d.Daemon != nil {
-		s.PID, s.Addr, s.Uptime, s.Version = d.Daemon.PID, d.Addr, d.Daemon.Uptime, d.Daemon.Version
-	}
-	return s
-}
-
 func statusLine(d instance.Diagnosis) string {
 	switch d.State {
 	case instance.StateRunning:
@@ -70,14 +53,14 @@ func statusLine(d instance.Diagnosis) string {
 		}
 		return line
 	case instance.StateNotResponding:
-		return fmt.Sprintf("not responding: %s holds the lock but does not answer; run 'cairn doctor'", d.Lock.Holder)
+		return fmt.Sprintf("not responding: the Cairn daemon %s holds the lock but does not answer; %s", d.Lock.Holder, nextStep(d))
 	case instance.StateConflict:
 		if len(d.PortHolders) > 0 {
-			return fmt.Sprintf("conflict: port %d is in use by %s; run 'cairn doctor'", d.Port, proc.DescribeHolders(d.PortHolders))
+			return fmt.Sprintf("conflict: port %d is in use by %s; %s", d.Port, proc.DescribeHolders(d.PortHolders), nextStep(d))
 		}
-		return fmt.Sprintf("conflict: the daemon lock is held by %s; run 'cairn doctor'", d.Lock.Holder)
+		return fmt.Sprintf("conflict: the daemon lock is held by %s; %s", d.Lock.Holder, nextStep(d))
 	default:
-		return "stopped; run 'cairn start'"
+		return "stopped; " + nextStep(d)
 	}
 }
 

@@ -39,16 +39,26 @@ unless --yes.`,
 			out := cmd.OutOrStdout()
 			h := instance.Classify(instance.Diagnose(cmd.Context(), p, port))
 			if !h.CanTakeOver() && h.Kind != instance.HolderNone {
-				return exitcode.New(exitcode.Failure, "cannot take over: "+h.Reason)
+				return exitcode.New(exitcode.Failure, "nothing was stopped: "+h.Reason)
 			}
 			if h.Kind == instance.HolderCairn || h.Kind == instance.HolderWedged || h.Kind == instance.HolderForeign || h.Kind == instance.HolderService {
 				if !yes {
 					if !isTerminal(os.Stdin) {
-						return usage("takeover would stop " + h.Reason + "; pass --yes to confirm without a terminal")
+						return usage("takeover asks before it stops anything, and there is no terminal to ask on: " + h.Reason +
+							". Pass --yes to stop it and start Cairn")
 					}
-					fmt.Fprintf(out, "%s.\nStop it and start Cairn? [y/N] ", capitalize(h.Reason))
+					// The question is for a person: with --json it stays
+					// off stdout, which carries one JSON document.
+					ask := out
+					if asJSON {
+						ask = cmd.ErrOrStderr()
+					}
+					fmt.Fprintf(ask, "%s.\nStop it and start Cairn? [y/N] ", capitalize(h.Reason))
 					answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 					if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+						if asJSON {
+							return exitcode.New(exitcode.Failure, "not confirmed; nothing was stopped")
+						}
 						fmt.Fprintln(out, "Nothing changed.")
 						return &silentExit{1}
 					}
@@ -65,7 +75,7 @@ unless --yes.`,
 				return err
 			}
 			if asJSON {
-				return printJSON(out, map[string]any{"holder": h, "did": what, "pid": res.PID, "addr": res.Addr})
+				return printJSON(out, schemaTakeover, takeoverResultJSON{Holder: takeoverOf(h), Did: what, PID: res.PID, Addr: res.Addr})
 			}
 			fmt.Fprintf(out, "%s\nCairn is running at %s (PID %d).\n", what, res.Addr, res.PID)
 			return nil
@@ -86,4 +96,13 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// takeoverResultJSON is `cairn takeover --json`: who was in the way, what
+// was done about it, and the daemon that serves now.
+type takeoverResultJSON struct {
+	Holder takeoverJSON `json:"holder"`
+	Did    string       `json:"did"` // in a sentence
+	PID    int          `json:"pid"`
+	Addr   string       `json:"addr"`
 }

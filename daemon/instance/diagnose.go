@@ -304,7 +304,7 @@ func problems(d Diagnosis) []Problem {
 	case StateConflict:
 		if d.Lock.Held && (d.Lock.Holder == nil || !d.Lock.Holder.IsCairnDaemon()) {
 			add(fmt.Sprintf("the daemon lock %s is held by %s, which is not a Cairn daemon", d.Lock.Path, d.Lock.Holder),
-				fmt.Sprintf("stop %s, then run: cairn start", d.Lock.Holder))
+				fmt.Sprintf("stop %s, then run 'cairn start'", d.Lock.Holder))
 		}
 		if len(d.PortHolders) > 0 {
 			fix := fmt.Sprintf("cairn start --port %d", d.Port+1)

@@ -84,7 +84,7 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 	held, _ := lock.Probe(p.Lock)
 	if !held || recErr != nil {
 		if held {
-			return res, fmt.Errorf("the daemon lock %s is held but names no PID (%v); run `cairn doctor`", p.Lock, recErr)
+			return res, fmt.Errorf("the daemon lock %s is held but names no PID (%v); run 'cairn doctor'", p.Lock, recErr)
 		}
 		res.Cleaned = CleanStale(p)
 		return res, nil
@@ -101,7 +101,7 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 		return res, fmt.Errorf("%w: the lock is now held by %s, not the PID %d you confirmed; nothing was stopped", ErrHolderChanged, holder, opts.ExpectPID)
 	}
 	if err := confirmLockHolder(ctx, p, holder); err != nil {
-		return res, fmt.Errorf("%v; not stopping it (run `cairn doctor`)", err)
+		return res, fmt.Errorf("%v; not stopping it (run 'cairn doctor')", err)
 	}
 	res.WasRunning, res.PID = true, pid
 	if res.Method == "" {
@@ -112,7 +112,7 @@ func Stop(ctx context.Context, p paths.Paths, opts StopOptions) (StopResult, err
 		}
 	}
 	if !opts.Force {
-		return res, fmt.Errorf("%w: %s did not exit within %s; run `cairn stop --force` to kill it", ErrStillRunning, holder, opts.Timeout)
+		return res, fmt.Errorf("%w: %s did not exit within %s; run 'cairn stop --force' to kill it", ErrStillRunning, holder, opts.Timeout)
 	}
 	if !proc.Same(ctx, holder) {
 		res.Cleaned = CleanStale(p)

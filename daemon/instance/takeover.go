@@ -48,23 +48,23 @@ func Classify(d Diagnosis) Holder {
 	switch d.State {
 	case StateRunning:
 		if d.Lock.Unconfirmed != "" {
-			return Holder{Kind: HolderUntouchable, Reason: d.Lock.Unconfirmed + "; Cairn stops nothing it cannot identify (run `cairn doctor`)"}
+			return Holder{Kind: HolderUntouchable, Reason: d.Lock.Unconfirmed + "; Cairn stops nothing it cannot identify (run 'cairn doctor')"}
 		}
 		p := &proc.Process{PID: d.Daemon.PID, Name: "cairn"}
 		if d.Lock.Holder != nil && d.Lock.Holder.PID == d.Daemon.PID {
 			p = d.Lock.Holder
 		}
 		if d.Service != nil {
-			return withPortListeners(d, serviceHolder(d, p, fmt.Sprintf("a Cairn daemon (%s) serves at %s", p, d.Addr)))
+			return withPortListeners(d, serviceHolder(d, p, fmt.Sprintf("a Cairn daemon (PID %d) serves at %s", p.PID, d.Addr)))
 		}
 		return withPortListeners(d, Holder{Kind: HolderCairn, Processes: []*proc.Process{p},
-			Reason: fmt.Sprintf("a Cairn daemon (%s) already serves at %s", p, d.Addr)})
+			Reason: fmt.Sprintf("a Cairn daemon (PID %d) already serves at %s", p.PID, d.Addr)})
 	case StateNotResponding:
 		if d.Service != nil {
-			return withPortListeners(d, serviceHolder(d, d.Lock.Holder, fmt.Sprintf("the Cairn daemon %s holds the lock but does not answer", d.Lock.Holder)))
+			return withPortListeners(d, serviceHolder(d, d.Lock.Holder, fmt.Sprintf("the Cairn daemon (PID %d) holds the lock but does not answer", d.Lock.Holder.PID)))
 		}
 		h := Holder{Kind: HolderWedged, Processes: []*proc.Process{d.Lock.Holder},
-			Reason: fmt.Sprintf("the Cairn daemon %s holds the lock but does not answer", d.Lock.Holder)}
+			Reason: fmt.Sprintf("the Cairn daemon (PID %d) holds the lock but does not answer", d.Lock.Holder.PID)}
 		if err := proc.MaySignal(d.Lock.Holder, true); err != nil {
 			h.Kind, h.Reason = HolderUntouchable, err.Error()
 		}
@@ -145,7 +145,7 @@ func serviceHolder(d Diagnosis, p *proc.Process, what string) Holder {
 	case u.Name == "":
 		h.Kind = HolderUntouchable
 		h.Reason = fmt.Sprintf("%s; it says %s started it, but %s could not be asked which service runs it, "+
-			"and stopping it any other way would get it respawned: stop it with %s (or `cairn stop` if nothing respawns it)",
+			"and stopping it any other way would get it respawned ('cairn stop' will do if nothing respawns it); stop it with: %s",
 			what, u.Manager, u.Manager, u.StopCommand())
 	case u.System:
 		h.Kind = HolderUntouchable
@@ -271,7 +271,7 @@ func checkExpected(want, got Holder) error {
 	if (want.Kind == "" || want.Kind == got.Kind) && sameProcesses(want.Processes, got.Processes) {
 		return nil
 	}
-	return fmt.Errorf("%w: it was %s, now it is %s; nothing was stopped: run `cairn takeover` again to see who holds it now",
+	return fmt.Errorf("%w: it was %s, now it is %s; nothing was stopped: run 'cairn takeover' again to see who holds it now",
 		ErrHolderChanged, want.describe(), got.describe())
 }
 

@@ -201,7 +201,7 @@ func MaySignal(p *Process, cairnOnly bool) error {
 	case p.PID <= 1 || p.PID == os.Getpid() || p.PID == os.Getppid():
 		return fmt.Errorf("refusing to signal %s: Cairn never stops PID 1, itself or its parent", p)
 	case cairnOnly && !p.IsCairnDaemon():
-		return fmt.Errorf("%s is not a Cairn daemon; not stopping it (run `cairn doctor`)", p)
+		return fmt.Errorf("%s is not a Cairn daemon; not stopping it (run 'cairn doctor')", p)
 	case !p.OwnedByMe():
 		return fmt.Errorf("%s belongs to user %q; Cairn only stops your own processes", p, p.User)
 	}

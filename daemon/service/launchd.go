@@ -282,7 +282,7 @@ func (l *LaunchdUser) Status(ctx context.Context) (Status, error) {
 	st.AtLogin = p.RunAtLoad
 	if d, err := l.launchctl(ctx, "print-disabled", l.domain()); err == nil && parsePrintDisabled(d, AgentLabel) {
 		st.AtLogin = false
-		st.Notes = append(st.Notes, "switched off (launchctl print-disabled lists it); `cairn service install` switches it on")
+		st.Notes = append(st.Notes, "switched off (launchctl print-disabled lists it); 'cairn service install' switches it on")
 	}
 	props, err := l.loaded(ctx)
 	if err != nil {

@@ -145,7 +145,7 @@ func (w *WindowsLogon) Status(ctx context.Context) (Status, error) {
 	s.Command = st.Args
 	s.Exe, s.Port = readConfig(st.Args)
 	if st.Disabled {
-		s.Notes = append(s.Notes, "switched off in Task Manager's Startup tab; `cairn service install` switches it on")
+		s.Notes = append(s.Notes, "switched off in Task Manager's Startup tab; 'cairn service install' switches it on")
 	}
 	s.Notes = append(s.Notes, "Windows starts the daemon at logon but does not restart it if it stops")
 	return s, nil
@@ -185,7 +185,7 @@ func stopThroughAPI(ctx context.Context) error {
 		}
 		select {
 		case <-sctx.Done():
-			return errors.New("the daemon accepted the shutdown but still holds its lock; run: cairn stop --force")
+			return errors.New("the daemon accepted the shutdown but still holds its lock; run 'cairn stop --force'")
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

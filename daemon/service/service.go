@@ -168,7 +168,7 @@ func (u Unit) StopCommand() string {
 }
 
 // ErrNotInstalled is returned by Start, Stop and Restart before Install.
-var ErrNotInstalled = errors.New("the Cairn service is not installed; run: cairn service install")
+var ErrNotInstalled = errors.New("the Cairn service is not installed; run 'cairn service install'")
 
 // ErrNoManager means this system has no service manager Cairn supports.
 var ErrNoManager = errors.New("no supported service manager")

@@ -242,6 +242,65 @@ type SystemdUser struct {
 	// Linger is systemd's per-user linger flag file; without it the user's
 	// services stop at logout. Empty skips the check.
 	Linger string
+	// Session describes this process's way to the user manager, for the
+	// message when systemctl --user cannot reach it.
+	Session SessionInfo
+}
+
+// SessionInfo is what decides whether `systemctl --user` can reach a user
+// manager: systemd must be PID 1, XDG_RUNTIME_DIR must name the user's
+// runtime folder, and the user manager must run (a login session, or
+// linger).
+type SessionInfo struct {
+	Booted     bool   // systemd is the init system (/run/systemd/system exists)
+	RuntimeDir string // $XDG_RUNTIME_DIR
+	User       string
+	UID        int
+}
+
+// NoSessionError means `systemctl --user` found no user manager to talk to.
+// Missing says what is missing, Fix how to get it.
+type NoSessionError struct {
+	Missing string
+	Fix     string
+	Said    string // what systemctl printed
+}
+
+func (e *NoSessionError) Error() string {
+	return fmt.Sprintf("there is no systemd user session to run the service in: %s (systemctl said: %s). %s", e.Missing, e.Said, e.Fix)
+}
+
+// noSession turns a failed systemctl --user call that could not reach the
+// user manager into a *NoSessionError; other errors are returned as they are.
+func (s *SystemdUser) noSession(err error) error {
+	var ce *CommandError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Stderr, "Failed to connect to") || !strings.Contains(ce.Stderr, "bus") {
+		return err
+	}
+	e := &NoSessionError{Said: strings.TrimSpace(ce.Stderr)}
+	who, uid := s.Session.User, s.Session.UID
+	if who == "" {
+		who = "$USER"
+	}
+	linger := fmt.Sprintf("'loginctl enable-linger %s' (as root: 'sudo loginctl enable-linger %s') starts your user manager at boot", who, who)
+	switch {
+	case !s.Session.Booted:
+		e.Missing = "this system was not booted with systemd, so no user manager runs (a container, or another init system)"
+		e.Fix = "Run the daemon with 'cairn start', at login with the tray ('cairn login-item on'), or run 'cairn serve --foreground' under your init system."
+	case s.Session.RuntimeDir == "":
+		e.Missing = "XDG_RUNTIME_DIR is not set in this shell, so systemctl cannot find your user manager (common after su or sudo, and in cron)"
+		e.Fix = fmt.Sprintf("Log in as %s directly (a desktop, SSH, or 'machinectl shell %s@'); or, if your user manager runs, set XDG_RUNTIME_DIR=/run/user/%d and try again. Without a login session, %s.", who, who, uid, linger)
+	default:
+		e.Missing = fmt.Sprintf("the systemd user manager of %s is not running (nothing listens at %s)", who, filepath.Join(s.Session.RuntimeDir, "bus"))
+		e.Fix = fmt.Sprintf("Log in through a session (a desktop or SSH) and try again, or %s.", linger)
+	}
+	return e
+}
+
+// wantsLink is where `systemctl enable` puts the link that starts the unit
+// with the user's session (WantedBy=default.target).
+func (s *SystemdUser) wantsLink() string {
+	return filepath.Join(s.Dir, "default.target.wants", UnitName)
 }
 
 // NewSystemdUser resolves the unit folder from the environment now.
@@ -255,8 +314,13 @@ func NewSystemdUser() (*SystemdUser, error) {
 		cfg = filepath.Join(home, ".config")
 	}
 	s := &SystemdUser{Dir: filepath.Join(cfg, "systemd", "user"), Run: ExecRunner{}, Cgroup: procCgroup}
+	s.Session.RuntimeDir, s.Session.UID = os.Getenv("XDG_RUNTIME_DIR"), os.Getuid()
+	if _, err := os.Stat("/run/systemd/system"); err == nil {
+		s.Session.Booted = true // sd_booted(3)
+	}
 	if u, err := user.Current(); err == nil {
 		s.Linger = filepath.Join("/var/lib/systemd/linger", u.Username)
+		s.Session.User = u.Username
 	}
 	return s, nil
 }
@@ -273,14 +337,13 @@ func (s *SystemdUser) file() string { return filepath.Join(s.Dir, UnitName) }
 
 func (s *SystemdUser) systemctl(ctx context.Context, args ...string) ([]byte, error) {
 	out, err := s.Run.Run(ctx, "systemctl", append([]string{"--user"}, args...)...)
-	if err != nil {
-		return out, fmt.Errorf("%w (is a systemd user session running? see `loginctl enable-linger`)", err)
-	}
-	return out, nil
+	return out, s.noSession(err)
 }
 
 // Install writes the unit, reloads systemd when it changed, enables it for
-// login and restarts it when it runs on an older definition.
+// login and restarts it when it runs on an older definition. When systemd
+// cannot take the new unit (no user session), the file is put back as it
+// was: no half-installed unit is left for a later login to find.
 func (s *SystemdUser) Install(ctx context.Context, c Config) (Installed, error) {
 	res := Installed{File: s.file()}
 	text, err := SystemdUnit(c)
@@ -300,10 +363,13 @@ func (s *SystemdUser) Install(ctx context.Context, c Config) (Installed, error) 
 		}
 		res.Changed = true
 		if _, err := s.systemctl(ctx, "daemon-reload"); err != nil {
-			return res, fmt.Errorf("wrote %s, but systemd did not reload it: %w", s.file(), err)
+			return s.undoInstall(ctx, old, res, err)
 		}
 	}
 	if _, err := s.systemctl(ctx, "enable", UnitName); err != nil {
+		if res.Changed {
+			return s.undoInstall(ctx, old, res, err)
+		}
 		return res, err
 	}
 	if res.Changed && old != nil {
@@ -318,12 +384,42 @@ func (s *SystemdUser) Install(ctx context.Context, c Config) (Installed, error) 
 	return res, nil
 }
 
+// undoInstall puts back the unit file as it was before Install wrote it
+// (old, or none) after systemd refused to take it.
+func (s *SystemdUser) undoInstall(ctx context.Context, old []byte, res Installed, cause error) (Installed, error) {
+	var err error
+	if old == nil {
+		err = os.Remove(s.file())
+	} else {
+		err = atomicfile.Write(s.file(), old, 0o644)
+	}
+	if err != nil {
+		return res, fmt.Errorf("%w; and %s could not be put back as it was: %v", cause, s.file(), err)
+	}
+	res.Changed = false
+	s.Run.Run(ctx, "systemctl", "--user", "daemon-reload") // best effort: systemd may have read the new file
+	var ns *NoSessionError
+	if errors.As(cause, &ns) {
+		return res, cause
+	}
+	return res, fmt.Errorf("%w; nothing was installed", cause)
+}
+
 // Uninstall stops and disables the unit, then removes it.
 func (s *SystemdUser) Uninstall(ctx context.Context) (bool, error) {
 	if _, err := os.Stat(s.file()); errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	_, stopErr := s.systemctl(ctx, "disable", "--now", UnitName)
+	var ns *NoSessionError
+	if errors.As(stopErr, &ns) {
+		// No user manager, so none runs the unit: what `disable` would
+		// remove is the link, which is a file like the unit.
+		stopErr = nil
+		if err := os.Remove(s.wantsLink()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return false, fmt.Errorf("remove %s: %w", s.wantsLink(), err)
+		}
+	}
 	if err := os.Remove(s.file()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return true, fmt.Errorf("remove %s: %w", s.file(), err)
 	}
@@ -404,12 +500,16 @@ func (s *SystemdUser) Status(ctx context.Context) (Status, error) {
 	st.Exe, st.Port = readConfig(info.Command)
 	if s.Linger != "" {
 		if _, err := os.Stat(s.Linger); err != nil {
-			st.Notes = append(st.Notes, "systemd stops your user services when you log out; to keep Cairn running without a session, run: loginctl enable-linger")
+			st.Notes = append(st.Notes, "systemd stops your user services when you log out; to keep Cairn running without a session, run 'loginctl enable-linger'")
 		}
 	}
 	props, err := s.show(ctx)
 	if err != nil {
+		// Nobody to ask: say so, and read what the files say.
 		st.State = "unknown"
+		if _, lerr := os.Lstat(s.wantsLink()); lerr == nil {
+			st.AtLogin = true
+		}
 		st.Notes = append(st.Notes, err.Error())
 		return st, nil
 	}
