@@ -50,7 +50,7 @@ func bindError(ctx context.Context, addr string, port int, err error) error {
 
 func portInUse(addr string, port int, holders []proc.Listener) error {
 	return exitcode.New(exitcode.PortInUse, fmt.Sprintf(
-		"bind %s: port %d is already in use (held by %s). Stop that process, run 'cairn doctor', or start Cairn on another port with --port.",
+		"bind %s: port %d is already in use by %s. Stop that process ('cairn takeover' does it, and says first what it stops), or start Cairn on another port with --port.",
 		addr, port, proc.DescribeHolders(holders)))
 }
 

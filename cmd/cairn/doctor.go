@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/proc"
+	"github.com/cairnlabs/cairn/tray/loginitem"
 )
 
 func newDoctorCmd() *cobra.Command {
@@ -28,11 +29,14 @@ Exit 0 when there is no problem, 1 otherwise.`,
 				return err
 			}
 			d := instance.DiagnoseWith(cmd.Context(), p, port, instance.DiagnoseOptions{Services: instance.DefaultServices(), CheckStore: true})
+			li := checkLoginItem(&d)
 			out := cmd.OutOrStdout()
 			if asJSON {
-				err = printJSON(out, schemaDoctor, doctorOf(d))
+				j := doctorOf(d)
+				j.LoginItem = li
+				err = printJSON(out, schemaDoctor, j)
 			} else {
-				printDoctor(out, d)
+				printDoctor(out, d, li)
 			}
 			if err != nil {
 				return err
@@ -48,7 +52,28 @@ Exit 0 when there is no problem, 1 otherwise.`,
 	return cmd
 }
 
-func printDoctor(w io.Writer, d instance.Diagnosis) {
+// checkLoginItem reads the tray's login item and adds a problem to d when
+// it is on but broken; nil when it cannot be read (no desktop to ask).
+func checkLoginItem(d *instance.Diagnosis) *loginItemJSON {
+	tray, err := trayPath("")
+	if err != nil {
+		return nil
+	}
+	st, err := loginitem.Status(tray)
+	if err != nil {
+		return nil
+	}
+	j := loginItemJSONOf(st, tray)
+	if j.State == "broken" {
+		d.Problems = append(d.Problems, instance.Problem{
+			Summary: fmt.Sprintf("the login item %s is on but broken: %s, so Cairn's tray does not start at login", st.Location, st.Broken),
+			Fix:     j.fixCommand,
+		})
+	}
+	return &j
+}
+
+func printDoctor(w io.Writer, d instance.Diagnosis, li *loginItemJSON) {
 	fmt.Fprintf(w, "Cairn: %s\n", statusLine(d))
 	fmt.Fprintf(w, "  data dir   %s\n", d.DataDir)
 
@@ -61,13 +86,16 @@ func printDoctor(w io.Writer, d instance.Diagnosis) {
 		fmt.Fprintf(w, "  lock       %s: not held (stale)\n", d.Lock.Path)
 	}
 
-	if len(d.PortHolders) == 0 && d.Daemon != nil {
-		fmt.Fprintf(w, "  port %-5d held by the daemon\n", d.Port)
-	} else if len(d.PortHolders) == 0 {
+	holders := portHolders(d)
+	if len(holders) == 0 {
 		fmt.Fprintf(w, "  port %-5d free\n", d.Port)
 	}
-	for _, l := range d.PortHolders {
-		fmt.Fprintf(w, "  port %-5d %s: %s\n", d.Port, l.Addr, describeProcess(l.Process, l.PID))
+	for _, l := range holders {
+		what := describeProcess(l.Process, l.PID)
+		if l.Daemon {
+			what = "the daemon, " + what
+		}
+		fmt.Fprintf(w, "  port %-5d %s: %s\n", d.Port, l.Addr, what)
 	}
 
 	if d.Store != nil {
@@ -112,16 +140,31 @@ func printDoctor(w io.Writer, d instance.Diagnosis) {
 	switch {
 	case d.Holder.Kind == instance.HolderNone || d.State == instance.StateRunning && d.Holder.Kind == instance.HolderCairn:
 	case d.Holder.CanTakeOver():
-		fmt.Fprintf(w, "  holder     %s: %s (cairn takeover stops it and starts Cairn)\n", d.Holder.Kind, d.Holder.Reason)
+		fmt.Fprintf(w, "  holder     %s: %s ('cairn takeover' stops it and starts Cairn)\n", d.Holder.Kind, d.Holder.Reason)
 	default:
 		fmt.Fprintf(w, "  holder     %s: %s (no takeover offered)\n", d.Holder.Kind, d.Holder.Reason)
+	}
+
+	if li != nil {
+		switch li.State {
+		case "broken":
+			fmt.Fprintf(w, "  login item %s: on, but broken (%s)\n", li.LoginItem.Location, li.LoginItem.Broken)
+		case "on":
+			fmt.Fprintf(w, "  login item %s: on, starts %s\n", li.LoginItem.Location, li.LoginItem.Exe)
+		default:
+			fmt.Fprintln(w, "  login item off")
+		}
 	}
 
 	if len(d.Problems) == 0 {
 		fmt.Fprintln(w, "\nNo problems found.")
 		return
 	}
-	fmt.Fprintf(w, "\n%d problem(s):\n", len(d.Problems))
+	if len(d.Problems) == 1 {
+		fmt.Fprintln(w, "\n1 problem:")
+	} else {
+		fmt.Fprintf(w, "\n%d problems:\n", len(d.Problems))
+	}
 	for _, p := range d.Problems {
 		fmt.Fprintf(w, "  - %s\n    fix: %s\n", p.Summary, p.Fix)
 	}

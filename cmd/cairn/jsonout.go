@@ -157,7 +157,10 @@ type doctorJSON struct {
 	Token        instance.TokenReport       `json:"token"`
 	Impostor     *instance.ImpostorReport   `json:"impostor"`
 	Store        any                        `json:"store"` // null unless the daemon ran the store's checks
-	Problems     []instance.Problem         `json:"problems"`
+	// LoginItem is the tray's start-at-login entry, null when this
+	// desktop cannot be asked.
+	LoginItem *loginItemJSON     `json:"login_item"`
+	Problems  []instance.Problem `json:"problems"`
 }
 
 func doctorOf(d instance.Diagnosis) doctorJSON {

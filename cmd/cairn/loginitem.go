@@ -123,7 +123,9 @@ type loginItemJSON struct {
 	State     string          `json:"state"` // on, off, broken (on, but it starts a program that is gone)
 	LoginItem loginitem.State `json:"login_item"`
 	TrayBin   string          `json:"tray_bin"` // the cairn-tray beside this cairn (or --tray-bin)
-	Fix       string          `json:"fix,omitempty"`
+	Fix       string          `json:"fix,omitempty"` // for a broken entry, in a sentence
+
+	fixCommand string // the same as a command alone, for doctor's "fix:" line
 }
 
 func loginItemJSONOf(st loginitem.State, tray string) loginItemJSON {
@@ -133,8 +135,10 @@ func loginItemJSONOf(st loginitem.State, tray string) loginItemJSON {
 		j.State = "broken"
 		if _, err := os.Stat(tray); err == nil {
 			j.Fix = fmt.Sprintf("run 'cairn login-item on' to start %s instead", tray)
+			j.fixCommand = "cairn login-item on"
 		} else {
 			j.Fix = "run 'cairn login-item on --tray-bin PATH' with the cairn-tray you run now, or 'cairn login-item off'"
+			j.fixCommand = "cairn login-item on --tray-bin PATH   (or: cairn login-item off)"
 		}
 	case st.Enabled:
 		j.State = "on"

@@ -63,11 +63,11 @@ func nextStep(d instance.Diagnosis) string {
 	case instance.StateNotResponding:
 		return "run 'cairn takeover' to replace it with a new daemon ('cairn doctor' says more)"
 	}
-	other := fmt.Sprintf("'cairn start --port %d' runs Cairn on another port", freePortAfter(d.Port))
+	other := fmt.Sprintf("'cairn start --port %d' to run Cairn on another port", freePortAfter(d.Port))
 	if d.Holder.CanTakeOver() {
 		return "run 'cairn takeover' to stop it and start Cairn, or " + other
 	}
-	return other + " ('cairn doctor' says who holds it)"
+	return "run " + other + " ('cairn doctor' says who holds it)"
 }
 
 // freePortAfter is the first port above port that nothing listens on now,

@@ -83,7 +83,7 @@ func newServiceInstallCmd() *cobra.Command {
 			ctx := cmd.Context()
 			res, err := m.Install(ctx, service.Config{Exe: exe, Port: port, DataDir: p.DataDir})
 			if err != nil {
-				return exitcode.New(exitcode.Failure, "install the service: "+err.Error())
+				return serviceError("install", err)
 			}
 			out := cmd.OutOrStdout()
 			if !asJSON {
@@ -163,7 +163,7 @@ func newServiceUninstallCmd() *cobra.Command {
 			}
 			removed, err := m.Uninstall(cmd.Context())
 			if err != nil {
-				return exitcode.New(exitcode.Failure, "uninstall the service: "+err.Error())
+				return serviceError("uninstall", err)
 			}
 			out := cmd.OutOrStdout()
 			switch {
@@ -224,9 +224,18 @@ func newServiceActionCmd(verb, short string) *cobra.Command {
 	return cmd
 }
 
+// serviceError says which action on the service failed, and why.
 func serviceError(verb string, err error) error {
-	if errors.Is(err, service.ErrNotInstalled) {
+	var ns *service.NoSessionError
+	switch {
+	case errors.Is(err, service.ErrNotInstalled):
 		return exitcode.New(exitcode.Failure, err.Error())
+	case errors.As(err, &ns):
+		done := map[string]string{"stop": "stopped", "uninstall": "uninstalled"}[verb]
+		if done == "" {
+			done = verb + "ed"
+		}
+		return exitcode.New(exitcode.Failure, "the service was not "+done+": "+err.Error())
 	}
 	return exitcode.New(exitcode.Failure, verb+" the service: "+err.Error())
 }
@@ -418,7 +427,7 @@ func printServiceStatus(w io.Writer, st service.Status, d instance.Diagnosis, no
 		what = "Windows logon entry \"" + st.Unit + "\""
 	}
 	if !st.Installed {
-		fmt.Fprintf(w, "Cairn service: not installed (%s would be %s).\nInstall it with: cairn service install\n", what, st.File)
+		fmt.Fprintf(w, "Cairn service: not installed (%s would be %s).\nInstall it with 'cairn service install'.\n", what, st.File)
 		return
 	}
 	fmt.Fprintf(w, "Cairn service: %s\n", what)

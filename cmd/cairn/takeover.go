@@ -44,8 +44,7 @@ unless --yes.`,
 			if h.Kind == instance.HolderCairn || h.Kind == instance.HolderWedged || h.Kind == instance.HolderForeign || h.Kind == instance.HolderService {
 				if !yes {
 					if !isTerminal(os.Stdin) {
-						return usage("takeover asks before it stops anything, and there is no terminal to ask on: " + h.Reason +
-							". Pass --yes to stop it and start Cairn")
+						return usage(h.Reason + "; takeover stops it only when confirmed, and there is no terminal to ask: pass --yes to confirm")
 					}
 					// The question is for a person: with --json it stays
 					// off stdout, which carries one JSON document.

@@ -267,7 +267,7 @@ type NoSessionError struct {
 }
 
 func (e *NoSessionError) Error() string {
-	return fmt.Sprintf("there is no systemd user session to run the service in: %s (systemctl said: %s). %s", e.Missing, e.Said, e.Fix)
+	return fmt.Sprintf("there is no systemd user session to run it in: %s (systemctl said: %s). %s", e.Missing, e.Said, e.Fix)
 }
 
 // noSession turns a failed systemctl --user call that could not reach the

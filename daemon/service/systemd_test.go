@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -265,20 +266,98 @@ func TestSystemdInstallStatusUninstall(t *testing.T) {
 	equalCalls(t, "second uninstall", r.take())
 }
 
-func TestSystemdInstallWithoutUserManager(t *testing.T) {
+// Without a user manager (systemctl fails as the real one does), install
+// leaves no unit behind, says what is missing and how to get it, and the
+// other calls say the same instead of guessing.
+func TestSystemdWithoutUserManager(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		session SessionInfo
+		said    string
+		want    []string
+	}{
+		{"not booted with systemd", SessionInfo{RuntimeDir: "/run/user/1000", User: "zoe", UID: 1000}, "Failed to connect to bus: No medium found",
+			[]string{"not booted with systemd", "'cairn start'", "'cairn login-item on'"}},
+		{"no XDG_RUNTIME_DIR", SessionInfo{Booted: true, User: "zoe", UID: 1000}, "Failed to connect to bus: No medium found",
+			[]string{"XDG_RUNTIME_DIR is not set", "XDG_RUNTIME_DIR=/run/user/1000", "'loginctl enable-linger zoe'"}},
+		{"no user manager", SessionInfo{Booted: true, RuntimeDir: "/run/user/1000", User: "zoe", UID: 1000},
+			"Failed to connect to user scope bus via local transport: No such file or directory",
+			[]string{"user manager of zoe is not running", "/run/user/1000/bus", "Log in through a session", "'sudo loginctl enable-linger zoe'"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, r := newTestSystemd(t)
+			s.Session = tc.session
+			r.on("systemctl --user", tc.said, 1)
+			_, err := s.Install(ctx, testConfig(t, "x"))
+			var ns *NoSessionError
+			if !errors.As(err, &ns) || !strings.Contains(err.Error(), tc.said) {
+				t.Fatalf("install: %v", err)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("install's message lacks %q: %v", want, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(s.Dir, UnitName)); !os.IsNotExist(err) {
+				t.Error("install left a unit file that systemd never took")
+			}
+			if err := s.Start(ctx); err != ErrNotInstalled {
+				t.Errorf("start after the failed install: %v", err)
+			}
+		})
+	}
+}
+
+// A unit installed while a session ran, read when none runs: status says
+// it cannot tell rather than "not running", takes "at login" from the
+// enable link, and uninstall removes both files.
+func TestSystemdInstalledUnitWithoutUserManager(t *testing.T) {
+	ctx := context.Background()
 	s, r := newTestSystemd(t)
+	s.Session = SessionInfo{Booted: true, User: "zoe", UID: 1000}
+	if _, err := s.Install(ctx, testConfig(t, "x")); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(s.wantsLink()), 0o755)
+	if err := os.Symlink(filepath.Join(s.Dir, UnitName), s.wantsLink()); err != nil {
+		t.Fatal(err)
+	}
 	r.on("systemctl --user", "Failed to connect to bus: No medium found", 1)
-	_, err := s.Install(context.Background(), testConfig(t, "x"))
-	if err == nil || !strings.Contains(err.Error(), "No medium found") || !strings.Contains(err.Error(), "enable-linger") {
-		t.Fatalf("install without a user manager: %v", err)
+	st, err := s.Status(ctx)
+	if err != nil || !st.Installed || st.Running || st.State != "unknown" || !st.AtLogin ||
+		len(st.Notes) == 0 || !strings.Contains(st.Notes[len(st.Notes)-1], "XDG_RUNTIME_DIR is not set") {
+		t.Errorf("status: %+v, %v", st, err)
 	}
-	// Uninstall still removes the file, and says what it could not do.
-	removed, err := s.Uninstall(context.Background())
-	if !removed || err == nil || !strings.Contains(err.Error(), "cairn stop") {
-		t.Fatalf("uninstall without a user manager: %v, %v", removed, err)
+	var ns *NoSessionError
+	if err := s.Start(ctx); !errors.As(err, &ns) {
+		t.Errorf("start: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(s.Dir, UnitName)); !os.IsNotExist(err) {
-		t.Error("unit file left behind")
+	if removed, err := s.Uninstall(ctx); err != nil || !removed {
+		t.Fatalf("uninstall: %v, %v", removed, err)
+	}
+	for _, f := range []string{filepath.Join(s.Dir, UnitName), s.wantsLink()} {
+		if _, err := os.Lstat(f); !os.IsNotExist(err) {
+			t.Errorf("%s left behind", f)
+		}
+	}
+}
+
+// A systemd that refuses the new unit for another reason gets the old
+// definition back, not a file it never loaded.
+func TestSystemdInstallPutsTheOldUnitBack(t *testing.T) {
+	ctx := context.Background()
+	s, r := newTestSystemd(t)
+	if _, err := s.Install(ctx, testConfig(t, "x")); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(filepath.Join(s.Dir, UnitName))
+	r.on("systemctl --user enable", "Failed to enable unit: Access denied", 1)
+	if _, err := s.Install(ctx, testConfig(t, "moved")); err == nil || !strings.Contains(err.Error(), "nothing was installed") {
+		t.Fatalf("install: %v", err)
+	}
+	if now, _ := os.ReadFile(filepath.Join(s.Dir, UnitName)); string(now) != string(old) {
+		t.Errorf("the unit was not put back:\n%s", now)
 	}
 }
 
