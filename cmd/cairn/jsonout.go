@@ -91,8 +91,21 @@ type daemonJSON struct {
 	Addr       string        `json:"addr"`
 	Version    string        `json:"version"`
 	UptimeS    float64       `json:"uptime_s"`
-	Supervisor string        `json:"supervisor,omitempty"` // tray, cli, systemd, launchd, terminal, unknown
-	Service    *service.Unit `json:"service,omitempty"`    // the service manager's unit that runs it
+	Supervisor string        `json:"supervisor"` // tray, cli, systemd, launchd, terminal, unknown; "" when it cannot be asked
+	Service    *service.Unit `json:"service"`    // the service manager's unit that runs it, or null
+}
+
+// stopJSON is `cairn stop --json`.
+type stopJSON struct {
+	WasRunning bool          `json:"was_running"`
+	PID        int           `json:"pid"`     // 0 when none ran
+	Method     string        `json:"method"`  // api, signal, kill, service; "" when none ran
+	Service    *service.Unit `json:"service"` // the unit it was stopped through (method service), or null
+	Cleaned    bool          `json:"cleaned"` // stale lock or discovery files were removed
+}
+
+func stopOf(r instance.StopResult) stopJSON {
+	return stopJSON{WasRunning: r.WasRunning, PID: r.PID, Method: r.Method, Service: r.Service, Cleaned: r.Cleaned}
 }
 
 // portHolderJSON is one listener on the port.

@@ -123,7 +123,7 @@ type loginItemJSON struct {
 	State     string          `json:"state"` // on, off, broken (on, but it starts a program that is gone)
 	LoginItem loginitem.State `json:"login_item"`
 	TrayBin   string          `json:"tray_bin"` // the cairn-tray beside this cairn (or --tray-bin)
-	Fix       string          `json:"fix,omitempty"` // for a broken entry, in a sentence
+	Fix       string          `json:"fix"`      // for a broken entry, in a sentence; "" otherwise
 
 	fixCommand string // the same as a command alone, for doctor's "fix:" line
 }

@@ -249,10 +249,10 @@ func TestServiceBadInput(t *testing.T) {
 	}{
 		{[]string{"service", "install", "--daemon-bin", "/no/such/cairn"}, 2, "not a cairn binary"},
 		{[]string{"service", "install", "--port", "70000"}, 2, "out of range"},
-		{[]string{"service", "start"}, 1, "not installed; run: cairn service install"},
+		{[]string{"service", "start"}, 1, "not installed; run 'cairn service install'"},
 		{[]string{"service", "stop"}, 1, "not installed"},
 		{[]string{"service", "frobnicate"}, 2, `unknown command "frobnicate" for "cairn service"`},
-		{[]string{"login-item"}, 2, "one of on, off, status"},
+		{[]string{"login-item"}, 2, "cairn login-item needs one word: on, off or status"},
 	} {
 		code, out, errOut := cairn(t, env, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.msg) {

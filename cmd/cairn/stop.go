@@ -30,7 +30,7 @@ func newStopCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			switch {
 			case asJSON:
-				return printJSON(out, schemaStop, res)
+				return printJSON(out, schemaStop, stopOf(res))
 			case !res.WasRunning && res.Cleaned:
 				fmt.Fprintln(out, "Cairn is not running (removed the files a stopped daemon left behind).")
 			case !res.WasRunning:

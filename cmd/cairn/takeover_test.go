@@ -98,10 +98,10 @@ func TestTakeoverCairnFromATerminal(t *testing.T) {
 	env := proctest.NewEnv(t)
 	stopDetached(t, env)
 	old := serveReady(t, env)
-	var d instance.Diagnosis
+	var d doctorJSON
 	code, out, _ := cairn(t, env, "doctor", "--json")
-	if err := jsonUnmarshal(out, &d); err != nil || code != 0 || d.Holder.Kind != instance.HolderCairn {
-		t.Fatalf("doctor classification: %d %v %+v", code, err, d.Holder)
+	if err := jsonUnmarshal(out, &d); err != nil || code != 0 || d.Takeover.Kind != instance.HolderCairn || !d.Takeover.Offered {
+		t.Fatalf("doctor classification: %d %v %+v", code, err, d.Takeover)
 	}
 	code, out, errOut := takeover(t, env)
 	if code != 0 {
