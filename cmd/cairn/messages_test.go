@@ -1,0 +1,82 @@
+//go:build !windows
+
+package main
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cairnlabs/cairn/internal/proctest"
+)
+
+// Every failure is one sentence on stderr; the pointer to --help follows
+// usage errors only, and names the command that was wrong.
+func TestMessagesReadAsSentences(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	withFakeSystemd(t, env)
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string // the whole first line, after "cairn: "
+		help string // the command in "Run '<help> --help' for usage.", or "" for none
+	}{
+		{[]string{"bogus"}, 2, `unknown command "bogus" for "cairn"`, "cairn"},
+		{[]string{"status", "extra"}, 2, `cairn status takes no arguments, got ["extra"]`, "cairn status"},
+		{[]string{"status", "--bogus"}, 2, "cairn status has no flag --bogus", "cairn status"},
+		{[]string{"status", "--port"}, 2, "--port needs a value", "cairn status"},
+		{[]string{"status", "--port", "x"}, 2, `--port "x" is not a whole number`, "cairn status"},
+		{[]string{"status", "--port", "99999"}, 2, "--port 99999 is out of range; use 1-65535", "cairn status"},
+		{[]string{"status", "--json=maybe"}, 2, "--json=maybe: a switch is on with --json and off with --json=false", "cairn status"},
+		{[]string{"start", "--timeout", "5"}, 2, "--timeout 5 has no unit; use a unit, e.g. 5s (or ms, m, h)", "cairn start"},
+		{[]string{"stop", "--timeout=1.5"}, 2, "--timeout 1.5 has no unit; use a unit, e.g. 1.5s (or ms, m, h)", "cairn stop"},
+		{[]string{"takeover", "--grace", "soon"}, 2, `--grace "soon" is not a duration; use a number with a unit, e.g. 5s, 500ms or 2m`, "cairn takeover"},
+		{[]string{"service", "install", "--timeout", "30"}, 2, "--timeout 30 has no unit; use a unit, e.g. 30s (or ms, m, h)", "cairn service install"},
+		{[]string{"login-item"}, 2, "cairn login-item needs one word: on, off or status", "cairn login-item"},
+		{[]string{"login-item", "maybe"}, 2, `cairn login-item takes on, off or status, not "maybe"`, "cairn login-item"},
+		{[]string{"login-item", "on", "off"}, 2, "cairn login-item takes one word (on, off or status), not 2: on off", "cairn login-item"},
+		{[]string{"service", "frobnicate"}, 2, `unknown command "frobnicate" for "cairn service"`, "cairn service"},
+		// Not usage errors: no pointer to --help.
+		{[]string{"port"}, 1, "no Cairn daemon answers: stopped; run 'cairn start'", ""},
+		{[]string{"service", "start"}, 1, "the Cairn service is not installed; run 'cairn service install'", ""},
+		{[]string{"stop", "--timeout", "1s"}, 0, "", ""},
+	} {
+		code, out, errOut := cairn(t, env, tc.args...)
+		want := ""
+		if tc.msg != "" {
+			want = "cairn: " + tc.msg + "\n"
+		}
+		if tc.help != "" {
+			want += fmt.Sprintf("Run '%s --help' for usage.\n", tc.help)
+		}
+		if code != tc.code || errOut != want {
+			t.Errorf("%q: exit %d, stderr\n  %q\nwant exit %d,\n  %q\n%s", tc.args, code, errOut, tc.code, want, out)
+		}
+	}
+}
+
+// takeover without a terminal names what it would stop in a sentence, and
+// how to confirm.
+func TestTakeoverWithoutATerminalSaysWhatItWouldStop(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	holder := holdPort(t, env, fmt.Sprintf("127.0.0.1:%d", env.Port))
+	code, _, errOut := cairn(t, env, "takeover")
+	want := fmt.Sprintf("cairn: port %d is in use by holdport (PID %d); takeover stops it only when confirmed, and there is no terminal to ask: pass --yes to confirm\n"+
+		"Run 'cairn takeover --help' for usage.\n", env.Port, holder.PID())
+	if code != 2 || errOut != want {
+		t.Errorf("takeover of a foreign holder without a terminal: exit %d\n  %q\nwant\n  %q", code, errOut, want)
+	}
+	holder.Signal(t, syscall.SIGKILL)
+	holder.Wait(t, 10*time.Second)
+
+	p := serveReady(t, env)
+	code, _, errOut = cairn(t, env, "takeover")
+	want = fmt.Sprintf("cairn: a Cairn daemon (PID %d) already serves at 127.0.0.1:%d; takeover stops it only when confirmed", p.PID(), env.Port)
+	if code != 2 || !strings.HasPrefix(errOut, want) {
+		t.Errorf("takeover of a Cairn daemon without a terminal: exit %d\n  %q\nwant\n  %q…", code, errOut, want)
+	}
+}
