@@ -104,7 +104,7 @@ func newServiceInstallCmd() *cobra.Command {
 					// Installed for the next login; the daemon that runs
 					// now is left alone, and that is no failure here.
 					if !asJSON {
-						fmt.Fprintln(out, busy.Error()+".")
+						fmt.Fprintln(out, capitalize(busy.Error())+".")
 					}
 					started, err = nil, nil
 				}

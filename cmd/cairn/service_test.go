@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -227,14 +228,21 @@ func TestServiceInstallBesideARunningDaemon(t *testing.T) {
 	withFakeSystemd(t, env)
 	old := serveReady(t, env)
 	code, out, errOut := cairn(t, env, "service", "install")
-	if code != 0 || !strings.Contains(out, "already runs") || !strings.Contains(out, "cairn stop && cairn service start") {
+	if code != 0 || !strings.Contains(out, "The service was not started: Cairn already runs") || !strings.Contains(out, "it starts at your next login") ||
+		!strings.Contains(out, "'cairn stop && cairn service start'") {
 		t.Fatalf("install beside a running daemon: exit %d\n%s%s", code, out, errOut)
 	}
 	if pid, _, _ := proctest.Healthy(context.Background(), env.Paths()); pid != old.PID() {
 		t.Errorf("the running daemon was replaced by PID %d", pid)
 	}
-	if code, out, _ := cairn(t, env, "service", "status"); code != 3 || !strings.Contains(out, "inactive") {
+	// What install said is what status says: enabled at login, not running.
+	if code, out, _ := cairn(t, env, "service", "status"); code != 3 || !strings.Contains(out, "inactive") || !strings.Contains(out, "at login  yes") {
 		t.Errorf("status: exit %d\n%s", code, out)
+	}
+	// service start did not start the service: it says so, and fails.
+	code, out, errOut = cairn(t, env, "service", "start")
+	if code != 1 || !strings.HasPrefix(errOut, "cairn: the service was not started: Cairn already runs at ") || strings.Contains(out, "under systemd") {
+		t.Errorf("service start beside a running daemon: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
@@ -258,5 +266,86 @@ func TestServiceBadInput(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut, tc.msg) {
 			t.Errorf("%q: exit %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.msg, out, errOut)
 		}
+	}
+}
+
+// noSessionSystemctl fails every call the way systemctl --user does when
+// no user manager can be reached (XDG_RUNTIME_DIR unset, as after su).
+const noSessionSystemctl = `#!/bin/sh
+echo "$*" >> "$FAKE_SYSTEMD_STATE/calls"
+echo "Failed to connect to bus: No medium found" >&2
+exit 1
+`
+
+// Without a systemd user session, install says what is missing and how
+// to get it and leaves no unit; a unit installed earlier is reported as
+// unknown, never as running or stopped, and start says why it cannot.
+func TestServiceWithoutAUserSession(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	state := withFakeSystemd(t, env)
+	systemctl := filepath.Join(filepath.Dir(state), "bin", "systemctl")
+	if err := os.WriteFile(systemctl, []byte(noSessionSystemctl), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := cairn(t, env, "service", "install")
+	if code != 1 || !strings.HasPrefix(errOut, "cairn: the service was not installed: there is no systemd user session to run it in: ") ||
+		!strings.Contains(errOut, "No medium found") || !strings.Contains(errOut, "'cairn start'") || strings.Contains(errOut, "--help") {
+		t.Errorf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(unitFile(env)); !os.IsNotExist(err) {
+		t.Errorf("install left a unit behind: %v", err)
+	}
+	if code, out, _ := cairn(t, env, "service", "status"); code != 3 || !strings.Contains(out, "not installed") {
+		t.Errorf("status after the failed install: exit %d\n%s", code, out)
+	}
+
+	// Installed while a session ran; now none does.
+	os.WriteFile(systemctl, []byte(fakeSystemctl), 0o755)
+	if code, out, errOut := cairn(t, env, "service", "install", "--no-start"); code != 0 {
+		t.Fatalf("install --no-start: exit %d\n%s%s", code, out, errOut)
+	}
+	os.WriteFile(systemctl, []byte(noSessionSystemctl), 0o755)
+	code, out, errOut = cairn(t, env, "service", "status")
+	if code != 3 || !strings.Contains(out, "state     unknown\n") || strings.Contains(out, "active") ||
+		!strings.Contains(out, "no systemd user session") {
+		t.Errorf("status without a session: exit %d\n%s%s", code, out, errOut)
+	}
+	var js struct {
+		Schema  string         `json:"schema"`
+		Service service.Status `json:"service"`
+		Running bool           `json:"running"`
+	}
+	code, out, _ = cairn(t, env, "service", "status", "--json")
+	if err := json.Unmarshal([]byte(out), &js); err != nil || code != 3 || js.Schema != schemaServiceStatus || js.Running || js.Service.Running || js.Service.State != "unknown" {
+		t.Errorf("status --json without a session: exit %d, %v\n%s", code, err, out)
+	}
+	code, out, errOut = cairn(t, env, "service", "start")
+	if code != 1 || !strings.HasPrefix(errOut, "cairn: the service was not started: there is no systemd user session") {
+		t.Errorf("start without a session: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, _, ok := proctest.Healthy(context.Background(), env.Paths()); ok {
+		t.Error("a daemon serves although the service could not start")
+	}
+}
+
+// The same with the real systemctl, when the machine has one: the test
+// environment has no XDG_RUNTIME_DIR, so it reaches no user manager.
+func TestServiceWithTheRealSystemctlAndNoSession(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	code, out, errOut := cairn(t, env, "service", "install")
+	if _, err := exec.LookPath("systemctl"); err != nil {
+		if code != 1 || !strings.Contains(errOut, "systemctl is not installed") {
+			t.Errorf("install without systemctl: exit %d\n%s%s", code, out, errOut)
+		}
+		return
+	}
+	if code != 1 || !strings.HasPrefix(errOut, "cairn: the service was not installed: there is no systemd user session to run it in: ") ||
+		!strings.Contains(errOut, "systemctl said: Failed to connect to") {
+		t.Errorf("install: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(unitFile(env)); !os.IsNotExist(err) {
+		t.Errorf("install left a unit behind: %v", err)
 	}
 }
