@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,11 +65,11 @@ func TestLoginItem(t *testing.T) {
 	exe2, tray2 := installPair(t, "new place")
 	os.Remove(tray)
 	code, out, _ = run(exe2, "status")
-	if code != 0 || !strings.HasPrefix(out, "on:") || !strings.Contains(out, tray+" no longer exists") {
+	if code != 0 || !strings.HasPrefix(out, "on, but broken:") || !strings.Contains(out, tray+", which no longer exists") {
 		t.Errorf("status after a move: exit %d\n%s", code, out)
 	}
 	code, out, _ = run(exe2, "on")
-	if code != 0 || !strings.Contains(out, "updated") {
+	if code != 0 || !strings.Contains(out, "starts at login again") {
 		t.Errorf("on after a move: exit %d\n%s", code, out)
 	}
 	if st := loginItemOf(t, env, exe2); !st.Current || st.Exe != tray2 {
@@ -117,4 +118,58 @@ func loginItemOf(t *testing.T, env *proctest.Env, exe string) loginitem.State {
 		t.Fatalf("login-item status --json: exit %d, %v\n%s%s", code, err, out, errOut)
 	}
 	return js.Item
+}
+
+// An entry that is on but starts a cairn-tray that is gone is "on, but
+// broken" in login-item status and in doctor alike, with the same fix; on
+// repairs it.
+func TestLoginItemBrokenEntryAgreesWithDoctor(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	oldExe, oldTray := installPair(t, "old place")
+	if code, out, errOut := proctest.Run(t, env, oldExe, "login-item", "on"); code != 0 {
+		t.Fatalf("on: exit %d\n%s%s", code, out, errOut)
+	}
+	os.Remove(oldTray)
+	exe, tray := installPair(t, "new place")
+	desktop := filepath.Join(env.Home, ".config", "autostart", "cairn-tray.desktop")
+
+	code, out, _ := proctest.Run(t, env, exe, "login-item", "status")
+	wantFix := fmt.Sprintf("run 'cairn login-item on' to start %s instead", tray)
+	want := fmt.Sprintf("on, but broken: %s starts %s, which no longer exists, so nothing starts at login\nfix: %s\n", desktop, oldTray, wantFix)
+	if code != 0 || out != want {
+		t.Errorf("status of a broken entry: exit %d\n%s\nwant\n%s", code, out, want)
+	}
+	var js struct {
+		Schema string `json:"schema"`
+		loginItemJSON
+	}
+	code, out, _ = proctest.Run(t, env, exe, "login-item", "status", "--json")
+	if err := json.Unmarshal([]byte(out), &js); err != nil || code != 0 || js.Schema != schemaLoginItem || js.State != "broken" ||
+		!js.LoginItem.Enabled || js.LoginItem.Broken == "" || js.Fix != wantFix {
+		t.Errorf("status --json of a broken entry: exit %d, %v\n%s", code, err, out)
+	}
+
+	code, out, _ = proctest.Run(t, env, exe, "doctor")
+	if code != 1 || !strings.Contains(out, "login item "+desktop+": on, but broken (it starts "+oldTray+", which no longer exists)") ||
+		!strings.Contains(out, "fix: cairn login-item on\n") {
+		t.Errorf("doctor on a broken entry: exit %d\n%s", code, out)
+	}
+	var doc doctorJSON
+	code, out, _ = proctest.Run(t, env, exe, "doctor", "--json")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 1 || doc.LoginItem == nil || doc.LoginItem.State != "broken" ||
+		doc.LoginItem.Fix != wantFix || len(doc.Problems) != 1 || doc.Problems[0].Fix != "cairn login-item on" {
+		t.Errorf("doctor --json on a broken entry: exit %d, %v\n%s", code, err, out)
+	}
+
+	code, out, _ = proctest.Run(t, env, exe, "login-item", "on")
+	if code != 0 || !strings.Contains(out, "starts at login again") {
+		t.Errorf("on repairs it: exit %d\n%s", code, out)
+	}
+	if st := loginItemOf(t, env, exe); st.Broken != "" || !st.Current || st.Exe != tray {
+		t.Errorf("after on: %+v", st)
+	}
+	if code, out, _ = proctest.Run(t, env, exe, "doctor"); code != 0 || !strings.Contains(out, "login item "+desktop+": on, starts "+tray) {
+		t.Errorf("doctor after the repair: exit %d\n%s", code, out)
+	}
 }
