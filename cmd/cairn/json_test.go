@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
@@ -202,5 +203,65 @@ func TestJSONShapesInAConflict(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, fmt.Sprintf("port %d is in use by", env.Port)) || !strings.Contains(errOut, "'cairn takeover'") ||
 		!strings.Contains(errOut, "'cairn start --port ") {
 		t.Errorf("port in a conflict: exit %d, %q", code, errOut)
+	}
+}
+
+// The memory commands' --json is the API's answer with the schema first.
+func TestMemoryJSONShapes(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	stopDetached(t, env)
+	var put withSchema[api.PutResult]
+	checkShape(t, env, 0, schemaRemember, []string{"id", "status", "created_at"}, &put, "remember", "--json", "-t", "build", "the build needs Go 1.26")
+	if put.Body.ID == "" || put.Body.Status != "created" {
+		t.Errorf("remember --json: %+v", put.Body)
+	}
+	var page withSchema[api.Page]
+	checkShape(t, env, 0, schemaMemories, []string{"memories", "truncated"}, &page, "recall", "--json", "build")
+	if len(page.Body.Memories) != 1 || page.Body.Memories[0].ID != put.Body.ID {
+		t.Errorf("recall --json: %+v", page.Body)
+	}
+	var m withSchema[api.Memory]
+	checkShape(t, env, 0, schemaMemory, []string{"id", "text", "tags", "source", "created_at", "updated_at"}, &m, "get", "--json", put.Body.ID)
+	if m.Body.Text != "the build needs Go 1.26" {
+		t.Errorf("get --json: %+v", m.Body)
+	}
+	var tags withSchema[api.Tags]
+	checkShape(t, env, 0, schemaTags, []string{"tags"}, &tags, "tags", "--json")
+	if len(tags.Body.Tags) != 1 || tags.Body.Tags[0].Tag != "build" || tags.Body.Tags[0].Count != 1 {
+		t.Errorf("tags --json: %+v", tags.Body)
+	}
+	var errJ withSchema[errorJSON]
+	checkShape(t, env, 1, schemaError, []string{"error", "exit_code", "usage"}, &errJ, "get", "--json", "01JE5000000000000000000000")
+	if errJ.Body.Usage || errJ.Body.Error == "" {
+		t.Errorf("get --json of a missing id: %+v", errJ.Body)
+	}
+}
+
+// The service and login-item shapes, under the fake systemd.
+func TestServiceAndLoginItemJSONShapes(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	withFakeSystemd(t, env)
+	var inst withSchema[serviceInstallJSON]
+	checkShape(t, env, 0, schemaServiceInstall, []string{"installed", "started"}, &inst, "service", "install", "--json")
+	if !inst.Body.Installed.Changed || inst.Body.Started == nil || inst.Body.Started.PID == 0 {
+		t.Errorf("service install --json: %+v", inst.Body)
+	}
+	var st withSchema[serviceStatusJSON]
+	checkShape(t, env, 0, schemaServiceStatus, []string{"service", "running", "daemon"}, &st, "service", "status", "--json")
+	if !st.Body.Running || !st.Body.Service.Running || st.Body.Daemon.Daemon == nil || st.Body.Daemon.Daemon.PID != inst.Body.Started.PID ||
+		st.Body.Daemon.Daemon.Supervisor != "systemd" {
+		t.Errorf("service status --json: %+v", st.Body)
+	}
+	var un withSchema[serviceUninstallJSON]
+	checkShape(t, env, 0, schemaServiceUninstall, []string{"removed"}, &un, "service", "uninstall", "--json")
+	if !un.Body.Removed {
+		t.Errorf("service uninstall --json: %+v", un.Body)
+	}
+	var li withSchema[loginItemJSON]
+	checkShape(t, env, 0, schemaLoginItem, []string{"state", "login_item", "tray_bin", "fix"}, &li, "login-item", "status", "--json")
+	if li.Body.State != "off" || li.Body.LoginItem.Enabled || li.Body.TrayBin == "" {
+		t.Errorf("login-item status --json: %+v", li.Body)
 	}
 }
