@@ -121,7 +121,7 @@ func textOf(cmd *cobra.Command, args []string) (string, error) {
 		return strings.Join(args, " "), nil
 	}
 	if len(args) == 0 && isTerminal(os.Stdin) {
-		return "", usage("give the text as arguments, or pipe it in: echo 'the build needs Go 1.26' | cairn remember")
+		return "", usage("give the text as arguments ('cairn remember the build needs Go 1.26') or on standard input")
 	}
 	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxTextBytes+1))
 	if err != nil {
@@ -133,6 +133,9 @@ func textOf(cmd *cobra.Command, args []string) (string, error) {
 	text := strings.TrimRight(string(data), "\r\n")
 	if !utf8.ValidString(text) {
 		return "", usage("standard input is not valid UTF-8 text")
+	}
+	if text == "" {
+		return "", usage("standard input is empty, and a memory needs text; give it as arguments or on standard input")
 	}
 	return text, nil
 }
@@ -227,7 +230,7 @@ func newGetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get ID",
 		Short: "Show one memory",
-		Args:  exactArgs(1, "get takes one memory id, e.g. cairn get 01JE5…"),
+		Args:  exactArgs(1, "cairn get takes one memory id ('cairn recall' shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := connect(cmd)
 			if err != nil {
@@ -255,7 +258,7 @@ func newForgetCmd() *cobra.Command {
 		Short: "Delete memories by id",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usage("forget takes the ids of the memories to delete (see cairn recall)")
+				return usage("cairn forget takes the ids of the memories to delete ('cairn recall' shows them)")
 			}
 			return nil
 		},

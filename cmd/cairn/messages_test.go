@@ -39,6 +39,10 @@ func TestMessagesReadAsSentences(t *testing.T) {
 		{[]string{"login-item", "maybe"}, 2, `cairn login-item takes on, off or status, not "maybe"`, "cairn login-item"},
 		{[]string{"login-item", "on", "off"}, 2, "cairn login-item takes one word (on, off or status), not 2: on off", "cairn login-item"},
 		{[]string{"service", "frobnicate"}, 2, `unknown command "frobnicate" for "cairn service"`, "cairn service"},
+		{[]string{"get"}, 2, "cairn get takes one memory id ('cairn recall' shows them)", "cairn get"},
+		{[]string{"forget"}, 2, "cairn forget takes the ids of the memories to delete ('cairn recall' shows them)", "cairn forget"},
+		{[]string{"open", "extra"}, 2, `cairn open takes no arguments, got ["extra"]`, "cairn open"},
+		{[]string{"remember"}, 2, "standard input is empty, and a memory needs text; give it as arguments or on standard input", "cairn remember"},
 		// Not usage errors: no pointer to --help.
 		{[]string{"port"}, 1, "no Cairn daemon answers: stopped; run 'cairn start'", ""},
 		{[]string{"service", "start"}, 1, "the Cairn service is not installed; run 'cairn service install'", ""},

@@ -21,7 +21,7 @@ spent; the browser keeps a session until the daemon restarts or it goes
 12 hours unused.
 
 With --print, print the link instead of opening it.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := connect(cmd)
 			if err != nil {
