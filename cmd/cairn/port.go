@@ -28,11 +28,10 @@ func newPortCmd() *cobra.Command {
 				// Say what would get a daemon, which depends on who is
 				// in the way: 'cairn start' fails beside another program.
 				d := instance.Diagnose(cmd.Context(), p, port)
-				code := exitcode.Failure
 				if client.IsImpostor(err) {
-					code = exitcode.PortInUse
+					return exitcode.New(exitcode.PortInUse, fmt.Sprintf("%v; %s", err, nextStep(d)))
 				}
-				return exitcode.New(code, "no Cairn daemon answers: "+statusLine(d))
+				return exitcode.New(exitcode.Failure, "no Cairn daemon answers: "+statusLine(d))
 			}
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), schemaPort, portJSON{Addr: addr.String(), Port: int(addr.Port()), PID: h.PID})
