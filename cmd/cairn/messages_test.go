@@ -84,3 +84,24 @@ func TestTakeoverWithoutATerminalSaysWhatItWouldStop(t *testing.T) {
 		t.Errorf("takeover of a Cairn daemon without a terminal: exit %d\n  %q\nwant\n  %q…", code, errOut, want)
 	}
 }
+
+// A daemon that holds the lock but hangs: status names it and what works,
+// and doctor gives the one fix that works, not "rm" of the files the hung
+// daemon still owns.
+func TestDoctorOfAHungDaemon(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	p := serveReady(t, env)
+	proctest.Freeze(t, p.PID())
+	code, out, _ := cairn(t, env, "status")
+	want := fmt.Sprintf("not responding: the Cairn daemon cairn (PID %d) holds the lock but does not answer; run 'cairn takeover' to replace it with a new daemon ('cairn doctor' says more)\n", p.PID())
+	if code != 3 || out != want {
+		t.Errorf("status: exit %d\n  %q\nwant\n  %q", code, out, want)
+	}
+	var d doctorJSON
+	code, out, _ = cairn(t, env, "doctor", "--json")
+	if err := jsonUnmarshal(out, &d); err != nil || code != 1 || d.State != "not_responding" || len(d.Problems) != 1 ||
+		!strings.HasPrefix(d.Problems[0].Fix, "cairn takeover") {
+		t.Errorf("doctor --json: exit %d, %v, problems %+v", code, err, d.Problems)
+	}
+}

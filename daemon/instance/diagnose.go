@@ -334,6 +334,11 @@ func problems(d Diagnosis) []Problem {
 		add(what, "rm -f "+paths.Quote(d.Lock.Path))
 	}
 	for _, f := range d.Discovery {
+		if d.State == StateNotResponding {
+			// The files name the daemon that holds the lock and hangs:
+			// they are its own, and the takeover above clears them.
+			break
+		}
 		if !f.Exists {
 			if d.State == StateRunning {
 				add(fmt.Sprintf("discovery file %s is missing", f.Path), "cairn stop && cairn start")
