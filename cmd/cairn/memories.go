@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -52,13 +53,42 @@ func connect(cmd *cobra.Command) (*client.Client, error) {
 }
 
 // apiError turns the daemon's answer into what the CLI says: the daemon's
-// own sentence (it names the field for bad input), exit 1.
+// own sentence, exit 1. Bad input names the API's field, which becomes the
+// flag the user typed.
 func apiError(err error) error {
 	var se *client.StatusError
 	if errors.As(err, &se) {
-		return exitcode.New(exitcode.Failure, se.Message)
+		msg := se.Message
+		if flag, ok := fieldFlags[se.Field]; ok {
+			msg = strings.Replace(msg, se.Field+": ", flag+" ", 1)
+		}
+		return exitcode.New(exitcode.Failure, msg)
 	}
 	return err
+}
+
+// fieldFlags maps the API's field names to the flags that set them.
+var fieldFlags = map[string]string{
+	"tags": "--tag", "project": "--project", "key": "--key", "source": "--source", "expires_in": "--expires-in",
+}
+
+// pathReason is the OS's reason in a path error, without the operation and
+// path the message names already.
+func pathReason(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// quoteAll quotes each id, as the daemon's own messages do.
+func quoteAll(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = strconv.Quote(id)
+	}
+	return strings.Join(q, ", ")
 }
 
 func newRememberCmd() *cobra.Command {
@@ -282,7 +312,7 @@ func newForgetCmd() *cobra.Command {
 				}
 			}
 			if len(missing) > 0 {
-				return exitcode.New(exitcode.Failure, "no memory with id "+strings.Join(missing, ", "))
+				return exitcode.New(exitcode.Failure, "no memory with id "+quoteAll(missing))
 			}
 			return nil
 		},
@@ -330,8 +360,15 @@ func newExportCmd() *cobra.Command {
 its id, text, tags, project, source, key, times. 'cairn import' reads it
 back losslessly. A FILE is written atomically with mode 0600: the memories
 are private.`,
-		Args: maxArgs(1, "export takes at most one file name"),
+		Args: maxArgs(1, "cairn export takes at most one file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && args[0] != "-" {
+				// Before the daemon is asked for anything: a folder that
+				// is not there is known now.
+				if fi, err := os.Stat(filepath.Dir(args[0])); err != nil || !fi.IsDir() {
+					return exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: the folder %s does not exist", args[0], filepath.Dir(args[0])))
+				}
+			}
 			c, err := connect(cmd)
 			if err != nil {
 				return err
@@ -346,7 +383,7 @@ are private.`,
 				return apiError(err)
 			}
 			if err := atomicfile.Write(args[0], buf.Bytes(), 0o600); err != nil {
-				return fmt.Errorf("write %s: %w", args[0], err)
+				return exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", args[0], pathReason(err)))
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "Exported %d memories to %s.\n", bytes.Count(buf.Bytes(), []byte("\n")), args[0])
 			return nil
@@ -366,13 +403,13 @@ func newImportCmd() *cobra.Command {
 writes them. Ids and times are kept, so importing the same file twice
 stores nothing new. Lines that cannot be stored are listed by number; the
 rest are stored. Progress goes to standard error.`,
-		Args: maxArgs(1, "import takes at most one file name"),
+		Args: maxArgs(1, "cairn import takes at most one file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in := cmd.InOrStdin()
 			if len(args) == 1 && args[0] != "-" {
 				f, err := os.Open(args[0])
 				if err != nil {
-					return exitcode.New(exitcode.Failure, fmt.Sprintf("open %s: %v", args[0], err))
+					return exitcode.New(exitcode.Failure, fmt.Sprintf("cannot read %s: %v", args[0], pathReason(err)))
 				}
 				defer f.Close()
 				in = f

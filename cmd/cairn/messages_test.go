@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -43,7 +44,10 @@ func TestMessagesReadAsSentences(t *testing.T) {
 		{[]string{"forget"}, 2, "cairn forget takes the ids of the memories to delete ('cairn recall' shows them)", "cairn forget"},
 		{[]string{"open", "extra"}, 2, `cairn open takes no arguments, got ["extra"]`, "cairn open"},
 		{[]string{"remember"}, 2, "standard input is empty, and a memory needs text; give it as arguments or on standard input", "cairn remember"},
+		{[]string{"export", "a", "b"}, 2, "cairn export takes at most one file name", "cairn export"},
 		// Not usage errors: no pointer to --help.
+		{[]string{"import", "/no/such/file"}, 1, "cannot read /no/such/file: no such file or directory", ""},
+		{[]string{"export", "/no/such/folder/memories.jsonl"}, 1, "cannot write /no/such/folder/memories.jsonl: the folder /no/such/folder does not exist", ""},
 		{[]string{"port"}, 1, "no Cairn daemon answers: stopped; run 'cairn start'", ""},
 		{[]string{"service", "start"}, 1, "the Cairn service is not installed; run 'cairn service install'", ""},
 		{[]string{"stop", "--timeout", "1s"}, 0, "", ""},
@@ -103,5 +107,46 @@ func TestDoctorOfAHungDaemon(t *testing.T) {
 	if err := jsonUnmarshal(out, &d); err != nil || code != 1 || d.State != "not_responding" || len(d.Problems) != 1 ||
 		!strings.HasPrefix(d.Problems[0].Fix, "cairn takeover") {
 		t.Errorf("doctor --json: exit %d, %v, problems %+v", code, err, d.Problems)
+	}
+}
+
+// The daemon's complaints about bad input name the flag the user typed,
+// and ids are quoted alike whoever says they are missing.
+func TestMemoryMessagesNameTheFlag(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	stopDetached(t, env)
+	serveReady(t, env)
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"remember", "-t", "Bad Tag", "hello"}, `--tag "Bad Tag" is not a valid tag`},
+		{[]string{"remember", "--expires-in", "5", "hello"}, `--expires-in "5" is not a duration; use a unit`},
+		{[]string{"get", "nope"}, `no memory with id "nope"`},
+		{[]string{"forget", "nope"}, `no memory with id "nope"`},
+	} {
+		code, _, errOut := cairn(t, env, tc.args...)
+		if code != 1 || !strings.HasPrefix(errOut, "cairn: "+tc.msg) || strings.Contains(errOut, "--help") {
+			t.Errorf("%q: exit %d, %q; want %q", tc.args, code, errOut, tc.msg)
+		}
+	}
+}
+
+// A data dir that 'cairn start' refuses: status says so, with the fix,
+// instead of suggesting the start that would fail.
+func TestStatusOfAnUnusableDataDir(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	if err := env.Paths().EnsureDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(env.CairnHome, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := cairn(t, env, "status")
+	if code != 3 || !strings.HasPrefix(out, "stopped; 'cairn start' refuses the data dir "+env.CairnHome+", which can be written by group or others") ||
+		!strings.HasSuffix(out, "; to fix it: chmod 700 "+env.CairnHome+"\n") {
+		t.Errorf("status: exit %d, %q", code, out)
 	}
 }

@@ -58,6 +58,10 @@ func nextStep(d instance.Diagnosis) string {
 	case instance.StateRunning:
 		return ""
 	case instance.StateStopped:
+		if d.DataDirUse.Problem != "" {
+			// 'cairn start' would refuse it (exit 5).
+			return fmt.Sprintf("'cairn start' refuses the data dir %s, which %s; to fix it: %s", d.DataDir, d.DataDirUse.Problem, d.DataDirUse.Fix)
+		}
 		return "run 'cairn start'"
 	case instance.StateNotResponding:
 		return "run 'cairn takeover' to replace it with a new daemon ('cairn doctor' says more)"
