@@ -436,7 +436,11 @@ func printServiceStatus(w io.Writer, st service.Status, d instance.Diagnosis, no
 	if st.DataDir != "" {
 		fmt.Fprintf(w, "  data dir  %s\n", st.DataDir)
 	}
-	fmt.Fprintf(w, "  at login  %s\n", yesNo(st.AtLogin))
+	atLogin := yesNo(st.AtLogin)
+	if st.State == "unknown" {
+		atLogin += " (read from the files: the manager could not be asked)"
+	}
+	fmt.Fprintf(w, "  at login  %s\n", atLogin)
 	if st.State != "" {
 		state := st.State
 		if st.PID > 0 {

@@ -307,7 +307,7 @@ func TestServiceWithoutAUserSession(t *testing.T) {
 	}
 	os.WriteFile(systemctl, []byte(noSessionSystemctl), 0o755)
 	code, out, errOut = cairn(t, env, "service", "status")
-	if code != 3 || !strings.Contains(out, "state     unknown\n") || strings.Contains(out, "active") ||
+	if code != 3 || !strings.Contains(out, "state     unknown\n") || !strings.Contains(out, "at login  no (read from the files") || strings.Contains(out, "active") ||
 		!strings.Contains(out, "no systemd user session") {
 		t.Errorf("status without a session: exit %d\n%s%s", code, out, errOut)
 	}
