@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,6 +44,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if isUsage {
 		code = exitcode.Usage
 	}
+	if m := cobraUnknown.FindStringSubmatch(err.Error()); m != nil && cmd != nil {
+		err = unknownCommand(cmd, m[1])
+	}
 	if cmd != nil && wantsJSON(cmd) {
 		if printJSON(stdout, schemaError, errorJSON{Error: err.Error(), ExitCode: code, Usage: isUsage}) == nil {
 			return code
@@ -57,6 +61,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
 	}
 	return code
+}
+
+// cobraUnknown is cobra's error for an unknown subcommand, which carries
+// its suggestions on lines of their own.
+var cobraUnknown = regexp.MustCompile(`^unknown command "(.*?)" for "`)
+
+// unknownCommand is the one-sentence error for `cmd name` when cmd has no
+// subcommand name, with the subcommands it may have meant.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	msg := fmt.Sprintf("%s has no command %q", cmd.CommandPath(), name)
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // what cobra uses for the root
+	}
+	var near []string
+	for _, s := range cmd.SuggestionsFor(name) {
+		near = append(near, "'"+cmd.CommandPath()+" "+s+"'")
+	}
+	switch len(near) {
+	case 0:
+	case 1:
+		msg += "; did you mean " + near[0] + "?"
+	default:
+		msg += "; did you mean " + strings.Join(near[:len(near)-1], ", ") + " or " + near[len(near)-1] + "?"
+	}
+	return &usageError{errors.New(msg)}
 }
 
 // wantsJSON reports whether cmd was given --json.

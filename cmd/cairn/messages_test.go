@@ -25,7 +25,9 @@ func TestMessagesReadAsSentences(t *testing.T) {
 		msg  string // the whole first line, after "cairn: "
 		help string // the command in "Run '<help> --help' for usage.", or "" for none
 	}{
-		{[]string{"bogus"}, 2, `unknown command "bogus" for "cairn"`, "cairn"},
+		{[]string{"bogus"}, 2, `cairn has no command "bogus"`, "cairn"},
+		{[]string{"stauts"}, 2, `cairn has no command "stauts"; did you mean 'cairn start' or 'cairn status'?`, "cairn"},
+		{[]string{"service", "stat"}, 2, `cairn service has no command "stat"; did you mean 'cairn service status', 'cairn service start' or 'cairn service stop'?`, "cairn service"},
 		{[]string{"status", "extra"}, 2, `cairn status takes no arguments, got ["extra"]`, "cairn status"},
 		{[]string{"status", "--bogus"}, 2, "cairn status has no flag --bogus", "cairn status"},
 		{[]string{"status", "--port"}, 2, "--port needs a value", "cairn status"},
@@ -39,7 +41,7 @@ func TestMessagesReadAsSentences(t *testing.T) {
 		{[]string{"login-item"}, 2, "cairn login-item needs one word: on, off or status", "cairn login-item"},
 		{[]string{"login-item", "maybe"}, 2, `cairn login-item takes on, off or status, not "maybe"`, "cairn login-item"},
 		{[]string{"login-item", "on", "off"}, 2, "cairn login-item takes one word (on, off or status), not 2: on off", "cairn login-item"},
-		{[]string{"service", "frobnicate"}, 2, `unknown command "frobnicate" for "cairn service"`, "cairn service"},
+		{[]string{"service", "frobnicate"}, 2, `cairn service has no command "frobnicate"`, "cairn service"},
 		{[]string{"get"}, 2, "cairn get takes one memory id ('cairn recall' shows them)", "cairn get"},
 		{[]string{"forget"}, 2, "cairn forget takes the ids of the memories to delete ('cairn recall' shows them)", "cairn forget"},
 		{[]string{"open", "extra"}, 2, `cairn open takes no arguments, got ["extra"]`, "cairn open"},

@@ -36,7 +36,7 @@ cairn or to change them.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usage(fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath()))
+				return unknownCommand(cmd, args[0])
 			}
 			return cmd.Help()
 		},

@@ -259,7 +259,7 @@ func TestServiceBadInput(t *testing.T) {
 		{[]string{"service", "install", "--port", "70000"}, 2, "out of range"},
 		{[]string{"service", "start"}, 1, "not installed; run 'cairn service install'"},
 		{[]string{"service", "stop"}, 1, "not installed"},
-		{[]string{"service", "frobnicate"}, 2, `unknown command "frobnicate" for "cairn service"`},
+		{[]string{"service", "frobnicate"}, 2, `cairn service has no command "frobnicate"`},
 		{[]string{"login-item"}, 2, "cairn login-item needs one word: on, off or status"},
 	} {
 		code, out, errOut := cairn(t, env, tc.args...)
