@@ -98,7 +98,7 @@ func printLoginItem(cmd *cobra.Command, st loginitem.State, tray string) {
 	j := loginItemJSONOf(st, tray)
 	switch {
 	case st.Broken != "":
-		fmt.Fprintf(out, "on, but broken: %s %s, so nothing starts at login\n", st.Location, strings.TrimPrefix(st.Broken, "it "))
+		fmt.Fprintf(out, "on, but broken: %s (%s), so nothing starts at login\n", st.Location, st.Broken)
 	case st.Enabled:
 		fmt.Fprintf(out, "on: %s starts %s\n", st.Location, st.Exe)
 	case st.Exe != "":

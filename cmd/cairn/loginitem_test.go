@@ -136,7 +136,7 @@ func TestLoginItemBrokenEntryAgreesWithDoctor(t *testing.T) {
 
 	code, out, _ := proctest.Run(t, env, exe, "login-item", "status")
 	wantFix := fmt.Sprintf("run 'cairn login-item on' to start %s instead", tray)
-	want := fmt.Sprintf("on, but broken: %s starts %s, which no longer exists, so nothing starts at login\nfix: %s\n", desktop, oldTray, wantFix)
+	want := fmt.Sprintf("on, but broken: %s (it starts %s, which no longer exists), so nothing starts at login\nfix: %s\n", desktop, oldTray, wantFix)
 	if code != 0 || out != want {
 		t.Errorf("status of a broken entry: exit %d\n%s\nwant\n%s", code, out, want)
 	}
