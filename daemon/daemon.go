@@ -330,12 +330,23 @@ func takeLock(ctx context.Context, p paths.Paths, opts Options) (*lock.Lock, err
 	}
 }
 
-// stillStarting reports whether the Cairn daemon holder has not yet written
-// a discovery file since it started: it holds the lock but has not bound.
-// One that has written it and does not answer is hung, not starting.
+// servingGrace is how long after writing its discovery file a daemon may
+// take to answer its first probe. It writes the file the moment it binds
+// and serves right after, but 30 starts racing on a loaded two-core machine
+// (what CI does under -race) were measured taking over a second for that
+// step; a daemon still silent this long after binding is hung.
+const servingGrace = 5 * time.Second
+
+// stillStarting reports whether the Cairn daemon holder is still on its way
+// to serving: it has not written a discovery file since it started (it holds
+// the lock but has not bound), or it wrote one less than servingGrace ago.
+// One that wrote it longer ago and does not answer is hung, not starting.
 func stillStarting(p paths.Paths, holder *proc.Process, firstLook time.Time) bool {
 	fi, err := os.Lstat(p.AddrFile)
-	return err != nil || fi.ModTime().Before(startedAt(holder, firstLook))
+	if err != nil || fi.ModTime().Before(startedAt(holder, firstLook)) {
+		return true
+	}
+	return time.Since(fi.ModTime()) < servingGrace
 }
 
 // startedAt is when holder started; an unknown start time counts as the
