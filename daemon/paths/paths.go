@@ -31,6 +31,8 @@ type Paths struct {
 	DaemonOut   string // the child's raw stdout/stderr, kept by its supervisor
 	TrayLog     string
 	Store       string
+	Config      string // config.json: the user's settings (the tray's "Check for updates")
+	UpdateState string // update.json: the update check's cache and what it announced
 }
 
 // ErrNoHome is returned when neither CAIRN_HOME nor a home directory is
@@ -82,6 +84,9 @@ func ForDataDir(dataDir, home string) Paths {
 		DaemonOut: filepath.Join(logDir, "daemon.out"),
 		TrayLog:   filepath.Join(logDir, "tray.log"),
 		Store:     filepath.Join(dataDir, "cairn.db"),
+
+		Config:      filepath.Join(dataDir, "config.json"),
+		UpdateState: filepath.Join(dataDir, "update.json"),
 	}
 	if home != "" {
 		p.DotAddrFile = filepath.Join(home, ".cairn", "http_addr")
