@@ -28,6 +28,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/version"
+	"github.com/cairnlabs/cairn/internal/update"
 	"github.com/cairnlabs/cairn/tray"
 	"github.com/cairnlabs/cairn/tray/loginitem"
 	"github.com/cairnlabs/cairn/tray/menu"
@@ -142,6 +143,15 @@ func run(args []string, stderr io.Writer) int {
 	app.LogDir = p.LogDir
 	app.Takeover = tray.TakeoverFunc(p, log.Info)
 	app.Refresh = *refresh
+	if feed := update.URL(); feed != "" {
+		app.Updates = &update.Notice{
+			Checker:    &update.Checker{URL: feed, Current: version.Version, StateFile: p.UpdateState},
+			ConfigFile: p.Config,
+		}
+		log.Info("update checks use the release feed", "url", feed)
+	} else {
+		log.Info("update checks off: this build has no release feed and " + update.EnvURL + " is not set")
+	}
 	if exe, err := os.Executable(); err != nil {
 		log.Warn("start at login unavailable: cannot find this program's path", "err", err)
 	} else {
