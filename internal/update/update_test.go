@@ -220,14 +220,14 @@ func TestCheckTimesOut(t *testing.T) {
 func TestCheckRefusesBadSetups(t *testing.T) {
 	feed := updatetest.Start(t, "v2.0.0")
 	for _, tc := range []struct {
-		c      update.Checker
+		c      *update.Checker
 		expect string
 	}{
-		{update.Checker{URL: feed.URL(), Current: "dev"}, `this build's version cannot be compared: "dev" is not a semantic version`},
-		{update.Checker{URL: "", Current: "v1.0.0"}, "set CAIRN_UPDATE_URL"},
-		{update.Checker{URL: "http://example.com/latest", Current: "v1.0.0"}, "plain http to another machine"},
-		{update.Checker{URL: "file:///etc/passwd", Current: "v1.0.0"}, "not an absolute http(s) URL"},
-		{update.Checker{URL: "ftp://example.com/x", Current: "v1.0.0"}, "not an http(s) URL"},
+		{&update.Checker{URL: feed.URL(), Current: "dev"}, `this build's version cannot be compared: "dev" is not a semantic version`},
+		{&update.Checker{URL: "", Current: "v1.0.0"}, "set CAIRN_UPDATE_URL"},
+		{&update.Checker{URL: "http://example.com/latest", Current: "v1.0.0"}, "plain http to another machine"},
+		{&update.Checker{URL: "file:///etc/passwd", Current: "v1.0.0"}, "not an absolute http(s) URL"},
+		{&update.Checker{URL: "ftp://example.com/x", Current: "v1.0.0"}, "not an http(s) URL"},
 	} {
 		if _, err := tc.c.Check(context.Background()); err == nil || !strings.Contains(err.Error(), tc.expect) {
 			t.Errorf("Check(%q, %q) = %v, want %q", tc.c.URL, tc.c.Current, err, tc.expect)
