@@ -30,6 +30,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/version"
 	"github.com/cairnlabs/cairn/internal/update"
 	"github.com/cairnlabs/cairn/tray"
+	"github.com/cairnlabs/cairn/tray/appearance"
 	"github.com/cairnlabs/cairn/tray/loginitem"
 	"github.com/cairnlabs/cairn/tray/menu"
 	"github.com/cairnlabs/cairn/tray/notify"
@@ -120,7 +121,13 @@ func run(args []string, stderr io.Writer) int {
 	defer trayLock.Release()
 	log.Info("tray starting", "version", version.Version, "pid", os.Getpid(), "daemon_bin", bin, "port", portN)
 
-	u := ui.New(ui.Options{AppName: "Cairn", Icons: func(i menu.Icon) []byte { return assets.Icon(string(i)) }, Log: log, Stderr: stderr})
+	u := ui.New(ui.Options{
+		AppName:   "Cairn",
+		Icons:     func(i menu.Icon) []byte { return assets.Icon(string(i)) },
+		DarkIcons: func(i menu.Icon) []byte { return assets.DarkPanelIcon(string(i)) },
+		Log:       log,
+		Stderr:    stderr,
+	})
 	var app *tray.App
 	daemon := supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p)}
 	sup := supervisor.New(supervisor.Config{
@@ -143,6 +150,7 @@ func run(args []string, stderr io.Writer) int {
 	app.LogDir = p.LogDir
 	app.Takeover = tray.TakeoverFunc(p, log.Info)
 	app.Refresh = *refresh
+	app.Scheme = appearance.Watcher{Log: log}.Watch
 	if feed := update.URL(); feed != "" {
 		app.Updates = &update.Notice{
 			Checker:    &update.Checker{URL: feed, Current: version.Version, StateFile: p.UpdateState},
