@@ -2,6 +2,7 @@ package tray
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -106,7 +107,8 @@ func (a *App) checkUpdate(ctx context.Context) bool {
 	a.feeds.release = &res
 	a.feeds.mu.Unlock()
 	a.requestRedraw()
-	if res.Newer {
+	// Turned off while the check was on its way: nothing to announce.
+	if on, _ := a.Updates.Enabled(); res.Newer && on {
 		a.announce(res)
 	}
 	return true
@@ -127,6 +129,9 @@ func (a *App) announce(res update.Result) {
 	if !first {
 		a.Log.Info("update already announced", "version", tag)
 		return
+	}
+	if a.Echo != nil { // no icon to show the menu item on
+		fmt.Fprintf(a.Echo, "Cairn: update available: %s (this is %s): %s\n", tag, res.Current, res.Latest.URL)
 	}
 	n := notify.Notification{
 		Title: "Cairn " + tag + " is available",

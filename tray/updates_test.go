@@ -317,3 +317,20 @@ func TestSchemeFeedPicksTheIconVariant(t *testing.T) {
 	dark(false)
 	waitScheme(false)
 }
+
+// TestUpdateEchoedWithoutAnIcon: a tray without an icon says it on stderr.
+func TestUpdateEchoedWithoutAnIcon(t *testing.T) {
+	feed := updatetest.Start(t, "v1.3.0")
+	var echo proctest.SyncBuffer
+	w := &updateWorld{feed: feed, log: &proctest.SyncBuffer{}}
+	w.notice = &update.Notice{
+		Checker:    &update.Checker{URL: feed.URL(), Current: "v1.2.3", StateFile: filepath.Join(t.TempDir(), "update.json")},
+		ConfigFile: filepath.Join(t.TempDir(), "config.json"),
+	}
+	w.appHarness = newApp(t, func(a *App) { a.Updates, a.Echo = w.notice, &echo })
+	w.waitNote(t)
+	want := "Cairn: update available: v1.3.0 (this is v1.2.3): " + feed.PageURL("v1.3.0") + "\n"
+	if !strings.Contains(echo.String(), want) {
+		t.Errorf("echo %q, want %q", echo.String(), want)
+	}
+}
