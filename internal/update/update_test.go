@@ -186,6 +186,11 @@ func TestCheckFailures(t *testing.T) {
 		{"404", func(f *updatetest.Feed) { f.SetBody(404, `{"message":"Not Found"}`) }, "no release published"},
 		{"403", func(f *updatetest.Feed) { f.SetBody(403, `{"message":"API rate limit exceeded"}`) }, "rate limited"},
 		{"304 with nothing cached", func(f *updatetest.Feed) { f.SetBody(304, "") }, "no earlier answer is kept"},
+		{"redirect to plain http", func(f *updatetest.Feed) { f.SetRedirect("http://example.com/latest") }, "redirect \"http://example.com/latest\" is plain http to another machine"},
+		{"redirect loop", func(f *updatetest.Feed) { f.SetRedirect(f.URL()) }, "more than 3 redirects"},
+		{"too large", func(f *updatetest.Feed) {
+			f.SetBody(200, `{"tag_name":"v2.0.0","html_url":"https://x.test/","body":"`+strings.Repeat("x", 1<<20)+`"}`)
+		}, "answered more than 1048576 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			feed := updatetest.Start(t, "v2.0.0")
@@ -406,4 +411,32 @@ func TestURLFromEnvironment(t *testing.T) {
 	if got := update.URL(); got != update.FeedURL {
 		t.Errorf("URL() = %q without the variable, want the built-in feed", got)
 	}
+}
+
+// FuzzParseVersion: whatever parses prints back to a version that parses
+// to the same, and Compare is an order on what parses.
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"v1.2.3", "1.0.0-alpha.1", "v0.2.0-dev.5.gabc+x.y", "1.2", "v01.2.3", "1.0.0-0.a", ""} {
+		f.Add(s, "v1.0.0")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		va, err := update.ParseVersion(a)
+		if err != nil {
+			return
+		}
+		again, err := update.ParseVersion(va.String())
+		if err != nil || update.Compare(va, again) != 0 || again.String() != va.String() {
+			t.Fatalf("%q → %s → %s, %v", a, va, again, err)
+		}
+		if update.Compare(va, va) != 0 {
+			t.Fatalf("%s is not equal to itself", va)
+		}
+		vb, err := update.ParseVersion(b)
+		if err != nil {
+			return
+		}
+		if update.Compare(va, vb) != -update.Compare(vb, va) {
+			t.Fatalf("Compare(%s, %s) is not antisymmetric", va, vb)
+		}
+	})
 }

@@ -23,6 +23,7 @@ type Feed struct {
 	status   int    // 0: 200, or 304 when If-None-Match matches
 	etag     string // "" sends none
 	hang     bool   // never answer (until the request is cancelled)
+	location string // a redirect's target
 	requests []*http.Request
 	changed  chan struct{} // closed and replaced on every request
 	stop     chan struct{} // closed at cleanup
@@ -56,14 +57,21 @@ func (f *Feed) SetRelease(tag string) {
 	})
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.body, f.status, f.etag, f.hang = string(body), 0, fmt.Sprintf(`"%x"`, sha256.Sum256(body)), false
+	f.body, f.status, f.etag, f.hang, f.location = string(body), 0, fmt.Sprintf(`"%x"`, sha256.Sum256(body)), false, ""
 }
 
 // SetBody makes the feed answer status with body and no ETag.
 func (f *Feed) SetBody(status int, body string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.body, f.status, f.etag, f.hang = body, status, "", false
+	f.body, f.status, f.etag, f.hang, f.location = body, status, "", false, ""
+}
+
+// SetRedirect makes the feed answer 302 to location.
+func (f *Feed) SetRedirect(location string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.body, f.status, f.etag, f.hang, f.location = "", http.StatusFound, "", false, location
 }
 
 // Hang makes the feed take requests and never answer them.
@@ -92,7 +100,7 @@ func (f *Feed) serve(w http.ResponseWriter, r *http.Request) {
 	f.requests = append(f.requests, r.Clone(r.Context()))
 	close(f.changed)
 	f.changed = make(chan struct{})
-	body, status, etag, hang := f.body, f.status, f.etag, f.hang
+	body, status, etag, hang, location := f.body, f.status, f.etag, f.hang, f.location
 	f.mu.Unlock()
 	if hang {
 		select {
@@ -110,6 +118,9 @@ func (f *Feed) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if status == http.StatusFound {
+		w.Header().Set("Location", location)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
