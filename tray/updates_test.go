@@ -86,7 +86,7 @@ func (w *updateWorld) lastModel() menu.Model {
 	return w.ui.models[len(w.ui.models)-1]
 }
 
-// notes returns what was notified.
+// sent returns what was notified.
 func (w *updateWorld) sent() []notify.Notification {
 	w.notes.mu.Lock()
 	defer w.notes.mu.Unlock()
