@@ -2,10 +2,16 @@
 GO      ?= go
 BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION)
+# The release feed the update notice asks (internal/update). Empty, as in
+# dev builds, turns the check off; a release build passes
+# UPDATE_URL=$(RELEASE_FEED). CAIRN_UPDATE_URL overrides it at run time.
+RELEASE_FEED := https://api.github.com/repos/cairnlabs/cairn/releases/latest
+UPDATE_URL ?=
+LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION) \
+	-X github.com/cairnlabs/cairn/internal/update.FeedURL=$(UPDATE_URL)
 
 # Packages that must build without cgo on every OS we ship.
-PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/...
+PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/... ./internal/update/...
 
 .PHONY: all build run test deps vet fmt-check check-libc cross bench clean
 

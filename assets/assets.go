@@ -1,7 +1,7 @@
 // Package assets holds Cairn's icons, embedded in the binary: one per tray
 // state (the values of menu.Icon) in the format each OS's tray wants, a
-// full-colour PNG of each for notifications and documents, and the
-// application icon.
+// light-on-dark variant of the Linux one for dark panels, a full-colour PNG
+// of each for notifications and documents, and the application icon.
 //
 // The files in icons/ are drawn by internal/artwork. After changing the
 // artwork, run `go generate ./assets` and commit the result; the tests fail
@@ -30,6 +30,7 @@ const (
 	colourSuffix   = ".png"          // 64 px, full colour
 	icoSuffix      = ".ico"          // Windows: 16, 32 and 48 px
 	templateSuffix = "-template.png" // macOS menu bar: 44 px, black and alpha
+	darkSuffix     = "-dark.png"     // 64 px, light on dark, for dark panels
 )
 
 // Icon returns the tray icon for the state name in this OS's format: a PNG
@@ -37,6 +38,13 @@ const (
 // systray.SetTemplateIcon, which recolours it for light and dark menu
 // bars). An unknown name gets the stopped icon.
 func Icon(name string) []byte { return read(name, traySuffix) }
+
+// DarkPanelIcon returns the tray icon for the state name on a panel with a
+// dark background: on Linux a lighter, light-on-dark PNG (the tray picks it
+// when the desktop's colour scheme prefers dark); on macOS the same template
+// image as Icon, which the menu bar recolours itself; on Windows the same ICO
+// as Icon. An unknown name gets the stopped icon.
+func DarkPanelIcon(name string) []byte { return read(name, darkTraySuffix) }
 
 // PNG returns the full-colour 64 px PNG for the state name on any OS, for
 // notifications and documents. An unknown name gets the stopped icon.

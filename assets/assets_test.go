@@ -43,6 +43,60 @@ func TestColourPNGs(t *testing.T) {
 	}
 }
 
+// TestDarkPanelPNGsAreLighter checks the light-on-dark variants: the same
+// size and shape as the colour icons, and lighter wherever the cairn is
+// drawn, so that they stand out on a dark panel.
+func TestDarkPanelPNGsAreLighter(t *testing.T) {
+	for _, name := range states {
+		t.Run(name, func(t *testing.T) {
+			normal := decodePNG(t, PNG(name), artwork.TraySize)
+			dark := decodePNG(t, read(name, darkSuffix), artwork.TraySize)
+			if !hasColour(dark) {
+				t.Error("no coloured pixel in the dark-panel icon")
+			}
+			var n, lighter int
+			b := dark.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					c := color.NRGBAModel.Convert(normal.At(x, y)).(color.NRGBA)
+					d := color.NRGBAModel.Convert(dark.At(x, y)).(color.NRGBA)
+					if c.A != d.A {
+						t.Fatalf("pixel (%d,%d): alpha %d in the colour icon, %d in the dark-panel one; want the same shape", x, y, c.A, d.A)
+					}
+					if c.A != 0xff {
+						continue
+					}
+					n++
+					if luma(d) > luma(c) {
+						lighter++
+					}
+				}
+			}
+			// Only white glyphs may keep their brightness.
+			if n == 0 || lighter*10 < n*8 {
+				t.Errorf("%d of %d opaque pixels are lighter in the dark-panel icon, want at least 80%%", lighter, n)
+			}
+		})
+	}
+}
+
+func TestDarkPanelIconIsThisOSFormat(t *testing.T) {
+	for _, name := range states {
+		want, err := icons.ReadFile("icons/" + name + darkTraySuffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(DarkPanelIcon(name), want) {
+			t.Errorf("DarkPanelIcon(%q) is not icons/%s%s", name, name, darkTraySuffix)
+		}
+	}
+	if !bytes.Equal(DarkPanelIcon("nope"), DarkPanelIcon("stopped")) {
+		t.Error(`DarkPanelIcon("nope") is not the stopped icon`)
+	}
+}
+
+func luma(c color.NRGBA) int { return 299*int(c.R) + 587*int(c.G) + 114*int(c.B) }
+
 func TestTemplatePNGsAreBlackAndAlphaOnly(t *testing.T) {
 	for _, name := range states {
 		t.Run(name, func(t *testing.T) {
@@ -99,7 +153,7 @@ func TestIconIsThisOSFormat(t *testing.T) {
 
 func TestUnknownNameGetsStopped(t *testing.T) {
 	stoppedIcon, stoppedPNG := Icon("stopped"), PNG("stopped")
-	for _, name := range []string{"", "nope", "app", "Running", "running-template", "../icons/running", "running.png"} {
+	for _, name := range []string{"", "nope", "app", "Running", "running-template", "running-dark", "../icons/running", "running.png"} {
 		if got := Icon(name); got == nil || !bytes.Equal(got, stoppedIcon) {
 			t.Errorf("Icon(%q) is not the stopped icon", name)
 		}

@@ -84,8 +84,18 @@ type App struct {
 	// Echo, when set, gets a line for every change of the status line:
 	// what a tray without an icon shows instead (see cmd/cairn-tray).
 	Echo io.Writer
+	// Updates is the update notice (internal/update); nil: no check and
+	// no "Check for updates" item (a build without a release feed).
+	Updates Updates
+	// UpdateEvery is how often the feed is asked again; 0 is UpdateEvery.
+	UpdateEvery time.Duration
+	// Scheme follows the desktop's colour scheme: it calls dark with
+	// whether the desktop prefers dark, now and at every change, until
+	// ctx ends (tray/appearance). Nil keeps the default icons.
+	Scheme func(ctx context.Context, dark func(bool))
 
-	sup Supervisor
+	sup   Supervisor
+	feeds feeds // the update check's answers and the colour scheme
 
 	mu           sync.Mutex
 	status       supervisor.Status
@@ -118,6 +128,7 @@ func New(sup Supervisor) *App {
 		lastNotified: map[string]time.Time{},
 		redraw:       make(chan struct{}, 1),
 		status:       supervisor.Status{State: supervisor.Starting},
+		feeds:        newFeeds(),
 	}
 }
 
@@ -153,6 +164,7 @@ func (a *App) OnStatus(st supervisor.Status) {
 func (a *App) Run(ctx context.Context) {
 	supDone := make(chan struct{})
 	go func() { a.sup.Run(ctx); close(supDone) }()
+	defer a.startFeeds(ctx)()
 	a.draw()
 	tick := time.NewTicker(a.Refresh)
 	defer tick.Stop()
@@ -171,9 +183,12 @@ func (a *App) Run(ctx context.Context) {
 		case id := <-a.UI.Clicks():
 			a.click(ctx, id)
 		case ev := <-actions:
-			if ev.Key == ActionTakeover {
+			switch ev.Key {
+			case ActionTakeover:
 				a.Log.Info("take over clicked in a notification", "id", ev.ID)
 				a.click(ctx, menu.IDTakeover)
+			case ActionUpdate:
+				a.click(ctx, menu.IDUpdate)
 			}
 		}
 	}
@@ -189,7 +204,7 @@ func (a *App) current() supervisor.Status {
 }
 
 func (a *App) draw() {
-	x := menu.Extras{Version: a.Version}
+	x := menu.Extras{Version: a.Version, Updates: a.updatesView(), DarkScheme: a.darkScheme()}
 	if a.LoginItem != nil {
 		on, err := a.LoginItem.Enabled()
 		if err != nil {
@@ -252,6 +267,10 @@ func (a *App) click(ctx context.Context, id string) {
 		}
 	case menu.IDLogin:
 		a.toggleLogin()
+	case menu.IDUpdate:
+		a.openRelease()
+	case menu.IDUpdates:
+		a.toggleUpdates()
 	case menu.IDLogs:
 		a.open(a.LogDir)
 	case menu.IDAbout:

@@ -28,7 +28,9 @@ import (
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/version"
+	"github.com/cairnlabs/cairn/internal/update"
 	"github.com/cairnlabs/cairn/tray"
+	"github.com/cairnlabs/cairn/tray/appearance"
 	"github.com/cairnlabs/cairn/tray/loginitem"
 	"github.com/cairnlabs/cairn/tray/menu"
 	"github.com/cairnlabs/cairn/tray/notify"
@@ -119,7 +121,13 @@ func run(args []string, stderr io.Writer) int {
 	defer trayLock.Release()
 	log.Info("tray starting", "version", version.Version, "pid", os.Getpid(), "daemon_bin", bin, "port", portN)
 
-	u := ui.New(ui.Options{AppName: "Cairn", Icons: func(i menu.Icon) []byte { return assets.Icon(string(i)) }, Log: log, Stderr: stderr})
+	u := ui.New(ui.Options{
+		AppName:   "Cairn",
+		Icons:     func(i menu.Icon) []byte { return assets.Icon(string(i)) },
+		DarkIcons: func(i menu.Icon) []byte { return assets.DarkPanelIcon(string(i)) },
+		Log:       log,
+		Stderr:    stderr,
+	})
 	var app *tray.App
 	daemon := supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p)}
 	sup := supervisor.New(supervisor.Config{
@@ -142,6 +150,16 @@ func run(args []string, stderr io.Writer) int {
 	app.LogDir = p.LogDir
 	app.Takeover = tray.TakeoverFunc(p, log.Info)
 	app.Refresh = *refresh
+	app.Scheme = appearance.Watcher{Log: log}.Watch
+	if feed := update.URL(); feed != "" {
+		app.Updates = &update.Notice{
+			Checker:    &update.Checker{URL: feed, Current: version.Version, StateFile: p.UpdateState},
+			ConfigFile: p.Config,
+		}
+		log.Info("update checks use the release feed", "url", feed)
+	} else {
+		log.Info("update checks off: this build has no release feed and " + update.EnvURL + " is not set")
+	}
 	if exe, err := os.Executable(); err != nil {
 		log.Warn("start at login unavailable: cannot find this program's path", "err", err)
 	} else {

@@ -23,6 +23,7 @@ const (
 	schemaPort             = "cairn.port/v1"
 	schemaTakeover         = "cairn.takeover/v1"
 	schemaVersion          = "cairn.version/v1"
+	schemaUpdateCheck      = "cairn.update-check/v1"
 	schemaLoginItem        = "cairn.login-item/v1"
 	schemaServiceInstall   = "cairn.service-install/v1"
 	schemaServiceUninstall = "cairn.service-uninstall/v1"

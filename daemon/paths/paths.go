@@ -31,6 +31,8 @@ type Paths struct {
 	DaemonOut   string // the child's raw stdout/stderr, kept by its supervisor
 	TrayLog     string
 	Store       string
+	Config      string // config.json: the user's settings (the tray's "Check for updates")
+	UpdateState string // update.json: the update check's cache and what it announced
 }
 
 // ErrNoHome is returned when neither CAIRN_HOME nor a home directory is
@@ -82,6 +84,9 @@ func ForDataDir(dataDir, home string) Paths {
 		DaemonOut: filepath.Join(logDir, "daemon.out"),
 		TrayLog:   filepath.Join(logDir, "tray.log"),
 		Store:     filepath.Join(dataDir, "cairn.db"),
+
+		Config:      filepath.Join(dataDir, "config.json"),
+		UpdateState: filepath.Join(dataDir, "update.json"),
 	}
 	if home != "" {
 		p.DotAddrFile = filepath.Join(home, ".cairn", "http_addr")
@@ -169,17 +174,23 @@ func mkdirPrivate(dir string) error {
 }
 
 // RemoveStaleTemps removes what atomic writes killed half-way left behind:
-// every ".*.tmp*" file in the data dir, and ".http_addr.tmp*" older than a
-// minute in ~/.cairn. Call it only while holding the daemon lock, which
-// orders every writer of the data dir's files; ~/.cairn is shared by the
-// daemons of every data dir, which this lock does not order, so there only
+// in the data dir, the temp files of the daemon's own files (http_addr,
+// control.token, daemon.lock.pid) at once, and every other ".*.tmp*" once
+// it is a minute old; in ~/.cairn, ".http_addr.tmp*" older than a minute.
+// Call it only while holding the daemon lock, which orders the daemon's
+// writers. The tray writes config.json and update.json without that lock,
+// and ~/.cairn is shared by the daemons of every data dir, so there only
 // files no live write can still be using go.
 func (p Paths) RemoveStaleTemps() error {
-	err := atomicfile.RemoveStale(p.DataDir, "", 0)
-	if p.DotAddrFile != "" {
-		err = errors.Join(err, atomicfile.RemoveStale(filepath.Dir(p.DotAddrFile), filepath.Base(p.DotAddrFile), time.Minute))
+	var errs []error
+	for _, f := range []string{p.AddrFile, p.Token, p.Lock + ".pid"} {
+		errs = append(errs, atomicfile.RemoveStale(p.DataDir, filepath.Base(f), 0))
 	}
-	return err
+	errs = append(errs, atomicfile.RemoveStale(p.DataDir, "", time.Minute))
+	if p.DotAddrFile != "" {
+		errs = append(errs, atomicfile.RemoveStale(filepath.Dir(p.DotAddrFile), filepath.Base(p.DotAddrFile), time.Minute))
+	}
+	return errors.Join(errs...)
 }
 
 // Quote makes s safe to paste into a POSIX shell, for the fixes that

@@ -137,6 +137,7 @@ func TestRemoveStaleTemps(t *testing.T) {
 		write(filepath.Join(p.DataDir, ".control.token.tmp9")),
 		aged(write(filepath.Join(dot, ".http_addr.tmp42"))),
 	}
+	gone = append(gone, aged(write(filepath.Join(p.DataDir, ".update.json.tmp8"))))
 	link := filepath.Join(p.DataDir, ".daemon.lock.pid.tmp7")
 	os.Symlink(victim, link)
 	gone = append(gone, link)
@@ -146,6 +147,11 @@ func TestRemoveStaleTemps(t *testing.T) {
 		// ~/.cairn is shared by every data dir's daemon, which our lock does
 		// not order: a fresh temp file there may be another's live write.
 		write(filepath.Join(dot, ".http_addr.tmp43")),
+		// The tray writes these without the daemon's lock: a fresh temp
+		// file may be its live write (the daemon starting beside it once
+		// cut a rename short).
+		write(filepath.Join(p.DataDir, ".update.json.tmp5")),
+		write(filepath.Join(p.DataDir, ".config.json.tmp6")),
 		victim,
 	}
 	if err := p.RemoveStaleTemps(); err != nil {

@@ -126,6 +126,34 @@ func (it *Item) IconPixmapSize(ctx context.Context) (width, height int, err erro
 	return int(w), int(h), nil
 }
 
+// IconPixmap returns the first pixmap of the item's IconPixmap property:
+// its width, height and ARGB32 bytes in network order, as the
+// StatusNotifierItem spec has them; 0, 0, nil if it has none.
+func (it *Item) IconPixmap(ctx context.Context) (width, height int, argb []byte, err error) {
+	v, err := it.Property(ctx, "IconPixmap")
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	pixmaps, ok := asSlice(v.Value())
+	if !ok {
+		return 0, 0, nil, fmt.Errorf("dbustest: item %s: IconPixmap has type %s, want a(iiay)", it, v.Signature())
+	}
+	if len(pixmaps) == 0 {
+		return 0, 0, nil, nil
+	}
+	px, ok := asSlice(pixmaps[0])
+	if !ok || len(px) != 3 {
+		return 0, 0, nil, fmt.Errorf("dbustest: item %s: IconPixmap has type %s, want a(iiay)", it, v.Signature())
+	}
+	w, okW := asInt(px[0])
+	h, okH := asInt(px[1])
+	data, okD := px[2].([]byte)
+	if !okW || !okH || !okD {
+		return 0, 0, nil, fmt.Errorf("dbustest: item %s: IconPixmap has type %s, want a(iiay)", it, v.Signature())
+	}
+	return int(w), int(h), data, nil
+}
+
 // Activate calls the item's Activate method, which a panel sends on a left
 // click on the icon.
 func (it *Item) Activate(ctx context.Context, x, y int32) error {

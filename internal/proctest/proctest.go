@@ -86,7 +86,7 @@ func (e *Env) Environ() []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
-		case k == "HOME" || k == "CAIRN_HOME" || k == "CAIRN_PORT" || k == "CAIRN_SUPERVISOR":
+		case k == "HOME" || k == "CAIRN_HOME" || k == "CAIRN_PORT" || k == "CAIRN_SUPERVISOR" || k == "CAIRN_UPDATE_URL":
 		case strings.HasPrefix(k, "XDG_") || k == "DBUS_SESSION_BUS_ADDRESS" || k == "INVOCATION_ID" || k == "GORACE":
 		default:
 			env = append(env, kv)

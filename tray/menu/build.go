@@ -14,6 +14,16 @@ type Extras struct {
 	Version      string
 	LoginItem    bool // start at login is on
 	LoginItemSet bool // the login item can be changed here
+	Updates      Updates
+	DarkScheme   bool // the desktop prefers dark (see Model.DarkScheme)
+}
+
+// Updates is what the menu shows of the update notice.
+type Updates struct {
+	Offered bool   // this build has a release feed: the checkbox shows
+	On      bool   // "Check for updates" is on
+	Set     bool   // the setting can be changed here (config.json is readable)
+	Newer   string // a newer release's tag ("v1.3.0"), or ""
 }
 
 // Build is the one place that turns state into what the tray shows.
@@ -32,17 +42,24 @@ func Build(st supervisor.Status, x Extras, now time.Time) Model {
 			takeover = Item{ID: IDTakeover, Label: "Can't take over: " + clip(reason, 70), Visible: true}
 		}
 	}
+	update := Item{ID: IDUpdate, Label: "Update available"}
+	if x.Updates.On && x.Updates.Newer != "" {
+		update = Item{ID: IDUpdate, Label: "Update available: " + clip(x.Updates.Newer, 40) + "…", Enabled: true, Visible: true}
+	}
 	return Model{
-		Icon:    IconFor(st.State),
-		Tooltip: "Cairn — " + line,
+		Icon:       IconFor(st.State),
+		DarkScheme: x.DarkScheme,
+		Tooltip:    "Cairn — " + line,
 		Items: []Item{
 			{ID: IDStatus, Label: line, Visible: true},
+			update,
 			{ID: IDDashboard, Label: "Open dashboard", Enabled: running, Visible: true, SeparatorBefore: true},
 			{ID: IDStart, Label: "Start", Enabled: idle, Visible: true, SeparatorBefore: true},
 			{ID: IDStop, Label: "Stop", Enabled: running || st.State == supervisor.Starting || st.State == supervisor.NotResponding, Visible: true},
 			{ID: IDRestart, Label: "Restart", Enabled: running || st.State == supervisor.NotResponding || st.State == supervisor.Crashed, Visible: true},
 			takeover,
 			{ID: IDLogin, Label: "Start at login", Enabled: x.LoginItemSet, Visible: true, Checkable: true, Checked: x.LoginItem, SeparatorBefore: true},
+			{ID: IDUpdates, Label: "Check for updates", Enabled: x.Updates.Set, Visible: x.Updates.Offered, Checkable: true, Checked: x.Updates.On},
 			{ID: IDLogs, Label: "Open logs", Enabled: true, Visible: true},
 			{ID: IDAbout, Label: "About Cairn " + x.Version, Enabled: true, Visible: true},
 			{ID: IDQuit, Label: "Quit Cairn", Enabled: true, Visible: true, SeparatorBefore: true},

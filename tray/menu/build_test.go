@@ -68,7 +68,7 @@ func TestBuild(t *testing.T) {
 				t.Errorf("take over label %q", to.Label)
 			}
 			// The same items in the same order, whatever the state.
-			ids := []string{IDStatus, IDDashboard, IDStart, IDStop, IDRestart, IDTakeover, IDLogin, IDLogs, IDAbout, IDQuit}
+			ids := []string{IDStatus, IDUpdate, IDDashboard, IDStart, IDStop, IDRestart, IDTakeover, IDLogin, IDUpdates, IDLogs, IDAbout, IDQuit}
 			if len(m.Items) != len(ids) {
 				t.Fatalf("%d items", len(m.Items))
 			}
@@ -117,5 +117,43 @@ func TestMemoryCount(t *testing.T) {
 		if got := memoryCount(n); got != want {
 			t.Errorf("memoryCount(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestUpdateItems(t *testing.T) {
+	st := supervisor.Status{State: supervisor.Stopped}
+	for _, tc := range []struct {
+		name          string
+		u             Updates
+		update        string // label of a visible update item, "" for hidden
+		toggleVisible bool
+		toggleEnabled bool
+	}{
+		{"no feed in this build", Updates{}, "", false, false},
+		{"on, up to date", Updates{Offered: true, On: true, Set: true}, "", true, true},
+		{"on, newer", Updates{Offered: true, On: true, Set: true, Newer: "v1.3.0"}, "Update available: v1.3.0…", true, true},
+		{"off hides what was found", Updates{Offered: true, Set: true, Newer: "v1.3.0"}, "", true, true},
+		{"config unreadable", Updates{Offered: true}, "", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := Build(st, Extras{Updates: tc.u}, time.Now())
+			up, _ := m.Item(IDUpdate)
+			if up.Visible != (tc.update != "") || up.Enabled != (tc.update != "") || tc.update != "" && up.Label != tc.update {
+				t.Errorf("update item %+v, want %q", up, tc.update)
+			}
+			tog, _ := m.Item(IDUpdates)
+			if tog.Label != "Check for updates" || !tog.Checkable || tog.Visible != tc.toggleVisible || tog.Enabled != tc.toggleEnabled || tog.Checked != tc.u.On {
+				t.Errorf("toggle %+v", tog)
+			}
+		})
+	}
+}
+
+func TestDarkSchemeReachesTheModel(t *testing.T) {
+	if m := Build(supervisor.Status{}, Extras{DarkScheme: true}, time.Now()); !m.DarkScheme {
+		t.Error("DarkScheme lost")
+	}
+	if m := Build(supervisor.Status{}, Extras{}, time.Now()); m.DarkScheme {
+		t.Error("DarkScheme without a dark desktop")
 	}
 }

@@ -24,12 +24,14 @@ var Icons = []Icon{IconRunning, IconStarting, IconStopped, IconConflict, IconCra
 // creates the items once and updates them in place.
 const (
 	IDStatus    = "status"
+	IDUpdate    = "update" // "Update available: v1.3.0…", shown only then
 	IDDashboard = "dashboard"
 	IDStart     = "start"
 	IDStop      = "stop"
 	IDRestart   = "restart"
 	IDTakeover  = "takeover"
 	IDLogin     = "login"
+	IDUpdates   = "check-updates" // the "Check for updates" checkbox
 	IDLogs      = "logs"
 	IDAbout     = "about"
 	IDQuit      = "quit"
@@ -49,9 +51,12 @@ type Item struct {
 
 // Model is everything the tray shows.
 type Model struct {
-	Icon    Icon
-	Tooltip string
-	Items   []Item
+	Icon Icon
+	// DarkScheme: the desktop prefers a dark colour scheme, so the icon
+	// is drawn in its light-on-dark variant where the OS has one (Linux).
+	DarkScheme bool
+	Tooltip    string
+	Items      []Item
 }
 
 // Item returns the item with id, and false when there is none.

@@ -43,6 +43,7 @@ type renderer struct {
 	u       *UI
 	shown   bool // a model has been shown
 	icon    menu.Icon
+	dark    bool // the icon shown is the DarkScheme variant
 	tooltip string
 	entries map[string]*entry
 }
@@ -54,13 +55,17 @@ type entry struct {
 }
 
 func (r *renderer) render(m menu.Model) {
-	if !r.shown || m.Icon != r.icon {
-		if r.u.opts.Icons != nil {
-			if b := r.u.opts.Icons(m.Icon); len(b) > 0 {
+	if !r.shown || m.Icon != r.icon || m.DarkScheme != r.dark {
+		icons := r.u.opts.Icons
+		if m.DarkScheme && r.u.opts.DarkIcons != nil {
+			icons = r.u.opts.DarkIcons
+		}
+		if icons != nil {
+			if b := icons(m.Icon); len(b) > 0 {
 				setIcon(b)
 			}
 		}
-		r.icon = m.Icon
+		r.icon, r.dark = m.Icon, m.DarkScheme
 	}
 	if !r.shown || m.Tooltip != r.tooltip {
 		systray.SetTooltip(m.Tooltip)

@@ -23,8 +23,11 @@ import (
 type Options struct {
 	AppName string                 // "Cairn"
 	Icons   func(menu.Icon) []byte // icon bytes in the OS's format (PNG on Linux, ICO on Windows, template PNG on macOS)
-	Log     *slog.Logger           // tray log; never nil (use slog.New(slog.DiscardHandler) in tests)
-	Stderr  io.Writer              // where the one-time "no tray host" line goes
+	// DarkIcons, when set, gives the icons for a model with DarkScheme
+	// (the light-on-dark PNGs on Linux); nil uses Icons for both.
+	DarkIcons func(menu.Icon) []byte
+	Log       *slog.Logger // tray log; never nil (use slog.New(slog.DiscardHandler) in tests)
+	Stderr    io.Writer    // where the one-time "no tray host" line goes
 }
 
 // UI is the tray icon and menu of one process. systray keeps global state,

@@ -57,6 +57,10 @@ func PNGName(state string) string      { return state + ".png" }
 func ICOName(state string) string      { return state + ".ico" }
 func TemplateName(state string) string { return state + "-template.png" }
 
+// DarkName is the file of a state's light-on-dark colour PNG, for panels
+// with a dark background.
+func DarkName(state string) string { return state + "-dark.png" }
+
 // AppName is the file name of the application icon.
 const AppName = "app.png"
 
@@ -67,6 +71,11 @@ func Files() ([]File, error) {
 		colour, err := encodePNG(newCanvas(TraySize, smallSamples).render(trayLayers(newCanvas(TraySize, smallSamples), lk)))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", PNGName(lk.name), err)
+		}
+		dc := newCanvas(TraySize, smallSamples)
+		dark, err := encodePNG(dc.render(trayLayers(dc, lk.forDarkPanels())))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", DarkName(lk.name), err)
 		}
 		ico, err := encodeICO(lk)
 		if err != nil {
@@ -79,6 +88,7 @@ func Files() ([]File, error) {
 		}
 		files = append(files,
 			File{PNGName(lk.name), colour},
+			File{DarkName(lk.name), dark},
 			File{ICOName(lk.name), ico},
 			File{TemplateName(lk.name), template},
 		)

@@ -100,6 +100,11 @@ type look struct {
 	stones [3]color.NRGBA // bottom, middle, top
 	badge  badge
 	fill   color.NRGBA // the badge's disc (glyphs are white)
+	// onDark and onDarkFill replace stones and fill in the variant for
+	// dark panels: the same hues, lighter, so the cairn stands out from a
+	// dark background instead of sinking into it.
+	onDark     [3]color.NRGBA
+	onDarkFill color.NRGBA
 	// hollow draws the template's stones as outlines: a stopped cairn.
 	hollow bool
 }
@@ -115,11 +120,37 @@ var (
 
 // looks holds the tray states in the order of menu.Icons.
 var looks = []look{
-	{name: "running", stones: [3]color.NRGBA{rgb(0x1f7a45), rgb(0x2a9656), rgb(0x3cb46a)}},
-	{name: "starting", stones: [3]color.NRGBA{rgb(0xc98600), rgb(0xe09e0c), rgb(0xf2b630)}, badge: dotBadge, fill: rgb(0x2f6fd0)},
-	{name: "stopped", stones: [3]color.NRGBA{rgb(0x6f757e), rgb(0x868c95), rgb(0x9ea4ac)}, hollow: true},
-	{name: "conflict", stones: [3]color.NRGBA{rgb(0xd4610a), rgb(0xe8761a), rgb(0xf59238)}, badge: bangBadge, fill: rgb(0xb83c00)},
-	{name: "crashed", stones: [3]color.NRGBA{rgb(0xa8241c), rgb(0xc3362c), rgb(0xdc5046)}, badge: crossBadge, fill: rgb(0x7d1410)},
+	{
+		name:   "running",
+		stones: [3]color.NRGBA{rgb(0x1f7a45), rgb(0x2a9656), rgb(0x3cb46a)},
+		onDark: [3]color.NRGBA{rgb(0x4cc47c), rgb(0x72d698), rgb(0x9be8b6)},
+	},
+	{
+		name:   "starting",
+		stones: [3]color.NRGBA{rgb(0xc98600), rgb(0xe09e0c), rgb(0xf2b630)}, badge: dotBadge, fill: rgb(0x2f6fd0),
+		onDark: [3]color.NRGBA{rgb(0xf0b43a), rgb(0xf6c862), rgb(0xfbdc8e)}, onDarkFill: rgb(0x6ea6ff),
+	},
+	{
+		name:   "stopped",
+		stones: [3]color.NRGBA{rgb(0x6f757e), rgb(0x868c95), rgb(0x9ea4ac)}, hollow: true,
+		onDark: [3]color.NRGBA{rgb(0xaab0b8), rgb(0xc2c7cd), rgb(0xdadde1)},
+	},
+	{
+		name:   "conflict",
+		stones: [3]color.NRGBA{rgb(0xd4610a), rgb(0xe8761a), rgb(0xf59238)}, badge: bangBadge, fill: rgb(0xb83c00),
+		onDark: [3]color.NRGBA{rgb(0xf5913a), rgb(0xf8aa62), rgb(0xfbc28c)}, onDarkFill: rgb(0xe0600c),
+	},
+	{
+		name:   "crashed",
+		stones: [3]color.NRGBA{rgb(0xa8241c), rgb(0xc3362c), rgb(0xdc5046)}, badge: crossBadge, fill: rgb(0x7d1410),
+		onDark: [3]color.NRGBA{rgb(0xe2625a), rgb(0xea857e), rgb(0xf2a9a4)}, onDarkFill: rgb(0xc8302a),
+	},
+}
+
+// forDarkPanels returns lk recoloured for a dark panel.
+func (lk look) forDarkPanels() look {
+	lk.stones, lk.fill = lk.onDark, lk.onDarkFill
+	return lk
 }
 
 // trayLayers draws a state in colour: tinted stones plus its badge.
