@@ -178,9 +178,20 @@ func TestXDGAutostartLifecycle(t *testing.T) {
 	if s, _ = status(x, moved); !s.Current || s.Exe != moved {
 		t.Fatalf("moved, after enable: %+v", s)
 	}
+	if s, _ = status(x, moved); s.Broken != "" || s.Fix() != "" {
+		t.Fatalf("a working entry reads as broken: %+v", s)
+	}
 	os.Remove(moved)
 	if s, _ = status(x, ""); s.Current {
 		t.Fatalf("the recorded binary is gone, yet current: %+v", s)
+	}
+	// On, but starting a program that is gone: on-but-broken, with the fix,
+	// whichever program asks.
+	for _, asker := range []string{"", exe} {
+		s, _ = status(x, asker)
+		if !s.Enabled || !strings.Contains(s.Broken, moved+", which no longer exists") || !strings.Contains(s.Fix(), "cairn login-item on") {
+			t.Fatalf("entry naming a removed binary, asked by %q: %+v (fix %q)", asker, s, s.Fix())
+		}
 	}
 
 	// The user switches it off in the desktop's settings: off, with a note.

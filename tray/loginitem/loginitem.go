@@ -26,6 +26,20 @@ type State struct {
 	Current  bool   `json:"current"`        // Exe is the program Status was asked about
 	Location string `json:"location"`       // the file or registry value holding the setting
 	Note     string `json:"note,omitempty"` // why an entry that exists is off, e.g. switched off in the desktop's settings
+	// Broken says why an entry that is on will do nothing at the next
+	// login (it names a program that is gone), or is empty. Such an entry
+	// is on but broken: the tray's checkbox, `cairn login-item status` and
+	// `cairn doctor` all show it so, with Fix.
+	Broken string `json:"broken,omitempty"`
+}
+
+// Fix is what repairs a broken entry, in a sentence; empty when s is not
+// broken.
+func (s State) Fix() string {
+	if s.Broken == "" {
+		return ""
+	}
+	return "turn start at login on again (the tray's checkbox, or `cairn login-item on`) to point it at the cairn-tray you run now"
 }
 
 // backend is one OS's login-item store.
@@ -114,13 +128,30 @@ func status(b backend, exe string) (State, error) {
 	if err != nil || s.Exe == "" {
 		return s, err
 	}
+	missing := missingProgram(s.Exe)
 	if exe != "" {
 		s.Current = b.samePath(s.Exe, exe)
 	} else {
-		fi, err := os.Stat(s.Exe)
-		s.Current = err == nil && fi.Mode().IsRegular()
+		s.Current = missing == ""
+	}
+	if s.Enabled && missing != "" {
+		s.Broken = missing
 	}
 	return s, nil
+}
+
+// missingProgram says why exe cannot be started at login, or is empty.
+func missingProgram(exe string) string {
+	fi, err := os.Stat(exe)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Sprintf("it starts %s, which no longer exists", exe)
+	case err != nil:
+		return fmt.Sprintf("it starts %s, which cannot be read: %v", exe, err)
+	case !fi.Mode().IsRegular():
+		return fmt.Sprintf("it starts %s, which is not a program", exe)
+	}
+	return ""
 }
 
 // checkExe insists on an absolute path to an existing regular file: a login
