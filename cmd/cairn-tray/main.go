@@ -104,10 +104,10 @@ func run(args []string, stderr io.Writer) int {
 	// One tray per user: a second one says so and leaves.
 	trayLock, err := lock.Acquire(filepath.Join(p.DataDir, "tray.lock"), os.Getpid())
 	if errors.Is(err, lock.ErrHeld) {
-		fmt.Fprintln(stderr, "Cairn is already in the menu bar.")
+		fmt.Fprintf(stderr, "Cairn is already in the %s.\n", menu.Place)
 		log.Info("second tray refused")
 		if notifier != nil {
-			notifier.Notify(notify.Notification{Title: "Cairn is already in the menu bar", Body: "Look for the cairn icon.", Icon: assets.AppIconPNG()})
+			notifier.Notify(notify.Notification{Title: "Cairn is already in the " + menu.Place, Body: "Look for the cairn icon.", Icon: assets.AppIconPNG()})
 			notifier.Close()
 		}
 		return 0
@@ -121,7 +121,7 @@ func run(args []string, stderr io.Writer) int {
 
 	u := ui.New(ui.Options{AppName: "Cairn", Icons: func(i menu.Icon) []byte { return assets.Icon(string(i)) }, Log: log, Stderr: stderr})
 	var app *tray.App
-	daemon := supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p)}
+	daemon := supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p), Log: log.Info}
 	sup := supervisor.New(supervisor.Config{
 		Port:     portN,
 		Daemon:   daemon,
@@ -139,8 +139,8 @@ func run(args []string, stderr io.Writer) int {
 	app.Version = version.Version
 	app.Open = tray.OpenDefault
 	app.DashboardURL = daemon.DashboardURL
-	app.LogDir = p.LogDir
-	app.Takeover = tray.TakeoverFunc(p, log.Info)
+	app.LogDir, app.DataDir = p.LogDir, p.DataDir
+	app.Copy = tray.CopyText
 	app.Refresh = *refresh
 	if exe, err := os.Executable(); err != nil {
 		log.Warn("start at login unavailable: cannot find this program's path", "err", err)

@@ -201,21 +201,48 @@ func (t *tagWriter) Write(b []byte) (int, error) {
 // lastLine returns the last line that the daemon pid wrote to path after
 // offset, untagged, which is its one-line explanation of why it exited.
 func lastLine(path string, offset int64, pid int) string {
+	last := RunLines(path, offset, pid, 1)
+	if len(last) == 0 {
+		return ""
+	}
+	return strings.TrimPrefix(strings.TrimSpace(last[0]), "cairn: ")
+}
+
+// runLinesWindow bounds what RunLines reads: the end of daemon.out.
+const runLinesWindow = 256 << 10
+
+// RunLines returns the last n non-blank lines that the daemon pid wrote to
+// daemon.out (path) after offset, with their tags (TagPrefix) removed:
+// this run's lines, among those of every other run that shares the file.
+// Only the file's last 256 KiB are read.
+func RunLines(path string, offset int64, pid, n int) []string {
 	f, err := safefile.Open(path, os.O_RDONLY, 0)
 	if err != nil {
-		return ""
+		return nil
 	}
 	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return ""
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
 	}
-	data, _ := io.ReadAll(io.LimitReader(f, 256<<10))
+	start := max(offset, fi.Size()-runLinesWindow)
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		return nil
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, runLinesWindow))
+	lines := strings.Split(string(data), "\n")
+	if start > offset && len(lines) > 0 {
+		lines = lines[1:] // the window began inside a line
+	}
 	tag := TagPrefix(pid)
-	last := ""
-	for _, l := range strings.Split(string(data), "\n") {
+	var out []string
+	for _, l := range lines {
 		if rest, ok := strings.CutPrefix(l, tag); ok && strings.TrimSpace(rest) != "" {
-			last = strings.TrimSpace(rest)
+			out = append(out, rest)
 		}
 	}
-	return strings.TrimPrefix(last, "cairn: ")
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
 }

@@ -25,15 +25,21 @@ var Icons = []Icon{IconRunning, IconStarting, IconStopped, IconConflict, IconCra
 const (
 	IDStatus    = "status"
 	IDDashboard = "dashboard"
+	IDCopyAddr  = "copy_address"
 	IDStart     = "start"
-	IDStop      = "stop"
 	IDRestart   = "restart"
+	IDStop      = "stop"
+	IDForceStop = "force_stop"
 	IDTakeover  = "takeover"
 	IDLogin     = "login"
 	IDLogs      = "logs"
 	IDAbout     = "about"
 	IDQuit      = "quit"
 )
+
+// IDs lists the items in their order; a new item is added here and in
+// Build, nowhere else.
+var IDs = []string{IDStatus, IDDashboard, IDCopyAddr, IDStart, IDRestart, IDStop, IDForceStop, IDTakeover, IDLogin, IDLogs, IDAbout, IDQuit}
 
 // Item is one menu entry.
 type Item struct {

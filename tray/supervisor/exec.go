@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/instance"
@@ -120,40 +122,6 @@ func (p *execProcess) CrashReport(n int) ([]string, string) {
 	return crashLines(p.PID(), how, lines, n), name
 }
 
-// crashLines is what the tray shows of a crash: how the process ended,
-// the line that says why when there is one (a Go panic's first line is
-// far above the goroutine traces at the end), then the last lines it
-// printed, up to n in all.
-func crashLines(pid int, how string, lines []string, n int) []string {
-	out := []string{fmt.Sprintf("The daemon (PID %d) ended: %s.", pid, how)}
-	if len(lines) == 0 {
-		out[0] = fmt.Sprintf("The daemon (PID %d) ended without a word (%s).", pid, how)
-		return out
-	}
-	for _, l := range lines {
-		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
-			out = append(out, l)
-			break
-		}
-	}
-	for _, l := range tail(lines, n-len(out)) {
-		if len(out) < 2 || l != out[1] { // the panic line once, not again in the tail
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func tail(lines []string, n int) []string {
-	var out []string
-	for i := len(lines) - 1; i >= 0 && len(out) < n; i-- {
-		if strings.TrimSpace(lines[i]) != "" {
-			out = append([]string{lines[i]}, out...)
-		}
-	}
-	return out
-}
-
 // LocalDaemon is the real Daemon: the data dir's files, the local API and
 // the OS's service manager.
 type LocalDaemon struct {
@@ -164,6 +132,8 @@ type LocalDaemon struct {
 	// Clients keeps the proven connection the probes ride; nil dials anew
 	// each time.
 	Clients *client.Cached
+	// Log gets the take over engine's every step; nil drops them.
+	Log func(msg string, args ...any)
 }
 
 // client is the daemon's client as the data dir names it now.
@@ -249,7 +219,7 @@ func (d LocalDaemon) ManagedBy(ctx context.Context) string {
 	return st.Supervisor
 }
 
-func (d LocalDaemon) Events(ctx context.Context, memories func(count int64)) error {
+func (d LocalDaemon) Events(ctx context.Context, memories func(count int64), stopping func()) error {
 	c, done, err := d.client()
 	if err != nil {
 		return err
@@ -257,11 +227,61 @@ func (d LocalDaemon) Events(ctx context.Context, memories func(count int64)) err
 	defer done()
 	return c.Events(ctx, func(name, data string) bool {
 		var ev api.MemoryEvent
-		if name == api.EventMemory && json.Unmarshal([]byte(data), &ev) == nil {
+		switch {
+		case name == api.EventMemory && json.Unmarshal([]byte(data), &ev) == nil:
 			memories(ev.Count)
+		case name == api.EventDraining || name == api.EventStopping:
+			stopping()
 		}
 		return true
 	})
+}
+
+// Changes watches the data dir (not the files: they are replaced by
+// renames and removed) and calls changed for every event on the discovery
+// file or the lock.
+func (d LocalDaemon) Changes(ctx context.Context, changed func()) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	if err := w.Add(d.Paths.DataDir); err != nil {
+		w.Close()
+		return fmt.Errorf("watch %s: %w", d.Paths.DataDir, err)
+	}
+	names := map[string]bool{filepath.Base(d.Paths.AddrFile): true, filepath.Base(d.Paths.Lock): true, filepath.Base(d.Paths.Lock) + ".pid": true}
+	go func() {
+		defer w.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if names[filepath.Base(ev.Name)] {
+					changed()
+				}
+			case _, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				changed() // events were lost (queue overflow): look anyway
+			}
+		}
+	}()
+	return nil
+}
+
+func (d LocalDaemon) LastLines(pid, n int) []string {
+	return instance.RunLines(d.Paths.DaemonOut, 0, pid, n)
+}
+
+func (d LocalDaemon) OutputFile() string { return d.Paths.DaemonOut }
+
+func (d LocalDaemon) Takeover(ctx context.Context, port int, expect *instance.Holder) (string, error) {
+	return instance.Takeover(ctx, d.Paths, port, instance.TakeoverOptions{Expect: expect, Log: d.Log})
 }
 
 // Shutdown asks the daemon at the discovered address to stop, but only

@@ -27,6 +27,7 @@ const (
 	NotResponding State = "not_responding" // a daemon holds the lock but misses its health probes
 	Crashed       State = "crashed"        // crash loop: gave up restarting
 	Failed        State = "failed"         // the daemon cannot run here (exit 5: data dir unusable)
+	TakingOver    State = "taking_over"    // the take over engine stops the holder; Cairn starts next
 )
 
 // Status is the supervisor's one state value; the tray renders nothing else.
@@ -62,4 +63,13 @@ type Status struct {
 	// RestartedAfterCrash is set on the Running status that follows an
 	// automatic restart, so the tray can say so once.
 	RestartedAfterCrash bool
+	// TookOver is what a take over did, set on the Running status that
+	// follows it, so the tray says so once Cairn serves.
+	TookOver string
+	// TakeoverFailed is why a take over failed, set on the status that
+	// follows it.
+	TakeoverFailed string
 }
+
+// TakingOverWhom names the holder a take over is stopping.
+func (st Status) TakingOverWhom() string { return takingOverWhom(st) }

@@ -433,6 +433,7 @@ func TestConflictClearsByItself(t *testing.T) {
 	// Still held: no new status, no spawn.
 	h.waitTimer(5 * time.Second)
 	h.clock.Advance(5 * time.Second)
+	h.waitTimer(5 * time.Second) // the look is back, and the recheck re-armed
 	h.settle()
 	h.noSpawn()
 	select {
@@ -441,7 +442,6 @@ func TestConflictClearsByItself(t *testing.T) {
 	default:
 	}
 	h.daemon.setDiag(stopped())
-	h.waitTimer(5 * time.Second)
 	h.clock.Advance(5 * time.Second)
 	p := h.spawned()
 	h.daemon.readyCh(p.pid) <- nil
