@@ -90,6 +90,9 @@ type App struct {
 	// Echo, when set, gets a line for every change of the status line:
 	// what a tray without an icon shows instead (see cmd/cairn-tray).
 	Echo io.Writer
+	// IconShown, when set, says whether the icon is on screen; Echo is
+	// written only while it is not.
+	IconShown func() bool
 
 	sup Supervisor
 
@@ -122,7 +125,7 @@ func (a *App) OnStatus(st supervisor.Status) {
 	prev := a.status
 	a.status = st
 	line := menu.StatusLine(st, a.Now())
-	echo := a.Echo != nil && line != a.echoed
+	echo := a.Echo != nil && line != a.echoed && (a.IconShown == nil || !a.IconShown())
 	if echo {
 		a.echoed = line
 	}

@@ -157,11 +157,10 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// While no icon is shown (no session bus, or no tray host yet), the
+	// status line goes to stderr instead.
+	app.Echo, app.IconShown = stderr, u.IconShown
 	u.Run(func() {
-		if u.Headless() {
-			// No icon to look at: say what the icon would show.
-			app.Echo = stderr
-		}
 		go func() {
 			app.Run(ctx) // a signal cancels ctx, which quits like the menu does
 			log.Info("tray exiting")

@@ -71,10 +71,12 @@ func TestRestartsCrashedDaemon(t *testing.T) {
 	if strings.Contains(note.Body, "DATA RACE") {
 		t.Errorf("crash notification quotes a race report: %s", note.Body)
 	}
-	// kill -9 leaves no last words: the notification says how it ended.
-	if want := fmt.Sprintf("The daemon (PID %d) ended: signal: killed.", first); !strings.HasPrefix(note.Body, want) {
+	// kill -9 leaves no last words: the notification says how it ended,
+	// and never quotes the daemon's start-up banner as its last words.
+	if want := fmt.Sprintf("The daemon (PID %d) ended without a word (signal: killed).", first); !strings.HasPrefix(note.Body, want) {
 		t.Errorf("crash notification %q does not say %q", note.Body, want)
 	}
+	assertNoBanner(t, note)
 
 	w.sigterm(tray)
 	w.assertStoppedClean(second)
@@ -396,6 +398,7 @@ func TestCrashLoopGivesUp(t *testing.T) {
 	if !strings.Contains(note.Body, "panic: the store is corrupt") {
 		t.Errorf("crash loop notification does not say why: %q", note.Body)
 	}
+	assertNoBanner(t, note)
 	w.waitMenu(item, "Restart offered after the crash loop", func(root dbustest.MenuNode) bool { return offered(root, "Restart") })
 	if n := crashes(); n != 5 {
 		t.Errorf("the daemon ran %d times, want 5", n)
