@@ -31,22 +31,33 @@ func TestWatcherAdoptsDaemonStartedElsewhere(t *testing.T) {
 // An adopted daemon stopped from a terminal (it announced its shutdown on
 // the stream) shows Stopped, and is not restarted.
 func TestCleanStopElsewhereIsRespected(t *testing.T) {
-	h := newHarness(t, runningDiag(4242), nil)
-	h.want(Running)
-	h.settle()
-	// Draining: the lock is still held and nothing answers; that is no hang.
-	h.daemon.setDiag(instance.Diagnosis{State: instance.StateNotResponding, Lock: instance.LockReport{Held: true, PID: 4242}})
-	h.daemon.endStream <- true
-	h.waitTimer(100 * time.Millisecond)
-	h.daemon.setDiag(stopped())
-	h.daemon.change()
-	st := h.want(Stopped)
-	if st.Message != "The daemon was stopped outside the tray." {
-		t.Errorf("stopped status %+v", st)
+	for name, draining := range map[string]instance.Diagnosis{
+		// The lock is still held and nothing answers: no hang.
+		"not answering": {State: instance.StateNotResponding, Lock: instance.LockReport{Held: true, PID: 4242}},
+		// The lock's holder is on its way out and can no longer be
+		// confirmed: no conflict.
+		"lock held by a process on its way out": {State: instance.StateConflict, Lock: instance.LockReport{Held: true, Unconfirmed: "the kernel's lock table names no holder"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, runningDiag(4242), nil)
+			h.want(Running)
+			h.settle()
+			h.daemon.setDiag(draining)
+			h.daemon.endStream <- true
+			h.waitTimer(100 * time.Millisecond)
+			h.clock.Advance(100 * time.Millisecond)
+			h.waitTimer(100 * time.Millisecond) // looked again, still draining
+			h.daemon.setDiag(stopped())
+			h.daemon.change()
+			st := h.want(Stopped)
+			if st.Message != "The daemon was stopped outside the tray." {
+				t.Errorf("stopped status %+v", st)
+			}
+			h.clock.Advance(time.Minute)
+			h.settle()
+			h.noSpawn()
+		})
 	}
-	h.clock.Advance(time.Minute)
-	h.settle()
-	h.noSpawn()
 }
 
 // An adopted daemon that dies (the stream just ends, its files stay) is

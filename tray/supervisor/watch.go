@@ -185,19 +185,17 @@ func (s *Supervisor) follow(ctx context.Context, l look) {
 		case st.State == Conflict || st.State == NotResponding:
 			s.act(ctx, l) // the holder left: start Cairn
 		}
-	case instance.StateNotResponding:
-		if adopted && s.stopSeen && d.Lock.PID == st.PID && s.cfg.Clock.Now().Before(s.drainUntil) {
+	default:
+		if adopted && s.stopSeen && s.cfg.Clock.Now().Before(s.drainUntil) {
 			// It said it is shutting down and still holds the lock while it
-			// drains: that is no hang. The watcher fires when its files
-			// go; look again shortly in case that was missed.
+			// drains and exits (which reads as not responding, or as a
+			// lock held by a process on its way out): that is no hang and
+			// no conflict. The watcher fires when its files go; look again
+			// shortly in case that was missed.
 			gen := s.gen
 			s.cfg.Clock.AfterFunc(100*time.Millisecond, func() { s.post(evLookAgain{gen}) })
 			return
 		}
-		if adopted || st.State == Conflict || st.State == NotResponding {
-			s.act(ctx, l)
-		}
-	default:
 		if adopted || st.State == Conflict || st.State == NotResponding {
 			s.act(ctx, l)
 		}
