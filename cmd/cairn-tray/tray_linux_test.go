@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/internal/dbustest"
@@ -130,12 +131,19 @@ func TestTakeOverForeignListener(t *testing.T) {
 			}
 
 			holder.Wait(t, wait)
+			gone := time.Now()
 			pid := w.waitRunning(item, anyPID)
+			t.Logf("Running %s after the holder exited", time.Since(gone).Round(time.Millisecond))
 			w.mustServe(pid)
 			if pid == holder.PID() {
 				t.Fatalf("the holder's PID %d serves", pid)
 			}
-			w.waitNote(fmt.Sprintf("took over port %d", w.env.Port))
+			// The result comes with Running, not before: it quotes the
+			// running status line.
+			took := w.waitNote(fmt.Sprintf("took over port %d", w.env.Port))
+			if !strings.Contains(took.Body, fmt.Sprintf("Running · 127.0.0.1:%d · PID %d", w.env.Port, pid)) {
+				t.Errorf("took over notification %q was not sent with Running (PID %d)", took.Body, pid)
+			}
 			runningIcon, err := item.Property(w.deadline(), "IconPixmap")
 			if err != nil {
 				t.Fatal(err)
@@ -262,10 +270,10 @@ func TestSecondTrayLeaves(t *testing.T) {
 	if code := second.Wait(t, wait); code != 0 {
 		t.Fatalf("second tray exited with code %d\nstderr: %s", code, second.Stderr())
 	}
-	if !strings.Contains(second.Stderr(), "Cairn is already in the menu bar") {
+	if !strings.Contains(second.Stderr(), "Cairn is already in the system tray") {
 		t.Errorf("second tray did not say why it left:\nstderr: %s", second.Stderr())
 	}
-	w.waitNote("Cairn is already in the menu bar")
+	w.waitNote("Cairn is already in the system tray")
 
 	if first.Exited() {
 		t.Fatalf("the first tray exited: %s", first.Stderr())

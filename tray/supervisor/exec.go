@@ -1,16 +1,12 @@
 package supervisor
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +15,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/launch"
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/service"
@@ -30,75 +27,45 @@ type ExecSpawner struct {
 	Paths paths.Paths
 }
 
-// Spawn starts the daemon in its own session (so a Ctrl-C aimed at the
-// tray's terminal does not reach it, and it outlives a killed tray), its
-// output appended to logs/daemon.out. The file, not a pipe, is the child's
-// stdout: a pipe would break, and kill it with SIGPIPE, when the tray dies.
+// Spawn starts the daemon through the one launcher (daemon/launch): in
+// its own session, so a Ctrl-C aimed at the tray's terminal does not reach
+// it and it outlives a killed tray, its output appended to logs/daemon.out.
+// The file, not a pipe, is the child's stdout: a pipe would break, and
+// kill it with SIGPIPE, when the tray dies.
 func (e ExecSpawner) Spawn(port int) (Process, error) {
 	if err := e.Paths.EnsureDataDir(); err != nil {
 		return nil, fmt.Errorf("the data dir %s is unusable: %w", e.Paths.DataDir, err)
 	}
-	out, offset, err := instance.OpenDaemonOut(e.Paths.DaemonOut)
+	run, err := launch.Start(launch.Options{Exe: e.Bin, Port: port, Supervisor: "tray", Out: e.Paths.DaemonOut})
 	if err != nil {
 		return nil, err
 	}
-	defer out.Close()
-	cmd := exec.Command(e.Bin, "serve", "--foreground", "--port", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "CAIRN_SUPERVISOR=tray")
-	cmd.SysProcAttr = ownSession()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", e.Bin, err)
-	}
-	p := &execProcess{cmd: cmd, done: make(chan struct{}), out: e.Paths.DaemonOut, offset: offset, logDir: e.Paths.LogDir}
+	p := &execProcess{run: run, done: make(chan struct{}), logDir: e.Paths.LogDir, out: e.Paths.DaemonOut}
 	go func() {
-		cmd.Wait()
-		p.code = cmd.ProcessState.ExitCode()
+		run.Cmd.Wait()
+		p.code = run.Cmd.ProcessState.ExitCode()
 		close(p.done)
 	}()
 	return p, nil
 }
 
 type execProcess struct {
-	cmd    *exec.Cmd
+	run    *launch.Run
 	done   chan struct{}
 	code   int
 	out    string // daemon.out
-	offset int64  // where this process's output begins in it
 	logDir string
 }
 
-func (p *execProcess) PID() int              { return p.cmd.Process.Pid }
+func (p *execProcess) PID() int              { return p.run.PID() }
 func (p *execProcess) Done() <-chan struct{} { return p.done }
 func (p *execProcess) ExitCode() int         { <-p.done; return p.code }
-func (p *execProcess) Kill() error           { return p.cmd.Process.Kill() }
-func (p *execProcess) Terminate() error      { return terminate(p.cmd.Process) }
-
-// output reads what this process wrote to daemon.out, bounded.
-func (p *execProcess) output() []string {
-	f, err := os.Open(p.out)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if _, err := f.Seek(p.offset, io.SeekStart); err != nil {
-		return nil
-	}
-	var lines []string
-	sc := bufio.NewScanner(io.LimitReader(f, 8<<20))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines
-}
+func (p *execProcess) Kill() error           { return p.run.Cmd.Process.Kill() }
+func (p *execProcess) Terminate() error      { return terminate(p.run.Cmd.Process) }
 
 func (p *execProcess) LastLine() string {
-	lines := p.output()
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			return strings.TrimPrefix(l, "cairn: ")
-		}
+	if l := p.run.LastLine(); l != "" {
+		return l
 	}
 	return fmt.Sprintf("the daemon exited with code %d", p.ExitCode())
 }
@@ -107,13 +74,13 @@ func (p *execProcess) LastLine() string {
 // hold the panic message and its goroutine traces) in
 // logs/crash-<time>-<pid>.log, as Syncthing keeps its panic logs.
 func (p *execProcess) CrashReport(n int) ([]string, string) {
-	lines := p.output()
+	lines := p.run.Output()
 	kept := lines
 	if len(kept) > 400 {
 		kept = append(append(kept[:200:200], fmt.Sprintf("… %d lines left out …", len(lines)-400)), lines[len(lines)-200:]...)
 	}
 	<-p.done
-	how := p.cmd.ProcessState.String() // "exit status 2", "signal: killed"
+	how := p.run.Cmd.ProcessState.String() // "exit status 2", "signal: killed"
 	name := filepath.Join(p.logDir, fmt.Sprintf("crash-%s-%d.log", time.Now().Format("20060102-150405"), p.PID()))
 	body := fmt.Sprintf("cairn daemon PID %d ended: %s\n\n%s\n", p.PID(), how, strings.Join(kept, "\n"))
 	if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
@@ -275,7 +242,7 @@ func (d LocalDaemon) Changes(ctx context.Context, changed func()) error {
 }
 
 func (d LocalDaemon) LastLines(pid, n int) []string {
-	return instance.RunLines(d.Paths.DaemonOut, 0, pid, n)
+	return launch.Lines(d.Paths.DaemonOut, 0, pid, n)
 }
 
 func (d LocalDaemon) OutputFile() string { return d.Paths.DaemonOut }
