@@ -296,11 +296,21 @@ func TestSupervisesWithoutTrayHost(t *testing.T) {
 		t.Fatalf("the tray exited (code %d)\nstderr: %s", tray.Code(), tray.Stderr())
 	}
 	pid := w.waitServing()
+	// Until the icon is shown, the status goes to stderr, in the tray's
+	// own words, and no raw line of the systray library does.
+	running := fmt.Sprintf("Cairn: Running · 127.0.0.1:%d · PID %d", w.env.Port, pid)
+	proctest.Eventually(t, wait, "the status line on stderr", func() bool { return strings.Contains(tray.Stderr(), running) })
 
 	w.startHost()
 	item := w.itemOf(tray)
 	if got := w.waitRunning(item, anyPID); got != pid {
 		t.Errorf("the icon shows PID %d, want %d", got, pid)
+	}
+	proctest.Eventually(t, wait, "stderr to say the icon is shown", func() bool {
+		return strings.Contains(tray.Stderr(), "the icon is in the system tray now")
+	})
+	if strings.Contains(tray.Stderr(), "systray") {
+		t.Errorf("a raw library line on stderr:\n%s", tray.Stderr())
 	}
 	w.sigterm(tray)
 	w.assertStoppedClean(pid)
