@@ -232,3 +232,23 @@ func TestHungChildRestartAndForceStop(t *testing.T) {
 	// The restart goes on once it is gone.
 	h.spawned()
 }
+
+// Stop while the engine takes over: once it is done, Cairn is not started.
+func TestStopDuringTakeover(t *testing.T) {
+	h := newHarness(t, conflictDiag(), nil)
+	h.want(Conflict)
+	gate := make(chan struct{})
+	h.daemon.mu.Lock()
+	h.daemon.takeoverGate = gate
+	h.daemon.onTakeover = func() { h.daemon.setDiag(stopped()) }
+	h.daemon.mu.Unlock()
+	h.sup.Do(CmdTakeover)
+	h.want(TakingOver)
+	h.sup.Do(CmdStop)
+	close(gate)
+	if st := h.want(Stopped); st.Message != "Stopped the holder." {
+		t.Errorf("stopped status %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+}
