@@ -1,7 +1,9 @@
-// Package supervisor keeps the daemon running for the tray: it adopts a
-// healthy daemon it finds, or spawns `cairn serve --foreground` as its
-// child, waits for it to be ready, restarts it on a crash with backoff,
-// gives up on a crash loop, probes its health, and stops it on request.
+// Package supervisor is the one owner of what the tray believes about the
+// daemon: it adopts a healthy daemon it finds, or spawns `cairn serve
+// --foreground` as its child, waits for it to be ready, restarts it (or an
+// adopted one that died) on a crash with backoff, gives up on a crash loop,
+// follows the outside world (the data dir watcher, the event stream, health
+// probes), takes over a conflict on request, and stops it on request.
 //
 // It is GUI-free and reaches time, processes and the daemon only through
 // small seams (Clock, Spawner, Daemon), so every transition is unit-tested
