@@ -178,11 +178,11 @@ func (s *Supervisor) stopChild() {
 	s.stopGen()
 	proc, ready := c.proc, c.ready
 	if hung {
-		s.setState(Stopping, fmt.Sprintf("Sent SIGTERM to PID %d; it is killed if it has not exited in %s.", proc.PID(), s.cfg.StopGrace))
 		s.cfg.Log.Warn("stopping a daemon that does not respond: SIGTERM", "pid", proc.PID())
 		if err := proc.Terminate(); err != nil {
 			proc.Kill()
 		}
+		s.setState(Stopping, fmt.Sprintf("Sent SIGTERM to PID %d; it is killed if it has not exited in %s.", proc.PID(), s.cfg.StopGrace))
 		s.cfg.Clock.AfterFunc(s.cfg.StopGrace, func() { s.post(evEscalate{proc, true}) })
 		return
 	}

@@ -171,6 +171,7 @@ type fakeDaemon struct {
 	onTakeover     func()        // the engine's effect (the holder gone)
 	diagnoseGate   chan struct{} // when set, Diagnose waits for it (a hung service manager)
 	stale          bool          // a dead daemon's files are there for CleanStale
+	diagnoses      int           // Diagnose calls so far
 
 	// The service manager: installed names it ("" for none); serviceCalls
 	// records "start" and "restart"; serviceErr fails them; onService
@@ -202,6 +203,7 @@ func (d *fakeDaemon) setDiag(diag instance.Diagnosis) {
 
 func (d *fakeDaemon) Diagnose(ctx context.Context, port int) instance.Diagnosis {
 	d.mu.Lock()
+	d.diagnoses++
 	gate := d.diagnoseGate
 	d.mu.Unlock()
 	if gate != nil {
@@ -530,4 +532,28 @@ func (h *harness) settle() {
 	case <-time.After(5 * time.Second):
 		h.t.Fatal("supervisor stuck")
 	}
+}
+
+// waitDiagnoses waits until Diagnose has been called n times in all.
+func (h *harness) waitDiagnoses(n int) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.daemon.mu.Lock()
+		got := h.daemon.diagnoses
+		h.daemon.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d diagnoses, want %d", got, n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func (h *harness) diagnosesSoFar() int {
+	h.daemon.mu.Lock()
+	defer h.daemon.mu.Unlock()
+	return h.daemon.diagnoses
 }

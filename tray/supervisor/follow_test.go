@@ -92,11 +92,10 @@ func TestAdoptedDaemonThatDiesIsRestarted(t *testing.T) {
 // One that systemd runs is left to systemd: no child is spawned; the tray
 // waits for the manager's restart and adopts the new daemon.
 func TestServiceRunDaemonThatDiesIsLeftToItsManager(t *testing.T) {
-	h := newHarness(t, runningDiag(4242), nil)
-	h.daemon.mu.Lock()
-	h.daemon.managedBy = "systemd"
-	h.daemon.mu.Unlock()
-	h.want(Running)
+	h := newHarness(t, runningDiag(4242), func(c *Config) { c.Daemon.(*fakeDaemon).managedBy = "systemd" })
+	if st := h.want(Running); st.ManagedBy != "systemd" {
+		t.Fatalf("adopted status %+v", st)
+	}
 	h.settle()
 	h.daemon.mu.Lock()
 	h.daemon.stale = true
@@ -251,4 +250,72 @@ func TestStopDuringTakeover(t *testing.T) {
 	}
 	h.settle()
 	h.noSpawn()
+}
+
+// Start while the watcher's look is under way is not lost: its own look
+// replaces that one, and starts Cairn.
+func TestStartDuringAWatcherLook(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	p.exit(0)
+	h.want(Stopped)
+	gate := make(chan struct{})
+	h.daemon.mu.Lock()
+	h.daemon.diagnoseGate = gate
+	h.daemon.mu.Unlock()
+	n := h.diagnosesSoFar()
+	h.daemon.change()
+	h.waitDiagnoses(n + 1)
+	h.sup.Do(CmdStart)
+	h.settle()
+	h.daemon.mu.Lock()
+	h.daemon.diagnoseGate = nil
+	h.daemon.mu.Unlock()
+	close(gate)
+	h.daemon.readyCh(h.spawned().pid) <- nil
+	h.want(Running)
+	h.settle()
+	h.noSpawn()
+}
+
+// A look voided by a decision that starts none (Stop while Stopped) does
+// not leave the watcher deaf.
+func TestWatcherAfterAVoidedLook(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	p.exit(0)
+	h.want(Stopped)
+	gate := make(chan struct{})
+	h.daemon.mu.Lock()
+	h.daemon.diagnoseGate = gate
+	h.daemon.mu.Unlock()
+	n := h.diagnosesSoFar()
+	h.daemon.change()
+	h.waitDiagnoses(n + 1)
+	h.sup.Do(CmdStop) // voids the look
+	h.settle()
+	h.daemon.mu.Lock()
+	h.daemon.diagnoseGate = nil
+	h.daemon.mu.Unlock()
+	close(gate)
+	h.settle()
+	h.daemon.setDiag(runningDiag(4242))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.daemon.change()
+		h.settle()
+		select {
+		case st := <-h.statuses:
+			if st.State == Running && st.PID == 4242 {
+				return
+			}
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the watcher's change was never followed after a voided look")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

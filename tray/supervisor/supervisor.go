@@ -107,6 +107,7 @@ type Supervisor struct {
 	// looking: a diagnosis is under way; lookAgain: the data dir changed
 	// meanwhile, so look once more when it is back.
 	looking, lookAgain bool
+	lookGen            int // the gen of the latest look
 	// stopSeen: the watched daemon's event stream announced a clean
 	// shutdown (draining, stopping), so its end is a stop, not a death.
 	stopSeen   bool
@@ -250,9 +251,10 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 	st := s.status.State
 	switch cmd {
 	case CmdStart:
-		if s.child != nil || st == Running || st == Stopping || st == TakingOver || s.looking {
+		if s.child != nil || st == Running || st == Stopping || st == TakingOver {
 			return
 		}
+		// A look under way (the watcher's) is voided by start's own.
 		s.crashes.reset()
 		s.status.Crashes = 0
 		s.restart.cancel()

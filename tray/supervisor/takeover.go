@@ -33,8 +33,8 @@ func (s *Supervisor) takeover(ctx context.Context) {
 		s.set(func(st *Status) { st.TakeoverFailed = err.Error() })
 		return
 	}
-	s.stopGen()
-	s.looking, s.lookAgain = false, false
+	s.stopGen() // voids the recheck and any look under way
+	s.lookAgain = false
 	s.then = thenNothing
 	s.cfg.Log.Info("take over", "holder", st.Holder, "holder_pid", st.HolderPID)
 	s.set(func(st *Status) {

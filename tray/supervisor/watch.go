@@ -59,7 +59,7 @@ type (
 // look diagnoses the machine in a goroutine and posts what it found; a
 // change of gen meanwhile voids the result.
 func (s *Supervisor) look(ctx context.Context, w why) {
-	s.looking = true
+	s.looking, s.lookGen = true, s.gen
 	gen := s.gen
 	go func() {
 		var l look
@@ -80,10 +80,12 @@ func (s *Supervisor) look(ctx context.Context, w why) {
 }
 
 func (s *Supervisor) looked(ctx context.Context, ev evLooked) {
-	if ev.gen != s.gen {
-		return // a newer decision made this look moot; its own look is under way
+	if ev.gen == s.lookGen {
+		s.looking = false // the latest look is back, moot or not
 	}
-	s.looking = false
+	if ev.gen != s.gen {
+		return // a newer decision made this look moot
+	}
 	if s.quitting {
 		return
 	}
