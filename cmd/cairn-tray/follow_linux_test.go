@@ -200,3 +200,32 @@ func TestQuitWhileSystemctlHangs(t *testing.T) {
 		t.Errorf("daemons %v run; nothing was to be started", d)
 	}
 }
+
+// Finding 6: the tray's own daemon that hangs is shown with its PID, and
+// offered Restart and Force stop, never "take over" from itself; Restart
+// ends it (SIGTERM at once, SIGKILL after the grace) and starts a new one.
+func TestHungOwnDaemonOffersRestartAndForceStop(t *testing.T) {
+	w := newWorld(t, options{actions: true})
+	tray := w.startTray()
+	item := w.itemOf(tray)
+	pid := w.waitRunning(item, anyPID)
+	proctest.Freeze(t, pid)
+
+	root := w.waitStatus(item, fmt.Sprintf("Not responding · PID %d", pid))
+	root = w.waitMenu(item, "Restart and Force stop offered", func(root dbustest.MenuNode) bool {
+		return offered(root, "Restart") && offered(root, fmt.Sprintf("Force stop (kill PID %d)", pid))
+	})
+	if n, ok := root.Find(func(m dbustest.MenuNode) bool { return m.Visible && strings.HasPrefix(m.Label, "Take over") }); ok {
+		t.Errorf("%q offered for the tray's own daemon", n.Label)
+	}
+	note := w.waitNote("Cairn is not responding")
+	if !strings.Contains(note.Body, fmt.Sprintf("PID %d", pid)) || !note.HasAction("restart") || note.HasAction("takeover") {
+		t.Errorf("not responding notification %q, actions %q", note.Body, note.Actions)
+	}
+	w.click(item, "Restart")
+	second := w.waitRunning(item, func(p int) bool { return p != pid })
+	w.waitGone(pid)
+	w.mustServe(second)
+	w.sigterm(tray)
+	w.assertStoppedClean(second)
+}
