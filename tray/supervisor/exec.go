@@ -17,7 +17,6 @@ import (
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/launch"
 	"github.com/cairnlabs/cairn/daemon/paths"
-	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
 
@@ -310,18 +309,21 @@ func (d LocalDaemon) manager() (service.Manager, error) {
 	return service.Detect()
 }
 
-// WaitServing polls the discovered address until this data dir's daemon
-// answers and proves itself, backing off from 10 ms to 200 ms.
+// WaitServing waits until this data dir's daemon answers and proves
+// itself, or the service manager reports that its daemon exited: the one
+// wait of "start through the service manager" (instance.WaitService).
 func (d LocalDaemon) WaitServing(ctx context.Context) error {
-	wait := poll.New(10*time.Millisecond, 200*time.Millisecond)
-	for {
-		if _, _, err := client.Probe(ctx, d.Paths); err == nil {
-			return nil
-		}
-		if !wait.Sleep(ctx) {
-			return fmt.Errorf("no Cairn daemon answered: %w", ctx.Err())
-		}
+	m, _ := d.manager()
+	timeout := 20 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
 	}
+	var status instance.ServiceStatus
+	if m != nil {
+		status = m
+	}
+	_, err := instance.WaitService(ctx, status, d.Paths, timeout)
+	return err
 }
 
 func sameDir(a, b string) bool {
