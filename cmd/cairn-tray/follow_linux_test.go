@@ -229,3 +229,27 @@ func TestHungOwnDaemonOffersRestartAndForceStop(t *testing.T) {
 	w.sigterm(tray)
 	w.assertStoppedClean(second)
 }
+
+// Finding 4: when no handler can open the log folder (xdg-open finds
+// none), the tray says so with the path and a Copy button, and logs why.
+func TestOpenThatFailsIsShown(t *testing.T) {
+	w := newWorld(t, options{actions: true})
+	bin := t.TempDir()
+	script := "#!/bin/sh\necho 'xdg-open: no method available for opening '\"$1\" >&2\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(bin, "xdg-open"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w.env.Extra = append(w.env.Extra, "PATH="+bin+":"+os.Getenv("PATH"))
+	tray := w.startTray()
+	item := w.itemOf(tray)
+	pid := w.waitRunning(item, anyPID)
+
+	w.click(item, "Open logs")
+	note := w.waitNote("Cairn could not open the log folder")
+	if !strings.HasPrefix(note.Body, w.paths.LogDir+"\n") || !strings.Contains(note.Body, "no method available") || !note.HasAction("copy") {
+		t.Errorf("open failure notification %q, actions %q", note.Body, note.Actions)
+	}
+	w.waitTrayLog(tray, "open failed")
+	w.sigterm(tray)
+	w.assertStoppedClean(pid)
+}

@@ -110,7 +110,9 @@ func TestTakeOverForeignListener(t *testing.T) {
 			if got := conflict.HasAction("takeover"); got != tc.button {
 				t.Errorf("conflict notification offers take over: %v, want %v (actions %q)", got, tc.button, conflict.Actions)
 			}
-			w.waitStatus(item, fmt.Sprintf("Port %d in use by %s", w.env.Port, name))
+			if root := w.waitStatus(item, fmt.Sprintf("Port %d in use by %s", w.env.Port, name)); offered(root, "Start") {
+				t.Errorf("Start is offered in a conflict, where it cannot act")
+			}
 			// The items change one D-Bus update at a time: wait for the
 			// take over item to be shown, not only for the status line.
 			if _, err := item.WaitLabel(w.deadline(), "Take over from "+name); err != nil {
