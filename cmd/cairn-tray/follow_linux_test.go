@@ -210,8 +210,10 @@ func TestHungOwnDaemonOffersRestartAndForceStop(t *testing.T) {
 	item := w.itemOf(tray)
 	pid := w.waitRunning(item, anyPID)
 	proctest.Freeze(t, pid)
+	frozen := time.Now()
 
 	root := w.waitStatus(item, fmt.Sprintf("Not responding · PID %d", pid))
+	t.Logf("not responding shown %s after the daemon froze", time.Since(frozen).Round(100*time.Millisecond))
 	root = w.waitMenu(item, "Restart and Force stop offered", func(root dbustest.MenuNode) bool {
 		return offered(root, "Restart") && offered(root, fmt.Sprintf("Force stop (kill PID %d)", pid))
 	})

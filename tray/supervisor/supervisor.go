@@ -16,7 +16,8 @@ type Config struct {
 	OnChange func(Status) // called from the supervisor's goroutine on every change
 
 	ProbeInterval time.Duration // health probe period (5 s); also the conflict recheck
-	MaxMisses     int           // probes missed before "not responding" (3)
+	MaxMisses     int           // probes missed in a row before "not responding" (3)
+	MissInterval  time.Duration // after a miss, the next probe comes this soon (1 s), not a whole ProbeInterval later
 	BackoffMin    time.Duration // first restart delay (0.5 s), doubling
 	BackoffMax    time.Duration // restart delay cap (30 s)
 	CrashLimit    int           // crashes within CrashWindow that stop restarts (5)
@@ -36,6 +37,7 @@ func (c *Config) defaults() {
 		}
 	}
 	def(&c.ProbeInterval, 5*time.Second)
+	def(&c.MissInterval, time.Second)
 	def(&c.BackoffMin, 500*time.Millisecond)
 	def(&c.BackoffMax, 30*time.Second)
 	def(&c.CrashWindow, 2*time.Minute)

@@ -185,9 +185,11 @@ func TestHealthProbeMisses(t *testing.T) {
 	h.daemon.mu.Lock()
 	h.daemon.healthy = func() (int, error) { return 0, errors.New("timeout") }
 	h.daemon.mu.Unlock()
-	for range 3 {
-		h.waitTimer(5 * time.Second)
-		h.clock.Advance(5 * time.Second)
+	// The first miss comes at the regular probe; the next two follow a
+	// second apart.
+	for _, d := range []time.Duration{5 * time.Second, time.Second, time.Second} {
+		h.waitTimer(d)
+		h.clock.Advance(d)
 	}
 	h.want(NotResponding)
 	h.daemon.mu.Lock()

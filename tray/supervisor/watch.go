@@ -434,6 +434,12 @@ func (s *Supervisor) probed(ctx context.Context, ev evProbe) {
 		if s.misses >= s.cfg.MaxMisses && s.status.State == Running {
 			s.setState(NotResponding, fmt.Sprintf("No answer to %d health probes.", s.misses))
 		}
+		if s.status.State == Running {
+			// Ask again soon: a hang is told within seconds, not after
+			// three whole probe intervals.
+			s.cfg.Clock.AfterFunc(s.cfg.MissInterval, func() { s.post(evProbeTick{gen}) })
+			return
+		}
 		next()
 	}
 }
