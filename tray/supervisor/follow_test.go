@@ -319,3 +319,26 @@ func TestWatcherAfterAVoidedLook(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A stream that breaks while the daemon still answers is opened again
+// after a second, and the daemon stays adopted.
+func TestBrokenStreamOfALiveDaemon(t *testing.T) {
+	h := newHarness(t, runningDiag(4242), nil)
+	h.want(Running)
+	h.settle()
+	n := h.diagnosesSoFar()
+	h.daemon.endStream <- false
+	h.waitDiagnoses(n + 1)
+	h.waitTimer(time.Second)
+	h.clock.Advance(time.Second)
+	h.settle()
+	h.daemon.endStream <- false // the new stream is open: it takes the end
+	h.waitDiagnoses(n + 2)
+	h.settle()
+	select {
+	case st := <-h.statuses:
+		t.Fatalf("a broken stream changed the status: %+v", st)
+	default:
+	}
+	h.noSpawn()
+}

@@ -169,7 +169,9 @@ func (s *Supervisor) follow(ctx context.Context, l look) {
 	switch d.State {
 	case instance.StateRunning:
 		if adopted && st.State == Running && d.Daemon != nil && d.Daemon.PID == st.PID {
-			s.watch(ctx) // the same daemon: only its stream broke
+			// The same daemon: only its stream broke. Open it again after
+			// a moment, so a stream that keeps failing is no busy loop.
+			s.watchAfter(ctx, time.Second)
 			return
 		}
 		s.adopt(ctx, l)
@@ -365,19 +367,30 @@ func (s *Supervisor) watchDataDir(ctx context.Context) {
 }
 
 // watch starts the health probes and the event stream of the current daemon.
-func (s *Supervisor) watch(ctx context.Context) {
+func (s *Supervisor) watch(ctx context.Context) { s.watchAfter(ctx, 0) }
+
+// watchAfter is watch with the stream opened after delay.
+func (s *Supervisor) watchAfter(ctx context.Context, delay time.Duration) {
 	s.stopGen()
 	s.misses = 0
 	gctx, cancel := context.WithCancel(ctx)
 	s.cancelGen = cancel
 	gen := s.gen
-	go func() {
+	stream := func() {
+		if gctx.Err() != nil {
+			return
+		}
 		// The stream ends the moment the daemon shuts down or dies.
 		s.cfg.Daemon.Events(gctx, func(n int64) { s.post(evMemories{gen, n}) }, func() { s.post(evStopping{gen}) })
 		if gctx.Err() == nil {
 			s.post(evStreamEnded{gen})
 		}
-	}()
+	}
+	if delay == 0 {
+		go stream()
+	} else {
+		s.cfg.Clock.AfterFunc(delay, func() { go stream() })
+	}
 	s.cfg.Clock.AfterFunc(s.cfg.ProbeInterval, func() { s.post(evProbeTick{gen}) })
 }
 
