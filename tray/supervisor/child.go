@@ -126,7 +126,7 @@ func (s *Supervisor) childExited(ctx context.Context, proc Process) {
 		// stopped it through the API. 3, 4: someone else holds the port
 		// or lock. Look again, off the loop.
 		s.set(func(st *Status) {
-			*st = Status{State: Starting, Message: "The daemon (PID " + itoa(proc.PID()) + ") exited; looking again."}
+			*st = Status{State: Starting, Message: fmt.Sprintf("The daemon (PID %d) exited; looking again.", proc.PID())}
 		})
 		s.settleCode = code
 		s.look(ctx, toSettle)

@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -65,8 +64,6 @@ func (r *pendingRestart) cancel() {
 	}
 	r.gen++
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // crashLines is what the tray shows of a crash: how the process ended,
 // the line that says why when there is one (a Go panic's first line is

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -307,7 +308,7 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 			s.restart.cancel()
 			s.child.stopping = true
 			s.stopGen()
-			s.setState(Stopping, "Force stop: killed PID "+itoa(s.child.proc.PID())+".")
+			s.setState(Stopping, fmt.Sprintf("Force stop: killed PID %d.", s.child.proc.PID()))
 			s.child.proc.Kill()
 		}
 	}
