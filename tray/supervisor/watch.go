@@ -61,6 +61,10 @@ type (
 func (s *Supervisor) look(ctx context.Context, w why) {
 	s.looking, s.lookGen = true, s.gen
 	gen := s.gen
+	// Stale files are cleaned only where nothing running means Cairn is
+	// started next: cleaning takes the lock for a moment, and a daemon a
+	// terminal is starting just then would find it held.
+	clean := w == toStart || w == toFollow && s.startsWhenGone()
 	go func() {
 		var l look
 		l.d = s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
@@ -68,7 +72,9 @@ func (s *Supervisor) look(ctx context.Context, w why) {
 		case instance.StateRunning:
 			l.managedBy = s.cfg.Daemon.ManagedBy(ctx)
 		case instance.StateStopped:
-			l.cleaned = s.cfg.Daemon.CleanStale()
+			if clean {
+				l.cleaned = s.cfg.Daemon.CleanStale()
+			}
 			if w == toStart || w == toFollow {
 				if m, ok := s.cfg.Daemon.ServiceInstalled(ctx); ok {
 					l.service = m
@@ -129,6 +135,14 @@ func (s *Supervisor) act(ctx context.Context, l look) {
 	default:
 		s.conflict(d)
 	}
+}
+
+// startsWhenGone reports whether the current state starts Cairn when a
+// look finds nothing running: an adopted daemon that may have died, or a
+// holder in the way that may have left.
+func (s *Supervisor) startsWhenGone() bool {
+	st := s.status
+	return st.State == Conflict || st.State == NotResponding || st.State == Running && !st.Owned
 }
 
 // following reports whether a change in the data dir is worth a look now:
