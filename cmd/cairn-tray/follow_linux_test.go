@@ -137,10 +137,10 @@ func TestAdoptedDaemonStoppedCleanlyStaysStopped(t *testing.T) {
 	item := w.itemOf(tray)
 	w.waitRunning(item, anyPID)
 	w.sigterm(daemon)
-	root := w.waitStatus(item, "Stopped")
-	if !offered(root, "Start") {
-		t.Errorf("Start is not offered once the daemon was stopped")
-	}
+	// The items change one D-Bus update at a time: wait for all of it.
+	w.waitMenu(item, "Stopped with Start offered", func(root dbustest.MenuNode) bool {
+		return statusLine(root) == "Stopped" && offered(root, "Start")
+	})
 	w.assertStoppedClean(pid)
 	w.sigterm(tray)
 	if d := w.daemons(); len(d) != 0 {
