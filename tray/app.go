@@ -7,6 +7,7 @@ package tray
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/cairnlabs/cairn/assets"
+	"github.com/cairnlabs/cairn/tray/loginitem"
 	"github.com/cairnlabs/cairn/tray/menu"
 	"github.com/cairnlabs/cairn/tray/notify"
 	"github.com/cairnlabs/cairn/tray/supervisor"
@@ -39,7 +41,7 @@ type Notifier interface {
 // from a remembered flag, so a change made elsewhere (the desktop's own
 // settings, `cairn login-item off`) shows at the next redraw.
 type LoginItem interface {
-	Enabled() (bool, error)
+	Status() (loginitem.State, error)
 	Enable() error
 	Disable() error
 }
@@ -54,8 +56,12 @@ type Supervisor interface {
 // NotifyEvery is how often the same kind of notification may repeat.
 const NotifyEvery = 10 * time.Minute
 
-// ActionTakeover is the key of the notification button that takes over.
-const ActionTakeover = "takeover"
+// The keys of notification buttons.
+const (
+	ActionTakeover = "takeover" // take over from the holder the notification names
+	ActionRestart  = "restart"  // restart a daemon that does not respond
+	ActionCopy     = "copy"     // copy what could not be opened
+)
 
 // App wires it all together. Create it with New, feed it statuses through
 // OnStatus (the supervisor's OnChange), and Run it.
@@ -71,11 +77,11 @@ type App struct {
 	// (POST /v1/session with the token); nil opens the bare address,
 	// which shows how to get in.
 	DashboardURL func(ctx context.Context) (string, error)
-	// LogDir is what "Open logs" shows.
-	LogDir string
-	// Takeover stops whoever holds the port or lock; the app then starts
-	// its own daemon. Nil hides nothing but reports that it cannot.
-	Takeover func(ctx context.Context, st supervisor.Status) (string, error)
+	// Copy puts text on the clipboard: "Copy address", and the fallback
+	// of an Open that failed. Nil reports that it cannot.
+	Copy func(text string) error
+	// LogDir is what "Open logs" shows; DataDir is named in About.
+	LogDir, DataDir string
 	// Refresh is how often the menu is redrawn while nothing changes, so
 	// the uptime and the login checkbox stay true.
 	Refresh time.Duration
@@ -93,6 +99,9 @@ type App struct {
 	// whether the desktop prefers dark, now and at every change, until
 	// ctx ends (tray/appearance). Nil keeps the default icons.
 	Scheme func(ctx context.Context, dark func(bool))
+	// IconShown, when set, says whether the icon is on screen; Echo is
+	// written only while it is not.
+	IconShown func() bool
 
 	sup   Supervisor
 	feeds feeds // the update check's answers and the colour scheme
@@ -102,21 +111,8 @@ type App struct {
 	lastNotified map[string]time.Time
 	redraw       chan struct{}
 	echoed       string // the last status line written to Echo
-	// takingOver is where a take over stands. One conflict gets one: the
-	// menu item and the notification's button (or a double click) would
-	// otherwise run the engine twice, and the second run finds our own
-	// new daemon starting and stops it as a wedged holder, or fails on
-	// the port it now holds.
-	takingOver takeoverPhase
+	unopened     string // what the last failed Open could not show, for its Copy button
 }
-
-type takeoverPhase int
-
-const (
-	takeoverIdle    takeoverPhase = iota
-	takeoverRunning               // the engine is stopping the holder
-	takeoverHanded                // done; waiting for the supervisor's next status
-)
 
 // New returns an app around sup; set the exported fields before Run.
 func New(sup Supervisor) *App {
@@ -139,11 +135,8 @@ func (a *App) OnStatus(st supervisor.Status) {
 	a.mu.Lock()
 	prev := a.status
 	a.status = st
-	if a.takingOver == takeoverHanded {
-		a.takingOver = takeoverIdle // the supervisor has acted on the take over
-	}
 	line := menu.StatusLine(st, a.Now())
-	echo := a.Echo != nil && line != a.echoed
+	echo := a.Echo != nil && line != a.echoed && (a.IconShown == nil || !a.IconShown())
 	if echo {
 		a.echoed = line
 	}
@@ -183,12 +176,21 @@ func (a *App) Run(ctx context.Context) {
 		case id := <-a.UI.Clicks():
 			a.click(ctx, id)
 		case ev := <-actions:
+			a.Log.Info("notification button", "id", ev.ID, "key", ev.Key)
 			switch ev.Key {
 			case ActionTakeover:
-				a.Log.Info("take over clicked in a notification", "id", ev.ID)
-				a.click(ctx, menu.IDTakeover)
+				a.click(ctx, menu.IDTakeover) // the same path as the menu's
 			case ActionUpdate:
 				a.click(ctx, menu.IDUpdate)
+			case ActionRestart:
+				a.click(ctx, menu.IDRestart)
+			case ActionCopy:
+				a.mu.Lock()
+				text := a.unopened
+				a.mu.Unlock()
+				if text != "" {
+					go a.copy(text)
+				}
 			}
 		}
 	}
@@ -206,12 +208,12 @@ func (a *App) current() supervisor.Status {
 func (a *App) draw() {
 	x := menu.Extras{Version: a.Version, Updates: a.updatesView(), DarkScheme: a.darkScheme()}
 	if a.LoginItem != nil {
-		on, err := a.LoginItem.Enabled()
+		st, err := a.LoginItem.Status()
 		if err != nil {
 			a.Log.Warn("cannot read the login item", "err", err)
 		}
 		// A setting that cannot be read cannot be toggled sensibly either.
-		x.LoginItem, x.LoginItemSet = on, err == nil
+		x.LoginItem, x.LoginItemSet, x.LoginBroken = st.Enabled, err == nil, st.Broken
 	}
 	a.UI.Apply(menu.Build(a.current(), x, a.Now()))
 }
@@ -231,11 +233,18 @@ func (a *App) toggleLogin() {
 		return
 	}
 	defer a.requestRedraw()
-	on, err := a.LoginItem.Enabled()
+	st, err := a.LoginItem.Status()
+	on := st.Enabled
 	if err == nil {
-		if on {
+		switch {
+		case st.Broken != "":
+			// On but broken: the click repairs it (points it at this
+			// cairn-tray) rather than turning it off.
+			a.Log.Info("repairing the login item", "broken", st.Broken)
+			on, err = false, a.LoginItem.Enable()
+		case on:
 			err = a.LoginItem.Disable()
-		} else {
+		default:
 			err = a.LoginItem.Enable()
 		}
 	}
@@ -255,16 +264,22 @@ func (a *App) click(ctx context.Context, id string) {
 		if st.Addr != "" {
 			go a.openDashboard(ctx, st.Addr)
 		}
+	case menu.IDCopyAddr:
+		if st.Addr != "" {
+			go a.copy("http://" + st.Addr + "/")
+		}
 	case menu.IDStart:
 		a.sup.Do(supervisor.CmdStart)
 	case menu.IDStop:
 		a.sup.Do(supervisor.CmdStop)
 	case menu.IDRestart:
 		a.sup.Do(supervisor.CmdRestart)
+	case menu.IDForceStop:
+		a.sup.Do(supervisor.CmdForceStop)
 	case menu.IDTakeover:
-		if a.beginTakeover() {
-			go a.takeover(ctx, st)
-		}
+		// The supervisor decides: it takes over once per conflict, from
+		// the holder it showed, and ignores a click it cannot act on.
+		a.sup.Do(supervisor.CmdTakeover)
 	case menu.IDLogin:
 		a.toggleLogin()
 	case menu.IDUpdate:
@@ -272,12 +287,13 @@ func (a *App) click(ctx context.Context, id string) {
 	case menu.IDUpdates:
 		a.toggleUpdates()
 	case menu.IDLogs:
-		a.open(a.LogDir)
+		go a.open(a.LogDir, "the log folder")
 	case menu.IDAbout:
 		go a.notify("", notify.Notification{
 			Title: "Cairn " + a.Version,
-			Body:  "A local memory daemon and its tray.\n" + menu.StatusLine(st, a.Now()),
-			Icon:  assets.AppIconPNG(),
+			Body: fmt.Sprintf("A local memory daemon and its tray.\n%s\nData: %s\nLogs: %s",
+				menu.StatusLine(st, a.Now()), a.DataDir, a.LogDir),
+			Icon: assets.AppIconPNG(),
 		})
 	case menu.IDQuit:
 		a.Log.Info("quit requested")
@@ -299,79 +315,47 @@ func (a *App) openDashboard(ctx context.Context, addr string) {
 			target = u
 		}
 	}
-	a.open(target)
+	a.open(target, "the dashboard")
 }
 
-func (a *App) open(target string) {
-	if a.Open == nil {
+// open shows target with the desktop's default handler. When that fails
+// it says so in a notification that names target, with a Copy button, and
+// logs why: an action never fails silently.
+func (a *App) open(target, what string) {
+	err := errors.New("no way to open files or links in this build")
+	if a.Open != nil {
+		err = a.Open(target)
+	}
+	if err == nil {
 		return
 	}
-	if err := a.Open(target); err != nil {
-		a.Log.Warn("open failed", "target", target, "err", err)
-	}
-}
-
-// beginTakeover reports whether a take over may start now: the state
-// offers one and none is under way for it.
-func (a *App) beginTakeover() bool {
+	a.Log.Warn("open failed", "what", what, "target", target, "err", err)
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	st := a.status.State
-	if st != supervisor.Conflict && st != supervisor.NotResponding || a.status.NoTakeover != "" {
-		return false
+	a.unopened = target
+	a.mu.Unlock()
+	n := notify.Notification{
+		Title: "Cairn could not open " + what,
+		Body:  fmt.Sprintf("%s\n%v", target, err),
 	}
-	if a.takingOver != takeoverIdle {
-		a.Log.Info("take over already under way; ignoring another request")
-		return false
+	if a.Notifier != nil && a.Notifier.SupportsActions() && a.Copy != nil {
+		n.Actions = []notify.Action{{Key: ActionCopy, Label: "Copy"}}
 	}
-	a.takingOver = takeoverRunning
-	return true
+	a.notify("", n)
 }
 
-// endTakeover records how the engine ended: failed (a new try is allowed)
-// or handed to the supervisor, whose next status ends it.
-func (a *App) endTakeover(handed bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.takingOver = takeoverIdle
-	if handed {
-		a.takingOver = takeoverHanded
-	}
-}
-
-func (a *App) takeover(ctx context.Context, st supervisor.Status) {
-	if a.Takeover == nil {
-		a.endTakeover(false)
-		a.notify("", notify.Notification{Title: "Cairn cannot take over", Body: "Take over is not available in this build."})
-		return
-	}
-	a.Log.Info("take over", "holder", st.Holder, "holder_pid", st.HolderPID)
-	what, err := a.Takeover(ctx, st)
-	if err != nil && a.servingNow() {
-		// The holder went away and the supervisor, looking again on its
-		// own, already started Cairn while the engine still waited for the
-		// port: that is the outcome asked for.
-		a.Log.Info("take over: Cairn already started on the freed port", "engine", err)
-		what, err = "Stopped "+st.Holder+".", nil
+// copy puts text on the clipboard, and says so when it cannot, with the
+// text, so the user can still copy it by hand.
+func (a *App) copy(text string) {
+	err := errors.New("no clipboard in this build")
+	if a.Copy != nil {
+		err = a.Copy(text)
 	}
 	if err != nil {
-		a.endTakeover(false)
-		a.Log.Error("take over failed", "holder", st.Holder, "err", err)
-		a.notify("", notify.Notification{Title: "Take over failed", Body: err.Error(), Icon: assets.PNG(string(menu.IconConflict))})
+		a.Log.Warn("copy failed", "text", text, "err", err)
+		a.notify("", notify.Notification{Title: "Cairn could not copy", Body: fmt.Sprintf("%s\n%v", text, err)})
 		return
 	}
-	a.Log.Info("take over done; starting our daemon", "result", what)
-	// Handed before the command is sent, so the status it leads to ends it.
-	a.endTakeover(true)
-	a.sup.Do(supervisor.CmdStart)
-	a.notify("", notify.Notification{Title: "Cairn took over port " + fmt.Sprint(st.Port), Body: what, Icon: assets.PNG(string(menu.IconRunning))})
-}
-
-// servingNow reports whether the supervisor now has a daemon starting or
-// running that is no longer in conflict.
-func (a *App) servingNow() bool {
-	st := a.current()
-	return st.State == supervisor.Running || st.State == supervisor.Starting
+	a.Log.Info("copied", "text", text)
 }
 
 // notificationFor decides whether a status change is worth telling the
@@ -379,6 +363,8 @@ func (a *App) servingNow() bool {
 func (a *App) notificationFor(prev, st supervisor.Status) (notify.Notification, string, bool) {
 	icon := assets.PNG(string(menu.IconFor(st.State)))
 	switch {
+	case st.TakeoverFailed != "" && prev.TakeoverFailed == "":
+		return notify.Notification{Title: "Take over failed", Body: st.TakeoverFailed, Icon: assets.PNG(string(menu.IconConflict))}, "", true
 	case st.State == supervisor.Conflict && prev.State != supervisor.Conflict:
 		n := notify.Notification{
 			Title: fmt.Sprintf("Cairn can't start: port %d is in use", st.Port),
@@ -396,13 +382,28 @@ func (a *App) notificationFor(prev, st supervisor.Status) (notify.Notification, 
 	case st.State == supervisor.NotResponding && prev.State != supervisor.NotResponding:
 		n := notify.Notification{
 			Title: "Cairn is not responding",
-			Body:  fmt.Sprintf("The daemon (%s) does not answer its health checks. Restart or take over from the menu.", pidOrHolder(st)),
+			Body:  fmt.Sprintf("The daemon (%s) does not answer its health checks. Choose Restart in the menu, or take over from it.", pidOrHolder(st)),
 			Icon:  icon,
 		}
-		if st.NoTakeover == "" && a.Notifier != nil && a.Notifier.SupportsActions() {
-			n.Actions = []notify.Action{{Key: ActionTakeover, Label: "Take over"}}
+		buttons := a.Notifier != nil && a.Notifier.SupportsActions()
+		if st.Owned {
+			// Cairn's own child: there is no other process to take over
+			// from; Force stop is in the menu.
+			n.Body = fmt.Sprintf("The daemon (%s) does not answer its health checks. Choose Restart, or Force stop, in the menu.", pidOrHolder(st))
+		}
+		if buttons {
+			n.Actions = []notify.Action{{Key: ActionRestart, Label: "Restart"}}
+			if !st.Owned && st.NoTakeover == "" {
+				n.Actions = append(n.Actions, notify.Action{Key: ActionTakeover, Label: "Take over"})
+			}
 		}
 		return n, "not_responding", true
+	case st.State == supervisor.Running && st.TookOver != "" && prev.TookOver == "":
+		return notify.Notification{
+			Title: fmt.Sprintf("Cairn took over port %d", st.Port),
+			Body:  st.TookOver + "\n" + menu.StatusLine(st, a.Now()),
+			Icon:  icon,
+		}, "", true
 	case st.State == supervisor.Crashed && prev.State != supervisor.Crashed:
 		return notify.Notification{
 			Title: fmt.Sprintf("Cairn crashed %d times and gave up", st.Crashes),
@@ -412,7 +413,7 @@ func (a *App) notificationFor(prev, st supervisor.Status) (notify.Notification, 
 	case st.State == supervisor.Running && st.RestartedAfterCrash && !prev.RestartedAfterCrash:
 		return notify.Notification{
 			Title: "Cairn restarted after a crash",
-			Body:  crashSummary(st.Message, 2),
+			Body:  crashSummary(st.Message, 4),
 			Icon:  icon,
 		}, "restarted", true
 	case st.State == supervisor.Failed && prev.State != supervisor.Failed:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cairnlabs/cairn/internal/proctest"
+	"github.com/cairnlabs/cairn/tray/loginitem"
 	"github.com/cairnlabs/cairn/tray/menu"
 	"github.com/cairnlabs/cairn/tray/notify"
 	"github.com/cairnlabs/cairn/tray/supervisor"
@@ -180,7 +181,7 @@ func TestCrashNotifications(t *testing.T) {
 	h.app.OnStatus(supervisor.Status{State: supervisor.Starting, Crashes: 1, Message: crash})
 	// The supervisor carries the crash's message into the Running status.
 	h.app.OnStatus(supervisor.Status{State: supervisor.Running, PID: 2, RestartedAfterCrash: true, Message: crash})
-	if n := h.waitNote(t); n.Title != "Cairn restarted after a crash" || n.Body != "The daemon (PID 1) ended: exit status 2.\npanic: boom" {
+	if n := h.waitNote(t); n.Title != "Cairn restarted after a crash" || n.Body != crash {
 		t.Errorf("restart notification %+v", n)
 	}
 	h.app.OnStatus(supervisor.Status{State: supervisor.Crashed, Crashes: 5, Message: "panic: boom", LogFile: "/logs/crash.log"})
@@ -247,118 +248,104 @@ func TestClicks(t *testing.T) {
 	}
 }
 
-func TestTakeoverFromNotificationButton(t *testing.T) {
+// The menu item and the notification's button take the same path: one
+// command to the supervisor, which takes over once per conflict.
+func TestTakeoverIsASupervisorCommand(t *testing.T) {
 	h := newApp(t)
-	took := make(chan supervisor.Status, 1)
-	h.app.Takeover = func(ctx context.Context, st supervisor.Status) (string, error) {
-		took <- st
-		return "Stopped python3 (PID 4242).", nil
-	}
 	h.app.OnStatus(conflict)
 	n := h.waitNote(t)
+	if !hasAction(n, ActionTakeover) {
+		t.Fatalf("conflict notification without a take over button: %+v", n)
+	}
+	h.ui.clicks <- menu.IDTakeover
+	if got := <-h.sup.cmds; got != supervisor.CmdTakeover {
+		t.Errorf("menu take over → %v", got)
+	}
 	h.notes.actions <- notify.ActionEvent{ID: 1, Key: ActionTakeover}
-	select {
-	case st := <-took:
-		if st.HolderPID != 4242 {
-			t.Errorf("took over from %+v", st)
+	if got := <-h.sup.cmds; got != supervisor.CmdTakeover {
+		t.Errorf("button take over → %v", got)
+	}
+	// The result is told with the Running that follows, not before.
+	h.app.OnStatus(supervisor.Status{State: supervisor.TakingOver, Port: 7070, Holder: "python3 (PID 4242)"})
+	h.app.OnStatus(supervisor.Status{State: supervisor.Starting, Port: 7070, PID: 5})
+	h.noNote(t)
+	h.app.OnStatus(supervisor.Status{State: supervisor.Running, Port: 7070, PID: 5, Addr: "127.0.0.1:7070", StartedAt: h.now, TookOver: "Stopped python3 (PID 4242)."})
+	if n := h.waitNote(t); n.Title != "Cairn took over port 7070" || !strings.HasPrefix(n.Body, "Stopped python3 (PID 4242).") {
+		t.Errorf("took over notification %+v", n)
+	}
+	h.app.OnStatus(supervisor.Status{State: supervisor.Conflict, Port: 7070, Holder: "x", TakeoverFailed: "port 7070 is held by root's nginx"})
+	for {
+		n := h.waitNote(t)
+		if n.Title == "Take over failed" {
+			if n.Body != "port 7070 is held by root's nginx" {
+				t.Errorf("failure notification %+v", n)
+			}
+			break
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("the %q button did nothing", n.Actions[0].Label)
-	}
-	if got := <-h.sup.cmds; got != supervisor.CmdStart {
-		t.Errorf("after takeover: %v, want start", got)
-	}
-	if n := h.waitNote(t); !strings.Contains(n.Title, "took over") {
-		t.Errorf("result notification %+v", n)
 	}
 }
 
-// TestOneTakeoverPerConflict: the menu item and the notification's button
-// (or a double click) start one take over, not two; a second engine run
-// would find our own new daemon starting and stop it. A failed take over
-// may be tried again, and so may a new conflict once the supervisor has
-// acted on the last take over.
-func TestOneTakeoverPerConflict(t *testing.T) {
+// Cairn's own child that hangs gets Restart first, and Force stop in the
+// menu: no "take over" from itself.
+func TestNotRespondingOwnChild(t *testing.T) {
 	h := newApp(t)
-	calls := make(chan supervisor.Status, 10)
-	finish := make(chan error)
-	h.app.Takeover = func(ctx context.Context, st supervisor.Status) (string, error) {
-		calls <- st
-		if err := <-finish; err != nil {
-			return "", err
-		}
-		return "Stopped python3 (PID 4242).", nil
+	h.app.OnStatus(supervisor.Status{State: supervisor.NotResponding, Port: 7070, PID: 77, Owned: true})
+	n := h.waitNote(t)
+	if len(n.Actions) != 1 || n.Actions[0].Key != ActionRestart || !strings.Contains(n.Body, "PID 77") || !strings.Contains(n.Body, "Force stop") {
+		t.Errorf("not responding notification %+v", n)
 	}
-	called := func() {
-		t.Helper()
-		select {
-		case <-calls:
-		case <-time.After(5 * time.Second):
-			t.Fatal("no take over ran")
-		}
+	h.notes.actions <- notify.ActionEvent{ID: 1, Key: ActionRestart}
+	if got := <-h.sup.cmds; got != supervisor.CmdRestart {
+		t.Errorf("restart button → %v", got)
 	}
-	// Run takes clicks and buttons one at a time on unbuffered channels:
-	// once it has taken a Start click, it has handled everything before.
-	handled := func() {
-		t.Helper()
-		h.ui.clicks <- menu.IDStart
-		if got := <-h.sup.cmds; got != supervisor.CmdStart {
-			t.Fatalf("got %v, want the Start click's command", got)
-		}
+	h.ui.clicks <- menu.IDForceStop
+	if got := <-h.sup.cmds; got != supervisor.CmdForceStop {
+		t.Errorf("force stop → %v", got)
 	}
-	noCall := func() {
-		t.Helper()
-		handled()
-		select {
-		case st := <-calls:
-			t.Fatalf("a second take over ran for %+v", st)
-		default:
-		}
-	}
+}
 
-	h.app.OnStatus(conflict)
-	h.waitNote(t)
-	h.ui.clicks <- menu.IDTakeover
-	called()
-	h.notes.actions <- notify.ActionEvent{ID: 1, Key: ActionTakeover}
-	h.ui.clicks <- menu.IDTakeover
-	noCall()
-
-	finish <- nil
-	if got := <-h.sup.cmds; got != supervisor.CmdStart {
-		t.Fatalf("after take over: %v, want start", got)
+// An Open that fails says so with the target and a Copy button, and the
+// button copies it.
+func TestOpenFailureIsShownWithCopy(t *testing.T) {
+	copied := make(chan string, 2)
+	h := newApp(t, func(a *App) {
+		a.Open = func(string) error { return errors.New("xdg-open exit status 3: no method available for opening") }
+		a.Copy = func(s string) error { copied <- s; return nil }
+	})
+	h.ui.clicks <- menu.IDLogs
+	n := h.waitNote(t)
+	if n.Title != "Cairn could not open the log folder" || !strings.HasPrefix(n.Body, "/logs\n") || !strings.Contains(n.Body, "no method available") || !hasAction(n, ActionCopy) {
+		t.Fatalf("open failure notification %+v", n)
 	}
-	if n := h.waitNote(t); !strings.Contains(n.Title, "took over") {
-		t.Fatalf("result notification %+v", n)
+	h.notes.actions <- notify.ActionEvent{ID: 1, Key: ActionCopy}
+	if got := <-copied; got != "/logs" {
+		t.Errorf("copied %q", got)
 	}
-	// Still the old conflict until the supervisor says what it did.
-	h.ui.clicks <- menu.IDTakeover
-	noCall()
-
-	h.app.OnStatus(supervisor.Status{State: supervisor.Starting, Port: 7070})
-	h.app.OnStatus(conflict)
-	h.ui.clicks <- menu.IDTakeover
-	called()
-	finish <- errors.New("port 7070 is held by root's nginx")
-	if n := h.waitNote(t); n.Title != "Take over failed" {
-		t.Fatalf("failure notification %+v", n)
+	h.app.OnStatus(supervisor.Status{State: supervisor.Running, PID: 1, Addr: "127.0.0.1:7070", StartedAt: h.now})
+	h.waitDrawn(t, "Running · 127.0.0.1:7070 · PID 1 · up less than a minute")
+	h.ui.clicks <- menu.IDCopyAddr
+	if got := <-copied; got != "http://127.0.0.1:7070/" {
+		t.Errorf("copy address copied %q", got)
 	}
-	h.ui.clicks <- menu.IDTakeover // a retry is allowed
-	called()
-	finish <- nil
 }
 
 // fakeLogin is the OS setting behind the checkbox.
 type fakeLogin struct {
-	mu  sync.Mutex
-	on  bool
-	err error
+	mu     sync.Mutex
+	on     bool
+	broken string
+	err    error
 }
 
-func (l *fakeLogin) Enabled() (bool, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.on, l.err }
+func (l *fakeLogin) Status() (loginitem.State, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return loginitem.State{Enabled: l.on, Broken: l.broken}, l.err
+}
+func (l *fakeLogin) Enabled() (bool, error) { st, err := l.Status(); return st.Enabled, err }
 func (l *fakeLogin) Enable() error          { l.set(true); return nil }
 func (l *fakeLogin) Disable() error         { l.set(false); return nil }
-func (l *fakeLogin) set(on bool)            { l.mu.Lock(); l.on = on; l.mu.Unlock() }
+func (l *fakeLogin) set(on bool)            { l.mu.Lock(); l.on, l.broken = on, ""; l.mu.Unlock() }
 
 // waitLogin waits for a drawn menu whose checkbox is as wanted.
 func (h *appHarness) waitLogin(t *testing.T, enabled, checked bool) {
@@ -401,6 +388,28 @@ func TestLoginCheckboxFollowsTheOSSetting(t *testing.T) {
 	}
 }
 
+// On but broken (the entry starts a binary that is gone): shown ticked,
+// saying so; a click repairs it rather than turning it off.
+func TestBrokenLoginItemIsRepairedByAClick(t *testing.T) {
+	login := &fakeLogin{on: true, broken: "it starts /gone/cairn-tray, which no longer exists"}
+	h := newApp(t, func(a *App) { a.LoginItem = login; a.Refresh = 10 * time.Millisecond })
+	deadline := time.After(5 * time.Second)
+	for drawn := false; !drawn; {
+		select {
+		case m := <-h.ui.drawn:
+			it, _ := m.Item(menu.IDLogin)
+			drawn = it.Checked && it.Label == "Start at login (broken: click to repair)"
+		case <-deadline:
+			t.Fatal("the broken login item was never drawn as such")
+		}
+	}
+	h.ui.clicks <- menu.IDLogin
+	h.waitLogin(t, true, true)
+	if st, _ := login.Status(); !st.Enabled || st.Broken != "" {
+		t.Errorf("after the click: %+v, want on and repaired", st)
+	}
+}
+
 func TestEchoWritesEachNewStatusLineOnce(t *testing.T) {
 	var buf proctest.SyncBuffer
 	h := newApp(t, func(a *App) { a.Echo = &buf })
@@ -416,8 +425,6 @@ func TestEchoWritesEachNewStatusLineOnce(t *testing.T) {
 
 func TestConflictWithUntouchableHolderOffersNoTakeover(t *testing.T) {
 	h := newApp(t)
-	took := make(chan struct{}, 1)
-	h.app.Takeover = func(context.Context, supervisor.Status) (string, error) { took <- struct{}{}; return "", nil }
 	st := conflict
 	st.NoTakeover = `port is held by nginx (PID 812) of user "www-data"; Cairn only stops your own processes; use --port to run Cairn on another port`
 	h.app.OnStatus(st)
@@ -425,13 +432,17 @@ func TestConflictWithUntouchableHolderOffersNoTakeover(t *testing.T) {
 	if len(n.Actions) != 0 || !strings.HasPrefix(n.Body, "Port is held by nginx") || !strings.Contains(n.Body, "--port") {
 		t.Errorf("notification %+v, want the reason and no button", n)
 	}
-	h.ui.clicks <- menu.IDTakeover
-	h.notes.actions <- notify.ActionEvent{ID: 1, Key: ActionTakeover}
-	h.ui.clicks <- menu.IDAbout // round-trips through Run after the two above
-	h.waitNote(t)
-	select {
-	case <-took:
-		t.Fatal("took over from a holder Cairn may not stop")
-	default:
+	m := h.waitDrawn(t, "Port 7070 in use by python3 (PID 4242)")
+	if it, _ := m.Item(menu.IDTakeover); it.Enabled {
+		t.Errorf("take over offered for a holder Cairn may not stop: %+v", it)
 	}
+}
+
+func hasAction(n notify.Notification, key string) bool {
+	for _, a := range n.Actions {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }

@@ -8,6 +8,6 @@ type OSLoginItem struct {
 	Exe string // absolute path of this cairn-tray
 }
 
-func (l OSLoginItem) Enabled() (bool, error) { return loginitem.Enabled() }
-func (l OSLoginItem) Enable() error          { return loginitem.Enable(l.Exe) }
-func (l OSLoginItem) Disable() error         { return loginitem.Disable() }
+func (l OSLoginItem) Status() (loginitem.State, error) { return loginitem.Status(l.Exe) }
+func (l OSLoginItem) Enable() error                    { return loginitem.Enable(l.Exe) }
+func (l OSLoginItem) Disable() error                   { return loginitem.Disable() }

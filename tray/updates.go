@@ -155,7 +155,7 @@ func (a *App) openRelease() {
 	res := a.feeds.release
 	a.feeds.mu.Unlock()
 	if res != nil && res.Newer {
-		a.open(res.Latest.URL)
+		a.open(res.Latest.URL, "the release page")
 	}
 }
 

@@ -106,10 +106,10 @@ func run(args []string, stderr io.Writer) int {
 	// One tray per user: a second one says so and leaves.
 	trayLock, err := lock.Acquire(filepath.Join(p.DataDir, "tray.lock"), os.Getpid())
 	if errors.Is(err, lock.ErrHeld) {
-		fmt.Fprintln(stderr, "Cairn is already in the menu bar.")
+		fmt.Fprintf(stderr, "Cairn is already in the %s.\n", menu.Place)
 		log.Info("second tray refused")
 		if notifier != nil {
-			notifier.Notify(notify.Notification{Title: "Cairn is already in the menu bar", Body: "Look for the cairn icon.", Icon: assets.AppIconPNG()})
+			notifier.Notify(notify.Notification{Title: "Cairn is already in the " + menu.Place, Body: "Look for the cairn icon.", Icon: assets.AppIconPNG()})
 			notifier.Close()
 		}
 		return 0
@@ -129,7 +129,7 @@ func run(args []string, stderr io.Writer) int {
 		Stderr:    stderr,
 	})
 	var app *tray.App
-	daemon := supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p)}
+	daemon := supervisor.LocalDaemon{Paths: p, Port: portN, Clients: client.NewCached(p), Log: log.Info}
 	sup := supervisor.New(supervisor.Config{
 		Port:     portN,
 		Daemon:   daemon,
@@ -147,8 +147,8 @@ func run(args []string, stderr io.Writer) int {
 	app.Version = version.Version
 	app.Open = tray.OpenDefault
 	app.DashboardURL = daemon.DashboardURL
-	app.LogDir = p.LogDir
-	app.Takeover = tray.TakeoverFunc(p, log.Info)
+	app.LogDir, app.DataDir = p.LogDir, p.DataDir
+	app.Copy = tray.CopyText
 	app.Refresh = *refresh
 	app.Scheme = appearance.Watcher{Log: log}.Watch
 	if feed := update.URL(); feed != "" {
@@ -175,11 +175,10 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// While no icon is shown (no session bus, or no tray host yet), the
+	// status line goes to stderr instead.
+	app.Echo, app.IconShown = stderr, u.IconShown
 	u.Run(func() {
-		if u.Headless() {
-			// No icon to look at: say what the icon would show.
-			app.Echo = stderr
-		}
 		go func() {
 			app.Run(ctx) // a signal cancels ctx, which quits like the menu does
 			log.Info("tray exiting")

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/internal/dbustest"
@@ -71,10 +72,12 @@ func TestRestartsCrashedDaemon(t *testing.T) {
 	if strings.Contains(note.Body, "DATA RACE") {
 		t.Errorf("crash notification quotes a race report: %s", note.Body)
 	}
-	// kill -9 leaves no last words: the notification says how it ended.
-	if want := fmt.Sprintf("The daemon (PID %d) ended: signal: killed.", first); !strings.HasPrefix(note.Body, want) {
+	// kill -9 leaves no last words: the notification says how it ended,
+	// and never quotes the daemon's start-up banner as its last words.
+	if want := fmt.Sprintf("The daemon (PID %d) ended without a word (signal: killed).", first); !strings.HasPrefix(note.Body, want) {
 		t.Errorf("crash notification %q does not say %q", note.Body, want)
 	}
+	assertNoBanner(t, note)
 
 	w.sigterm(tray)
 	w.assertStoppedClean(second)
@@ -107,7 +110,9 @@ func TestTakeOverForeignListener(t *testing.T) {
 			if got := conflict.HasAction("takeover"); got != tc.button {
 				t.Errorf("conflict notification offers take over: %v, want %v (actions %q)", got, tc.button, conflict.Actions)
 			}
-			w.waitStatus(item, fmt.Sprintf("Port %d in use by %s", w.env.Port, name))
+			if root := w.waitStatus(item, fmt.Sprintf("Port %d in use by %s", w.env.Port, name)); offered(root, "Start") {
+				t.Errorf("Start is offered in a conflict, where it cannot act")
+			}
 			// The items change one D-Bus update at a time: wait for the
 			// take over item to be shown, not only for the status line.
 			if _, err := item.WaitLabel(w.deadline(), "Take over from "+name); err != nil {
@@ -128,12 +133,19 @@ func TestTakeOverForeignListener(t *testing.T) {
 			}
 
 			holder.Wait(t, wait)
+			gone := time.Now()
 			pid := w.waitRunning(item, anyPID)
+			t.Logf("Running %s after the holder exited", time.Since(gone).Round(time.Millisecond))
 			w.mustServe(pid)
 			if pid == holder.PID() {
 				t.Fatalf("the holder's PID %d serves", pid)
 			}
-			w.waitNote(fmt.Sprintf("took over port %d", w.env.Port))
+			// The result comes with Running, not before: it quotes the
+			// running status line.
+			took := w.waitNote(fmt.Sprintf("took over port %d", w.env.Port))
+			if !strings.Contains(took.Body, fmt.Sprintf("Running · 127.0.0.1:%d · PID %d", w.env.Port, pid)) {
+				t.Errorf("took over notification %q was not sent with Running (PID %d)", took.Body, pid)
+			}
 			runningIcon, err := item.Property(w.deadline(), "IconPixmap")
 			if err != nil {
 				t.Fatal(err)
@@ -260,10 +272,10 @@ func TestSecondTrayLeaves(t *testing.T) {
 	if code := second.Wait(t, wait); code != 0 {
 		t.Fatalf("second tray exited with code %d\nstderr: %s", code, second.Stderr())
 	}
-	if !strings.Contains(second.Stderr(), "Cairn is already in the menu bar") {
+	if !strings.Contains(second.Stderr(), "Cairn is already in the system tray") {
 		t.Errorf("second tray did not say why it left:\nstderr: %s", second.Stderr())
 	}
-	w.waitNote("Cairn is already in the menu bar")
+	w.waitNote("Cairn is already in the system tray")
 
 	if first.Exited() {
 		t.Fatalf("the first tray exited: %s", first.Stderr())
@@ -286,11 +298,21 @@ func TestSupervisesWithoutTrayHost(t *testing.T) {
 		t.Fatalf("the tray exited (code %d)\nstderr: %s", tray.Code(), tray.Stderr())
 	}
 	pid := w.waitServing()
+	// Until the icon is shown, the status goes to stderr, in the tray's
+	// own words, and no raw line of the systray library does.
+	running := fmt.Sprintf("Cairn: Running · 127.0.0.1:%d · PID %d", w.env.Port, pid)
+	proctest.Eventually(t, wait, "the status line on stderr", func() bool { return strings.Contains(tray.Stderr(), running) })
 
 	w.startHost()
 	item := w.itemOf(tray)
 	if got := w.waitRunning(item, anyPID); got != pid {
 		t.Errorf("the icon shows PID %d, want %d", got, pid)
+	}
+	proctest.Eventually(t, wait, "stderr to say the icon is shown", func() bool {
+		return strings.Contains(tray.Stderr(), "the icon is in the system tray now")
+	})
+	if strings.Contains(tray.Stderr(), "systray") {
+		t.Errorf("a raw library line on stderr:\n%s", tray.Stderr())
 	}
 	w.sigterm(tray)
 	w.assertStoppedClean(pid)
@@ -396,6 +418,7 @@ func TestCrashLoopGivesUp(t *testing.T) {
 	if !strings.Contains(note.Body, "panic: the store is corrupt") {
 		t.Errorf("crash loop notification does not say why: %q", note.Body)
 	}
+	assertNoBanner(t, note)
 	w.waitMenu(item, "Restart offered after the crash loop", func(root dbustest.MenuNode) bool { return offered(root, "Restart") })
 	if n := crashes(); n != 5 {
 		t.Errorf("the daemon ran %d times, want 5", n)

@@ -7,15 +7,12 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/launch"
 	"github.com/cairnlabs/cairn/daemon/paths"
-	"github.com/cairnlabs/cairn/daemon/safefile"
 )
 
 // StartOptions configure Start.
@@ -32,9 +29,6 @@ type StartResult struct {
 	AlreadyRunning bool   `json:"already_running"`
 	Log            string `json:"log"`
 }
-
-// maxDaemonOut is the size at which daemon.out is rotated before a start.
-const maxDaemonOut = 10 << 20
 
 // Start runs `cairn serve --foreground` detached from this process, its raw
 // output appended to logs/daemon.out, and waits until it is ready: the
@@ -63,19 +57,14 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 			"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
 	}
-	out, offset, err := OpenDaemonOut(p.DaemonOut)
+	run, err := launch.Start(launch.Options{Exe: exe, Port: opts.Port, Supervisor: "cli", Out: p.DaemonOut})
+	if oe := (*launch.OutputError)(nil); errors.As(err, &oe) {
+		return res, exitcode.New(exitcode.DataDirBad, oe.Error())
+	}
 	if err != nil {
-		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf("open %s: %v", p.DaemonOut, err))
+		return res, err
 	}
-	defer out.Close()
-
-	cmd := exec.Command(exe, "serve", "--foreground", "--port", strconv.Itoa(opts.Port))
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "CAIRN_SUPERVISOR=cli", OutputTagEnv+"=1")
-	cmd.SysProcAttr = detached()
-	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("start %s: %w", exe, err)
-	}
+	cmd := run.Cmd
 	exited := make(chan int, 1)
 	go func() {
 		cmd.Wait()
@@ -102,7 +91,7 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 			return StartResult{PID: h.PID, Addr: addr.String(), AlreadyRunning: true, Log: p.DaemonLog}, nil
 		}
 	}
-	msg := lastLine(p.DaemonOut, offset, res.PID)
+	msg := run.LastLine()
 	if msg == "" {
 		msg = fmt.Sprintf("the daemon exited with code %d; see %s", exit.code, p.DaemonOut)
 	}
@@ -144,78 +133,9 @@ func WaitReady(ctx context.Context, p paths.Paths, pid int, exited <-chan int) (
 	}
 }
 
-// OpenDaemonOut opens daemon.out for appending, rotating it to daemon.out.1
-// first when it has grown past maxDaemonOut. It returns the offset where
-// this run's output begins. It opens through safefile: a symlink or FIFO
-// there is an error, never written through or waited on (the rename of the
-// rotation moves a directory entry and follows nothing).
-func OpenDaemonOut(path string) (*os.File, int64, error) {
-	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > maxDaemonOut {
-		os.Rename(path, path+".1")
-	}
-	f, err := safefile.Open(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, 0, err
-	}
-	off, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, off, nil
-}
+// OutputTagEnv and TagLines are launch's: `serve --foreground` tags its
+// lines with them.
+const OutputTagEnv = launch.TagEnv
 
-// OutputTagEnv, when set in a daemon's environment, makes `serve
-// --foreground` start each line it prints with TagPrefix(its PID):
-// concurrent starts share daemon.out, and each must read its own child's
-// reason, not another's.
-const OutputTagEnv = "CAIRN_TAG_OUTPUT"
-
-// TagPrefix is what starts each line of the daemon pid's tagged output.
-func TagPrefix(pid int) string { return "[" + strconv.Itoa(pid) + "] " }
-
-// TagLines returns a writer that starts every line written to w with this
-// process's TagPrefix. Each write of the daemon's is whole lines.
-func TagLines(w io.Writer) io.Writer {
-	return &tagWriter{w: w, tag: TagPrefix(os.Getpid())}
-}
-
-type tagWriter struct {
-	w   io.Writer
-	tag string
-}
-
-func (t *tagWriter) Write(b []byte) (int, error) {
-	var out []byte
-	for _, line := range strings.SplitAfter(string(b), "\n") {
-		if line != "" {
-			out = append(append(out, t.tag...), line...)
-		}
-	}
-	if _, err := t.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
-
-// lastLine returns the last line that the daemon pid wrote to path after
-// offset, untagged, which is its one-line explanation of why it exited.
-func lastLine(path string, offset int64, pid int) string {
-	f, err := safefile.Open(path, os.O_RDONLY, 0)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return ""
-	}
-	data, _ := io.ReadAll(io.LimitReader(f, 256<<10))
-	tag := TagPrefix(pid)
-	last := ""
-	for _, l := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(l, tag); ok && strings.TrimSpace(rest) != "" {
-			last = strings.TrimSpace(rest)
-		}
-	}
-	return strings.TrimPrefix(last, "cairn: ")
-}
+// TagLines is launch.TagLines.
+func TagLines(w io.Writer) io.Writer { return launch.TagLines(w) }

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cairnlabs/cairn/daemon/launch"
 	"github.com/cairnlabs/cairn/internal/exepath"
 )
 
@@ -42,10 +43,10 @@ type Config struct {
 	DataDir string // absolute; its logs/ folder receives launchd's stdout and stderr
 }
 
-// Args is the daemon's command line, without the executable.
-func (c Config) Args() []string {
-	return []string{"serve", "--foreground", "--port", strconv.Itoa(c.Port)}
-}
+// Args is the daemon's command line, without the executable: the one
+// launcher's (daemon/launch), so a service runs what `cairn start` and the
+// tray run.
+func (c Config) Args() []string { return launch.Args(c.Port) }
 
 func (c Config) check() error {
 	if !filepath.IsAbs(c.Exe) {

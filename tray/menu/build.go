@@ -9,11 +9,14 @@ import (
 	"github.com/cairnlabs/cairn/tray/supervisor"
 )
 
-// Extras is what the menu shows beyond the supervisor's status.
+// Extras is what the menu shows beyond the supervisor's status. Each
+// field is one thing another part of the tray knows; a new one (an update
+// notice, say) is a field here and an item in Build.
 type Extras struct {
 	Version      string
-	LoginItem    bool // start at login is on
-	LoginItemSet bool // the login item can be changed here
+	LoginItem    bool   // start at login is on
+	LoginItemSet bool   // the login item can be changed here
+	LoginBroken  string // on, but broken (loginitem.State.Broken): a click repairs it
 	Updates      Updates
 	DarkScheme   bool // the desktop prefers dark (see Model.DarkScheme)
 }
@@ -30,10 +33,13 @@ type Updates struct {
 func Build(st supervisor.Status, x Extras, now time.Time) Model {
 	line := StatusLine(st, now)
 	running := st.State == supervisor.Running
-	idle := st.State == supervisor.Stopped || st.State == supervisor.Crashed ||
-		st.State == supervisor.Failed || st.State == supervisor.Conflict
-	takeover := Item{ID: IDTakeover, Label: "Take over", Visible: false}
-	if st.State == supervisor.Conflict || st.State == supervisor.NotResponding {
+	hung := st.State == supervisor.NotResponding
+	// Start acts only where nothing runs and nothing is in the way: in a
+	// conflict the tray already looks again every few seconds, and
+	// "Take over" is the action.
+	idle := st.State == supervisor.Stopped || st.State == supervisor.Crashed || st.State == supervisor.Failed
+	takeover := Item{ID: IDTakeover, Label: "Take over"}
+	if (st.State == supervisor.Conflict || hung) && !st.Owned {
 		takeover = Item{ID: IDTakeover, Label: "Take over from " + holder(st), Enabled: true, Visible: true}
 		if st.NoTakeover != "" {
 			// Shown, not hidden, so the user learns why the one-click fix
@@ -42,29 +48,41 @@ func Build(st supervisor.Status, x Extras, now time.Time) Model {
 			takeover = Item{ID: IDTakeover, Label: "Can't take over: " + clip(reason, 70), Visible: true}
 		}
 	}
+	if st.State == supervisor.TakingOver {
+		takeover = Item{ID: IDTakeover, Label: "Taking over " + st.TakingOverWhom() + "…", Visible: true}
+	}
+	// Cairn's own child that hangs is Cairn's to end: no "take over", but
+	// a force stop, also while a stop of it is under way.
+	forceStop := Item{ID: IDForceStop, Label: "Force stop", Visible: st.Owned && (hung || st.State == supervisor.Stopping)}
+	forceStop.Enabled = forceStop.Visible
+	if forceStop.Visible && st.PID > 0 {
+		forceStop.Label = fmt.Sprintf("Force stop (kill PID %d)", st.PID)
+	}
+	login := Item{ID: IDLogin, Label: "Start at login", Enabled: x.LoginItemSet, Visible: true, Checkable: true, Checked: x.LoginItem, SeparatorBefore: true}
+	if x.LoginBroken != "" {
+		login.Label = "Start at login (broken: click to repair)"
+	}
 	update := Item{ID: IDUpdate, Label: "Update available"}
 	if x.Updates.On && x.Updates.Newer != "" {
 		update = Item{ID: IDUpdate, Label: "Update available: " + clip(x.Updates.Newer, 40) + "…", Enabled: true, Visible: true}
 	}
-	return Model{
-		Icon:       IconFor(st.State),
-		DarkScheme: x.DarkScheme,
-		Tooltip:    "Cairn — " + line,
-		Items: []Item{
-			{ID: IDStatus, Label: line, Visible: true},
-			update,
-			{ID: IDDashboard, Label: "Open dashboard", Enabled: running, Visible: true, SeparatorBefore: true},
-			{ID: IDStart, Label: "Start", Enabled: idle, Visible: true, SeparatorBefore: true},
-			{ID: IDStop, Label: "Stop", Enabled: running || st.State == supervisor.Starting || st.State == supervisor.NotResponding, Visible: true},
-			{ID: IDRestart, Label: "Restart", Enabled: running || st.State == supervisor.NotResponding || st.State == supervisor.Crashed, Visible: true},
-			takeover,
-			{ID: IDLogin, Label: "Start at login", Enabled: x.LoginItemSet, Visible: true, Checkable: true, Checked: x.LoginItem, SeparatorBefore: true},
-			{ID: IDUpdates, Label: "Check for updates", Enabled: x.Updates.Set, Visible: x.Updates.Offered, Checkable: true, Checked: x.Updates.On},
-			{ID: IDLogs, Label: "Open logs", Enabled: true, Visible: true},
-			{ID: IDAbout, Label: "About Cairn " + x.Version, Enabled: true, Visible: true},
-			{ID: IDQuit, Label: "Quit Cairn", Enabled: true, Visible: true, SeparatorBefore: true},
-		},
+	items := []Item{
+		{ID: IDStatus, Label: line, Visible: true},
+		update,
+		{ID: IDDashboard, Label: "Open dashboard", Enabled: running, Visible: true, SeparatorBefore: true},
+		{ID: IDCopyAddr, Label: "Copy address", Enabled: running && st.Addr != "", Visible: true},
+		{ID: IDStart, Label: "Start", Enabled: idle, Visible: st.State != supervisor.Conflict, SeparatorBefore: true},
+		{ID: IDRestart, Label: "Restart", Enabled: running || hung || st.State == supervisor.Crashed, Visible: true},
+		{ID: IDStop, Label: "Stop", Enabled: running || st.State == supervisor.Starting || hung, Visible: true},
+		forceStop,
+		takeover,
+		login,
+		{ID: IDUpdates, Label: "Check for updates", Enabled: x.Updates.Set, Visible: x.Updates.Offered, Checkable: true, Checked: x.Updates.On},
+		{ID: IDLogs, Label: "Open logs", Enabled: true, Visible: true},
+		{ID: IDAbout, Label: "About Cairn " + x.Version, Enabled: true, Visible: true},
+		{ID: IDQuit, Label: "Quit Cairn", Enabled: true, Visible: true, SeparatorBefore: true},
 	}
+	return Model{Icon: IconFor(st.State), DarkScheme: x.DarkScheme, Tooltip: "Cairn — " + line, Items: items}
 }
 
 func holder(st supervisor.Status) string {
@@ -79,7 +97,7 @@ func IconFor(s supervisor.State) Icon {
 	switch s {
 	case supervisor.Running:
 		return IconRunning
-	case supervisor.Starting, supervisor.Stopping:
+	case supervisor.Starting, supervisor.Stopping, supervisor.TakingOver:
 		return IconStarting
 	case supervisor.Conflict, supervisor.NotResponding:
 		return IconConflict
@@ -114,7 +132,12 @@ func StatusLine(st supervisor.Status, now time.Time) string {
 	case supervisor.Conflict:
 		return fmt.Sprintf("Port %d in use by %s", st.Port, holder(st))
 	case supervisor.NotResponding:
+		if st.PID > 0 {
+			return fmt.Sprintf("Not responding · PID %d", st.PID)
+		}
 		return "Not responding"
+	case supervisor.TakingOver:
+		return "Taking over " + st.TakingOverWhom() + "…"
 	case supervisor.Crashed:
 		return fmt.Sprintf("Crashed %d times — gave up", st.Crashes)
 	case supervisor.Failed:

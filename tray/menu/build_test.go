@@ -16,26 +16,32 @@ func TestBuild(t *testing.T) {
 		st      supervisor.Status
 		line    string
 		icon    Icon
-		enabled []string // among dashboard, start, stop, restart, takeover
+		enabled []string // among dashboard, copy address, start, restart, stop, force stop, takeover
 	}{
-		{"running", running, "Running · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
+		{"running", running, "Running · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDCopyAddr, IDStop, IDRestart}},
 		{"starting", supervisor.Status{State: supervisor.Starting, Port: 7070}, "Starting…", IconStarting, []string{IDStop}},
 		{"restarting", supervisor.Status{State: supervisor.Starting, Port: 7070, Crashes: 2}, "Restarting after a crash (2)…", IconStarting, []string{IDStop}},
 		{"stopping", supervisor.Status{State: supervisor.Stopping, Port: 7070}, "Stopping…", IconStarting, nil},
 		{"stopped", supervisor.Status{State: supervisor.Stopped, Port: 7070}, "Stopped", IconStopped, []string{IDStart}},
 		{"conflict", supervisor.Status{State: supervisor.Conflict, Port: 7070, Holder: "python3 (PID 4242)", HolderPID: 4242},
-			"Port 7070 in use by python3 (PID 4242)", IconConflict, []string{IDStart, IDTakeover}},
+			"Port 7070 in use by python3 (PID 4242)", IconConflict, []string{IDTakeover}},
 		{"not responding", supervisor.Status{State: supervisor.NotResponding, Port: 7070, PID: 9, Holder: "cairn (PID 9)"},
-			"Not responding", IconConflict, []string{IDStop, IDRestart, IDTakeover}},
+			"Not responding · PID 9", IconConflict, []string{IDStop, IDRestart, IDTakeover}},
+		{"own child not responding", supervisor.Status{State: supervisor.NotResponding, Port: 7070, PID: 9, Owned: true},
+			"Not responding · PID 9", IconConflict, []string{IDStop, IDRestart, IDForceStop}},
+		{"stopping own child", supervisor.Status{State: supervisor.Stopping, Port: 7070, PID: 9, Owned: true},
+			"Stopping…", IconStarting, []string{IDForceStop}},
+		{"taking over", supervisor.Status{State: supervisor.TakingOver, Port: 7070, Holder: "python3 (PID 4242)", HolderPID: 4242},
+			"Taking over python3 (PID 4242)…", IconStarting, nil},
 		{"crashed", supervisor.Status{State: supervisor.Crashed, Port: 7070, Crashes: 5}, "Crashed 5 times — gave up", IconCrashed, []string{IDStart, IDRestart}},
 		{"failed", supervisor.Status{State: supervisor.Failed, Port: 7070, Message: "the data dir /x is unusable\nmore"},
 			"Cannot start: the data dir /x is unusable", IconCrashed, []string{IDStart}},
 		{"with memories", func() supervisor.Status { s := running; s.Memories = 1204; return s }(),
-			"Running · 1,204 memories · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
+			"Running · 1,204 memories · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDCopyAddr, IDStop, IDRestart}},
 		{"one memory", func() supervisor.Status { s := running; s.Memories = 1; return s }(),
-			"Running · 1 memory · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
+			"Running · 1 memory · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min", IconRunning, []string{IDDashboard, IDCopyAddr, IDStop, IDRestart}},
 		{"managed", func() supervisor.Status { s := running; s.ManagedBy = "systemd"; return s }(),
-			"Running · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min · managed by systemd", IconRunning, []string{IDDashboard, IDStop, IDRestart}},
+			"Running · 127.0.0.1:7070 · PID 1234 · up 2 h 3 min · managed by systemd", IconRunning, []string{IDDashboard, IDCopyAddr, IDStop, IDRestart}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,21 +60,29 @@ func TestBuild(t *testing.T) {
 			for _, id := range tc.enabled {
 				want[id] = true
 			}
-			for _, id := range []string{IDDashboard, IDStart, IDStop, IDRestart, IDTakeover} {
+			for _, id := range []string{IDDashboard, IDCopyAddr, IDStart, IDStop, IDRestart, IDForceStop, IDTakeover} {
 				it, _ := m.Item(id)
 				if it.Enabled != want[id] {
 					t.Errorf("%s enabled = %v, want %v", id, it.Enabled, want[id])
 				}
 			}
 			to, _ := m.Item(IDTakeover)
-			if to.Visible != want[IDTakeover] {
+			if taking := tc.st.State == supervisor.TakingOver; to.Visible != (want[IDTakeover] || taking) {
 				t.Errorf("take over visible = %v", to.Visible)
+			} else if taking && to.Label != "Taking over "+tc.st.Holder+"…" {
+				t.Errorf("taking over label %q", to.Label)
 			}
-			if to.Visible && to.Label != "Take over from "+tc.st.Holder {
+			if to.Enabled && to.Label != "Take over from "+tc.st.Holder {
 				t.Errorf("take over label %q", to.Label)
 			}
+			if fs, _ := m.Item(IDForceStop); fs.Visible != want[IDForceStop] || fs.Visible && fs.Label != "Force stop (kill PID 9)" {
+				t.Errorf("force stop %+v", fs)
+			}
+			if start, _ := m.Item(IDStart); start.Visible == (tc.st.State == supervisor.Conflict) {
+				t.Errorf("start visible = %v in %s (hidden only in a conflict, where it cannot act)", start.Visible, tc.st.State)
+			}
 			// The same items in the same order, whatever the state.
-			ids := []string{IDStatus, IDUpdate, IDDashboard, IDStart, IDStop, IDRestart, IDTakeover, IDLogin, IDUpdates, IDLogs, IDAbout, IDQuit}
+			ids := IDs
 			if len(m.Items) != len(ids) {
 				t.Fatalf("%d items", len(m.Items))
 			}
@@ -107,8 +121,16 @@ func TestNoTakeoverSaysWhy(t *testing.T) {
 	if !it.Visible || it.Enabled || it.Label != `Can't take over: port is held by nginx (PID 812) of user "www-data"` {
 		t.Errorf("take over item %+v", it)
 	}
-	if start, _ := m.Item(IDStart); !start.Enabled {
-		t.Error("Start should stay offered (it retries, e.g. after the other program quit)")
+	if start, _ := m.Item(IDStart); start.Enabled || start.Visible {
+		t.Error("Start is offered in a conflict, where it cannot act (the tray looks again by itself)")
+	}
+}
+
+func TestBrokenLoginItemSaysSo(t *testing.T) {
+	m := Build(supervisor.Status{State: supervisor.Stopped}, Extras{LoginItem: true, LoginItemSet: true, LoginBroken: "it starts /gone, which no longer exists"}, time.Now())
+	it, _ := m.Item(IDLogin)
+	if !it.Checked || !it.Enabled || it.Label != "Start at login (broken: click to repair)" {
+		t.Errorf("login item %+v", it)
 	}
 }
 

@@ -26,9 +26,11 @@ const (
 	IDStatus    = "status"
 	IDUpdate    = "update" // "Update available: v1.3.0…", shown only then
 	IDDashboard = "dashboard"
+	IDCopyAddr  = "copy_address"
 	IDStart     = "start"
-	IDStop      = "stop"
 	IDRestart   = "restart"
+	IDStop      = "stop"
+	IDForceStop = "force_stop"
 	IDTakeover  = "takeover"
 	IDLogin     = "login"
 	IDUpdates   = "check-updates" // the "Check for updates" checkbox
@@ -36,6 +38,10 @@ const (
 	IDAbout     = "about"
 	IDQuit      = "quit"
 )
+
+// IDs lists the items in their order; a new item is added here and in
+// Build, nowhere else.
+var IDs = []string{IDStatus, IDUpdate, IDDashboard, IDCopyAddr, IDStart, IDRestart, IDStop, IDForceStop, IDTakeover, IDLogin, IDUpdates, IDLogs, IDAbout, IDQuit}
 
 // Item is one menu entry.
 type Item struct {

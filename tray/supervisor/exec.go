@@ -1,24 +1,22 @@
 package supervisor
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/launch"
 	"github.com/cairnlabs/cairn/daemon/paths"
-	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/service"
 )
 
@@ -28,75 +26,45 @@ type ExecSpawner struct {
 	Paths paths.Paths
 }
 
-// Spawn starts the daemon in its own session (so a Ctrl-C aimed at the
-// tray's terminal does not reach it, and it outlives a killed tray), its
-// output appended to logs/daemon.out. The file, not a pipe, is the child's
-// stdout: a pipe would break, and kill it with SIGPIPE, when the tray dies.
+// Spawn starts the daemon through the one launcher (daemon/launch): in
+// its own session, so a Ctrl-C aimed at the tray's terminal does not reach
+// it and it outlives a killed tray, its output appended to logs/daemon.out.
+// The file, not a pipe, is the child's stdout: a pipe would break, and
+// kill it with SIGPIPE, when the tray dies.
 func (e ExecSpawner) Spawn(port int) (Process, error) {
 	if err := e.Paths.EnsureDataDir(); err != nil {
 		return nil, fmt.Errorf("the data dir %s is unusable: %w", e.Paths.DataDir, err)
 	}
-	out, offset, err := instance.OpenDaemonOut(e.Paths.DaemonOut)
+	run, err := launch.Start(launch.Options{Exe: e.Bin, Port: port, Supervisor: "tray", Out: e.Paths.DaemonOut})
 	if err != nil {
 		return nil, err
 	}
-	defer out.Close()
-	cmd := exec.Command(e.Bin, "serve", "--foreground", "--port", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "CAIRN_SUPERVISOR=tray")
-	cmd.SysProcAttr = ownSession()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", e.Bin, err)
-	}
-	p := &execProcess{cmd: cmd, done: make(chan struct{}), out: e.Paths.DaemonOut, offset: offset, logDir: e.Paths.LogDir}
+	p := &execProcess{run: run, done: make(chan struct{}), logDir: e.Paths.LogDir, out: e.Paths.DaemonOut}
 	go func() {
-		cmd.Wait()
-		p.code = cmd.ProcessState.ExitCode()
+		run.Cmd.Wait()
+		p.code = run.Cmd.ProcessState.ExitCode()
 		close(p.done)
 	}()
 	return p, nil
 }
 
 type execProcess struct {
-	cmd    *exec.Cmd
+	run    *launch.Run
 	done   chan struct{}
 	code   int
 	out    string // daemon.out
-	offset int64  // where this process's output begins in it
 	logDir string
 }
 
-func (p *execProcess) PID() int              { return p.cmd.Process.Pid }
+func (p *execProcess) PID() int              { return p.run.PID() }
 func (p *execProcess) Done() <-chan struct{} { return p.done }
 func (p *execProcess) ExitCode() int         { <-p.done; return p.code }
-func (p *execProcess) Kill() error           { return p.cmd.Process.Kill() }
-func (p *execProcess) Terminate() error      { return terminate(p.cmd.Process) }
-
-// output reads what this process wrote to daemon.out, bounded.
-func (p *execProcess) output() []string {
-	f, err := os.Open(p.out)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if _, err := f.Seek(p.offset, io.SeekStart); err != nil {
-		return nil
-	}
-	var lines []string
-	sc := bufio.NewScanner(io.LimitReader(f, 8<<20))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines
-}
+func (p *execProcess) Kill() error           { return p.run.Cmd.Process.Kill() }
+func (p *execProcess) Terminate() error      { return terminate(p.run.Cmd.Process) }
 
 func (p *execProcess) LastLine() string {
-	lines := p.output()
-	for i := len(lines) - 1; i >= 0; i-- {
-		if l := strings.TrimSpace(lines[i]); l != "" {
-			return strings.TrimPrefix(l, "cairn: ")
-		}
+	if l := p.run.LastLine(); l != "" {
+		return l
 	}
 	return fmt.Sprintf("the daemon exited with code %d", p.ExitCode())
 }
@@ -105,53 +73,19 @@ func (p *execProcess) LastLine() string {
 // hold the panic message and its goroutine traces) in
 // logs/crash-<time>-<pid>.log, as Syncthing keeps its panic logs.
 func (p *execProcess) CrashReport(n int) ([]string, string) {
-	lines := p.output()
+	lines := p.run.Output()
 	kept := lines
 	if len(kept) > 400 {
 		kept = append(append(kept[:200:200], fmt.Sprintf("… %d lines left out …", len(lines)-400)), lines[len(lines)-200:]...)
 	}
 	<-p.done
-	how := p.cmd.ProcessState.String() // "exit status 2", "signal: killed"
+	how := p.run.Cmd.ProcessState.String() // "exit status 2", "signal: killed"
 	name := filepath.Join(p.logDir, fmt.Sprintf("crash-%s-%d.log", time.Now().Format("20060102-150405"), p.PID()))
 	body := fmt.Sprintf("cairn daemon PID %d ended: %s\n\n%s\n", p.PID(), how, strings.Join(kept, "\n"))
 	if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
 		name = p.out
 	}
 	return crashLines(p.PID(), how, lines, n), name
-}
-
-// crashLines is what the tray shows of a crash: how the process ended,
-// the line that says why when there is one (a Go panic's first line is
-// far above the goroutine traces at the end), then the last lines it
-// printed, up to n in all.
-func crashLines(pid int, how string, lines []string, n int) []string {
-	out := []string{fmt.Sprintf("The daemon (PID %d) ended: %s.", pid, how)}
-	if len(lines) == 0 {
-		out[0] = fmt.Sprintf("The daemon (PID %d) ended without a word (%s).", pid, how)
-		return out
-	}
-	for _, l := range lines {
-		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
-			out = append(out, l)
-			break
-		}
-	}
-	for _, l := range tail(lines, n-len(out)) {
-		if len(out) < 2 || l != out[1] { // the panic line once, not again in the tail
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func tail(lines []string, n int) []string {
-	var out []string
-	for i := len(lines) - 1; i >= 0 && len(out) < n; i-- {
-		if strings.TrimSpace(lines[i]) != "" {
-			out = append([]string{lines[i]}, out...)
-		}
-	}
-	return out
 }
 
 // LocalDaemon is the real Daemon: the data dir's files, the local API and
@@ -164,6 +98,8 @@ type LocalDaemon struct {
 	// Clients keeps the proven connection the probes ride; nil dials anew
 	// each time.
 	Clients *client.Cached
+	// Log gets the take over engine's every step; nil drops them.
+	Log func(msg string, args ...any)
 }
 
 // client is the daemon's client as the data dir names it now.
@@ -249,7 +185,7 @@ func (d LocalDaemon) ManagedBy(ctx context.Context) string {
 	return st.Supervisor
 }
 
-func (d LocalDaemon) Events(ctx context.Context, memories func(count int64)) error {
+func (d LocalDaemon) Events(ctx context.Context, memories func(count int64), stopping func()) error {
 	c, done, err := d.client()
 	if err != nil {
 		return err
@@ -257,11 +193,61 @@ func (d LocalDaemon) Events(ctx context.Context, memories func(count int64)) err
 	defer done()
 	return c.Events(ctx, func(name, data string) bool {
 		var ev api.MemoryEvent
-		if name == api.EventMemory && json.Unmarshal([]byte(data), &ev) == nil {
+		switch {
+		case name == api.EventMemory && json.Unmarshal([]byte(data), &ev) == nil:
 			memories(ev.Count)
+		case name == api.EventDraining || name == api.EventStopping:
+			stopping()
 		}
 		return true
 	})
+}
+
+// Changes watches the data dir (not the files: they are replaced by
+// renames and removed) and calls changed for every event on the discovery
+// file or the lock.
+func (d LocalDaemon) Changes(ctx context.Context, changed func()) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	if err := w.Add(d.Paths.DataDir); err != nil {
+		w.Close()
+		return fmt.Errorf("watch %s: %w", d.Paths.DataDir, err)
+	}
+	names := map[string]bool{filepath.Base(d.Paths.AddrFile): true, filepath.Base(d.Paths.Lock): true, filepath.Base(d.Paths.Lock) + ".pid": true}
+	go func() {
+		defer w.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if names[filepath.Base(ev.Name)] {
+					changed()
+				}
+			case _, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				changed() // events were lost (queue overflow): look anyway
+			}
+		}
+	}()
+	return nil
+}
+
+func (d LocalDaemon) LastLines(pid, n int) []string {
+	return launch.Lines(d.Paths.DaemonOut, 0, pid, n)
+}
+
+func (d LocalDaemon) OutputFile() string { return d.Paths.DaemonOut }
+
+func (d LocalDaemon) Takeover(ctx context.Context, port int, expect *instance.Holder) (string, error) {
+	return instance.Takeover(ctx, d.Paths, port, instance.TakeoverOptions{Expect: expect, Log: d.Log})
 }
 
 // Shutdown asks the daemon at the discovered address to stop, but only
@@ -323,18 +309,21 @@ func (d LocalDaemon) manager() (service.Manager, error) {
 	return service.Detect()
 }
 
-// WaitServing polls the discovered address until this data dir's daemon
-// answers and proves itself, backing off from 10 ms to 200 ms.
+// WaitServing waits until this data dir's daemon answers and proves
+// itself, or the service manager reports that its daemon exited: the one
+// wait of "start through the service manager" (instance.WaitService).
 func (d LocalDaemon) WaitServing(ctx context.Context) error {
-	wait := poll.New(10*time.Millisecond, 200*time.Millisecond)
-	for {
-		if _, _, err := client.Probe(ctx, d.Paths); err == nil {
-			return nil
-		}
-		if !wait.Sleep(ctx) {
-			return fmt.Errorf("no Cairn daemon answered: %w", ctx.Err())
-		}
+	m, _ := d.manager()
+	timeout := 20 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
 	}
+	var status instance.ServiceStatus
+	if m != nil {
+		status = m
+	}
+	_, err := instance.WaitService(ctx, status, d.Paths, timeout)
+	return err
 }
 
 func sameDir(a, b string) bool {

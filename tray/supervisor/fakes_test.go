@@ -162,6 +162,16 @@ type fakeDaemon struct {
 	cleaned        int
 	exitOnShutdown map[int]*fakeProc
 	memories       chan int64 // counts the event stream delivers
+	endStream      chan bool  // ends the stream; true announces a clean shutdown first
+	changed        func()     // the data dir watcher's callback
+	lastLines      []string   // what LastLines returns
+	takeovers      []*instance.Holder
+	takeoverGate   chan struct{} // when set, Takeover waits for it
+	takeoverErr    error
+	onTakeover     func()        // the engine's effect (the holder gone)
+	diagnoseGate   chan struct{} // when set, Diagnose waits for it (a hung service manager)
+	stale          bool          // a dead daemon's files are there for CleanStale
+	diagnoses      int           // Diagnose calls so far
 
 	// The service manager: installed names it ("" for none); serviceCalls
 	// records "start" and "restart"; serviceErr fails them; onService
@@ -181,6 +191,7 @@ func newFakeDaemon() *fakeDaemon {
 		waiters:        map[int]int{},
 		exitOnShutdown: map[int]*fakeProc{},
 		memories:       make(chan int64, 8),
+		endStream:      make(chan bool, 8),
 	}
 }
 
@@ -192,15 +203,24 @@ func (d *fakeDaemon) setDiag(diag instance.Diagnosis) {
 
 func (d *fakeDaemon) Diagnose(ctx context.Context, port int) instance.Diagnosis {
 	d.mu.Lock()
+	d.diagnoses++
+	gate := d.diagnoseGate
+	d.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.diag
 }
 
 func (d *fakeDaemon) CleanStale() bool {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.cleaned++
-	d.mu.Unlock()
-	return false
+	stale := d.stale
+	d.stale = false
+	return stale
 }
 
 func (d *fakeDaemon) readyCh(pid int) chan error {
@@ -299,15 +319,60 @@ func (d *fakeDaemon) WaitServing(ctx context.Context) error {
 	}
 }
 
-func (d *fakeDaemon) Events(ctx context.Context, memories func(int64)) error {
+func (d *fakeDaemon) Events(ctx context.Context, memories func(int64), stopping func()) error {
 	for {
 		select {
 		case n := <-d.memories:
 			memories(n)
+		case clean := <-d.endStream:
+			if clean {
+				stopping()
+			}
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+func (d *fakeDaemon) Changes(ctx context.Context, changed func()) error {
+	d.mu.Lock()
+	d.changed = changed
+	d.mu.Unlock()
+	return nil
+}
+
+// change plays the data dir watcher seeing the discovery file change.
+func (d *fakeDaemon) change() {
+	d.mu.Lock()
+	f := d.changed
+	d.mu.Unlock()
+	f()
+}
+
+func (d *fakeDaemon) LastLines(pid, n int) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.lastLines
+}
+
+func (d *fakeDaemon) OutputFile() string { return "/logs/daemon.out" }
+
+func (d *fakeDaemon) Takeover(ctx context.Context, port int, expect *instance.Holder) (string, error) {
+	d.mu.Lock()
+	d.takeovers = append(d.takeovers, expect)
+	gate, err, on := d.takeoverGate, d.takeoverErr, d.onTakeover
+	d.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	if err != nil {
+		return "", err
+	}
+	if on != nil {
+		on()
+	}
+	return "Stopped the holder.", nil
 }
 
 func (d *fakeDaemon) Shutdown(ctx context.Context, pid int) error {
@@ -467,4 +532,28 @@ func (h *harness) settle() {
 	case <-time.After(5 * time.Second):
 		h.t.Fatal("supervisor stuck")
 	}
+}
+
+// waitDiagnoses waits until Diagnose has been called n times in all.
+func (h *harness) waitDiagnoses(n int) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.daemon.mu.Lock()
+		got := h.daemon.diagnoses
+		h.daemon.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d diagnoses, want %d", got, n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func (h *harness) diagnosesSoFar() int {
+	h.daemon.mu.Lock()
+	defer h.daemon.mu.Unlock()
+	return h.daemon.diagnoses
 }

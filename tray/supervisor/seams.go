@@ -51,8 +51,20 @@ type Daemon interface {
 	// ManagedBy asks the daemon who started it (/v1/status).
 	ManagedBy(ctx context.Context) string
 	// Events holds /v1/events open until the stream ends or ctx is done.
-	// memories is called with the live count after each change.
-	Events(ctx context.Context, memories func(count int64)) error
+	// memories is called with the live count after each change, stopping
+	// when the daemon announces a clean shutdown (draining, stopping).
+	Events(ctx context.Context, memories func(count int64), stopping func()) error
+	// Changes calls changed whenever the data dir's discovery file or
+	// lock changes, until ctx ends; it returns at once.
+	Changes(ctx context.Context, changed func()) error
+	// LastLines is what the daemon pid last printed to daemon.out (the
+	// lines of a run that `cairn start` or a tray started), oldest first.
+	LastLines(pid, n int) []string
+	// OutputFile is daemon.out, where an adopted daemon's output went.
+	OutputFile() string
+	// Takeover stops the holder of the port or lock, which must be expect
+	// (instance.TakeoverOptions.Expect), and says what it did.
+	Takeover(ctx context.Context, port int, expect *instance.Holder) (string, error)
 	// Shutdown asks the daemon with this PID to shut down through the API.
 	Shutdown(ctx context.Context, pid int) error
 	// Stop stops an adopted daemon the way `cairn stop` does (through its

@@ -1,7 +1,9 @@
-// Package supervisor keeps the daemon running for the tray: it adopts a
-// healthy daemon it finds, or spawns `cairn serve --foreground` as its
-// child, waits for it to be ready, restarts it on a crash with backoff,
-// gives up on a crash loop, probes its health, and stops it on request.
+// Package supervisor is the one owner of what the tray believes about the
+// daemon: it adopts a healthy daemon it finds, or spawns `cairn serve
+// --foreground` as its child, waits for it to be ready, restarts it (or an
+// adopted one that died) on a crash with backoff, gives up on a crash loop,
+// follows the outside world (the data dir watcher, the event stream, health
+// probes), takes over a conflict on request, and stops it on request.
 //
 // It is GUI-free and reaches time, processes and the daemon only through
 // small seams (Clock, Spawner, Daemon), so every transition is unit-tested
@@ -27,6 +29,7 @@ const (
 	NotResponding State = "not_responding" // a daemon holds the lock but misses its health probes
 	Crashed       State = "crashed"        // crash loop: gave up restarting
 	Failed        State = "failed"         // the daemon cannot run here (exit 5: data dir unusable)
+	TakingOver    State = "taking_over"    // the take over engine stops the holder; Cairn starts next
 )
 
 // Status is the supervisor's one state value; the tray renders nothing else.
@@ -62,4 +65,13 @@ type Status struct {
 	// RestartedAfterCrash is set on the Running status that follows an
 	// automatic restart, so the tray can say so once.
 	RestartedAfterCrash bool
+	// TookOver is what a take over did, set on the Running status that
+	// follows it, so the tray says so once Cairn serves.
+	TookOver string
+	// TakeoverFailed is why a take over failed, set on the status that
+	// follows it.
+	TakeoverFailed string
 }
+
+// TakingOverWhom names the holder a take over is stopping.
+func (st Status) TakingOverWhom() string { return takingOverWhom(st) }

@@ -185,9 +185,11 @@ func TestHealthProbeMisses(t *testing.T) {
 	h.daemon.mu.Lock()
 	h.daemon.healthy = func() (int, error) { return 0, errors.New("timeout") }
 	h.daemon.mu.Unlock()
-	for range 3 {
-		h.waitTimer(5 * time.Second)
-		h.clock.Advance(5 * time.Second)
+	// The first miss comes at the regular probe; the next two follow a
+	// second apart.
+	for _, d := range []time.Duration{5 * time.Second, time.Second, time.Second} {
+		h.waitTimer(d)
+		h.clock.Advance(d)
 	}
 	h.want(NotResponding)
 	h.daemon.mu.Lock()
@@ -433,6 +435,7 @@ func TestConflictClearsByItself(t *testing.T) {
 	// Still held: no new status, no spawn.
 	h.waitTimer(5 * time.Second)
 	h.clock.Advance(5 * time.Second)
+	h.waitTimer(5 * time.Second) // the look is back, and the recheck re-armed
 	h.settle()
 	h.noSpawn()
 	select {
@@ -441,7 +444,6 @@ func TestConflictClearsByItself(t *testing.T) {
 	default:
 	}
 	h.daemon.setDiag(stopped())
-	h.waitTimer(5 * time.Second)
 	h.clock.Advance(5 * time.Second)
 	p := h.spawned()
 	h.daemon.readyCh(p.pid) <- nil

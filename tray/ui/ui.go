@@ -12,7 +12,9 @@ package ui
 import (
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -46,6 +48,9 @@ type UI struct {
 	done     chan struct{} // closed by Quit
 	quitOnce sync.Once
 	headless atomic.Bool
+	// noHost: a session bus without a tray host, so the icon is not shown
+	// anywhere yet; told says the user was told so.
+	noHost, told atomic.Bool
 }
 
 // New returns a UI; nothing is shown until Run.
@@ -78,8 +83,27 @@ func (u *UI) Run(onReady func()) {
 	if onReady == nil {
 		onReady = func() {}
 	}
+	// The systray library reports its troubles with the standard logger
+	// ("systray error: failed to register: …"): those are the tray log's,
+	// not raw lines on the user's terminal; the tray says in its own words
+	// what they mean.
+	log.SetFlags(0)
+	log.SetOutput(libraryLog{u.opts.Log})
 	u.run(onReady)
 }
+
+// libraryLog turns the standard logger's lines into tray log records.
+type libraryLog struct{ log *slog.Logger }
+
+func (l libraryLog) Write(p []byte) (int, error) {
+	l.log.Warn(strings.TrimSpace(string(p)), "from", "systray")
+	return len(p), nil
+}
+
+// IconShown reports whether the icon is on screen as far as the tray can
+// tell: systray runs and a tray host is there to show it. Until then the
+// status goes to stderr (cmd/cairn-tray).
+func (u *UI) IconShown() bool { return !u.headless.Load() && !u.noHost.Load() }
 
 // Apply shows m: icon, tooltip and items. It is goroutine-safe, never
 // blocks, and coalesces: only the latest model matters. The first model

@@ -33,6 +33,7 @@ func (u *UI) run(onReady func()) {
 		u.runHeadless(onReady, fmt.Sprintf("no D-Bus session bus (cannot connect to %s: %v)", addr, err))
 		return
 	}
+	u.noHost.Store(true) // until watchHost finds one
 	go u.watchHost(conn)
 	u.runTray(onReady)
 }
@@ -59,7 +60,11 @@ func (u *UI) watchHost(conn *dbus.Conn) {
 	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, watcherName).Store(&present); err != nil {
 		u.opts.Log.Warn("cannot ask for a tray host", "err", err)
 	} else if !present {
-		u.tell(fmt.Sprintf("%s runs without a tray icon until a tray host (StatusNotifierWatcher) appears", u.opts.AppName))
+		u.told.Store(true)
+		u.tell(fmt.Sprintf("%s runs without a tray icon until a tray host (StatusNotifierWatcher) appears; "+
+			"it waits for one, supervises the daemon meanwhile, and prints its status here", u.opts.AppName))
+	} else {
+		u.noHost.Store(false)
 	}
 	for {
 		select {
@@ -75,8 +80,12 @@ func (u *UI) watchHost(conn *dbus.Conn) {
 			}
 			if owner, _ := sig.Body[2].(string); owner != "" {
 				u.opts.Log.Info("tray host appeared; icon registered", "host", owner)
+				if u.noHost.Swap(false) && u.told.Load() {
+					fmt.Fprintf(u.opts.Stderr, "%s: a tray host appeared; the icon is in the system tray now\n", u.opts.AppName)
+				}
 			} else {
 				u.opts.Log.Info("tray host went away; the icon returns when it does")
+				u.noHost.Store(true)
 			}
 		case <-u.done:
 			return

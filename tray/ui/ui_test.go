@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,5 +59,17 @@ func TestClicksQueueWithoutReader(t *testing.T) {
 	case id := <-u.Clicks():
 		t.Fatalf("extra click %q", id)
 	default:
+	}
+}
+
+// The systray library's own log lines go to the tray log, not stderr.
+func TestLibraryLogGoesToTheTrayLog(t *testing.T) {
+	var buf bytes.Buffer
+	l := libraryLog{slog.New(slog.NewTextHandler(&buf, nil))}
+	if n, err := l.Write([]byte("systray error: failed to register: no such name\n")); err != nil || n == 0 {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	if got := buf.String(); !strings.Contains(got, `msg="systray error: failed to register: no such name"`) || !strings.Contains(got, "from=systray") {
+		t.Errorf("tray log got %q", got)
 	}
 }

@@ -1,0 +1,3 @@
+package tray
+
+func clipboards() [][]string { return [][]string{{"clip"}} }
