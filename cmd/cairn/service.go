@@ -12,11 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/paths"
-	"github.com/cairnlabs/cairn/daemon/poll"
 	"github.com/cairnlabs/cairn/daemon/service"
 	"github.com/cairnlabs/cairn/internal/exepath"
 )
@@ -301,29 +299,22 @@ type serviceStatusJSON struct {
 	Daemon  statusJSON     `json:"daemon"`
 }
 
-// waitService waits until a healthy daemon answers, or the manager reports
-// that the service stopped (with the exit status when it knows it).
+// waitService waits until a healthy daemon answers (instance.WaitService,
+// the tray's wait too), and words its failures for the command line.
 func waitService(ctx context.Context, out io.Writer, m service.Manager, p paths.Paths, timeout time.Duration) (*instance.StartResult, error) {
-	deadline := time.Now().Add(timeout)
-	wait := poll.New(10*time.Millisecond, 200*time.Millisecond) // the manager offers no event to wait on
-	for {
-		if h, addr, err := client.Probe(ctx, p); err == nil {
-			fmt.Fprintf(out, "Cairn is running at %s (PID %d) under %s.\n", addr, h.PID, m.Name())
-			return &instance.StartResult{PID: h.PID, Addr: addr.String()}, nil
-		}
-		st, err := m.Status(ctx)
-		if err == nil && st.Installed && st.LastExit != 0 && !st.Running {
-			return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("the service's daemon exited with code %d (%s); %s",
-				st.LastExit, exitMeaning(st.LastExit), logHint(m, p)))
-		}
-		if time.Now().After(deadline) {
-			return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("the service's daemon did not serve within %s (state: %s); %s",
-				timeout, st.State, logHint(m, p)))
-		}
-		if !wait.Sleep(ctx) {
-			return nil, ctx.Err()
-		}
+	res, err := instance.WaitService(ctx, m, p, timeout)
+	var exit *instance.ServiceExitError
+	switch {
+	case errors.As(err, &exit):
+		return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("the service's daemon exited with code %d (%s); %s",
+			exit.Code, exitMeaning(exit.Code), logHint(m, p)))
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case err != nil:
+		return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("%v; %s", err, logHint(m, p)))
 	}
+	fmt.Fprintf(out, "Cairn is running at %s (PID %d) under %s.\n", res.Addr, res.PID, m.Name())
+	return &res, nil
 }
 
 // exitMeaning names an exit code of `cairn serve --foreground`.
