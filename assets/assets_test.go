@@ -12,6 +12,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/jackmordaunt/icns/v3"
+
 	"github.com/cairnlabs/cairn/assets/internal/artwork"
 	"github.com/cairnlabs/cairn/tray/menu"
 )
@@ -290,4 +292,114 @@ func parseICO(t *testing.T, b []byte) []icoEntry {
 		entries = append(entries, icoEntry{w, data})
 	}
 	return entries
+}
+
+// appIconDir holds the packages' application icons, which go generate
+// writes beside the packaging files, not into the binaries.
+const appIconDir = "../build/icons"
+
+func readAppIcon(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(appIconDir, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatalf("%v; run go generate ./assets", err)
+	}
+	return b
+}
+
+// TestAppIconFilesAreCurrent draws the packages' icons again and compares
+// them with build/icons byte for byte, in both directions.
+func TestAppIconFilesAreCurrent(t *testing.T) {
+	files, err := artwork.AppFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drawn, committed []string
+	for _, f := range files {
+		drawn = append(drawn, f.Name)
+		if got := readAppIcon(t, f.Name); !bytes.Equal(got, f.Data) {
+			t.Errorf("build/icons/%s differs from what internal/artwork draws; run go generate ./assets", f.Name)
+		}
+	}
+	err = filepath.WalkDir(appIconDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(appIconDir, p)
+		committed = append(committed, filepath.ToSlash(rel))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(drawn)
+	if !slices.Equal(drawn, committed) {
+		t.Errorf("build/icons holds %q, the generator draws %q; run go generate ./assets", committed, drawn)
+	}
+}
+
+func TestAppIconEverySizeDecodes(t *testing.T) {
+	decodePNG(t, readAppIcon(t, artwork.MasterName), artwork.MasterSize)
+	for _, n := range artwork.HicolorSizes {
+		img := decodePNG(t, readAppIcon(t, artwork.HicolorName(n)), n)
+		if _, _, _, a := img.At(0, 0).RGBA(); a != 0 {
+			t.Errorf("%d px: corner alpha = %d, want transparent outside the tile", n, a)
+		}
+		if _, _, _, a := img.At(n/2, n/2).RGBA(); a != 0xffff {
+			t.Errorf("%d px: centre alpha = %d, want opaque", n, a)
+		}
+	}
+	if !slices.Contains(artwork.HicolorSizes, 16) || !slices.Contains(artwork.HicolorSizes, 512) {
+		t.Errorf("hicolor sizes %v do not span 16 to 512", artwork.HicolorSizes)
+	}
+}
+
+func TestAppICO(t *testing.T) {
+	var sizes []int
+	for _, e := range parseICO(t, readAppIcon(t, artwork.AppICOName)) {
+		decodePNG(t, e.data, e.size)
+		sizes = append(sizes, e.size)
+	}
+	if !slices.Equal(sizes, artwork.AppICOSizes) || sizes[len(sizes)-1] != 256 {
+		t.Errorf("cairn.ico sizes = %v, want %v up to 256", sizes, artwork.AppICOSizes)
+	}
+}
+
+// TestIcns reads cairn.icns twice: with its own walk over every entry
+// (icns/v3 skips the small icp4–icp6 types), and with icns/v3's decoder, as
+// a Mac tool would.
+func TestIcns(t *testing.T) {
+	b := readAppIcon(t, artwork.IcnsName)
+	be := binary.BigEndian
+	if len(b) < 8 || string(b[:4]) != "icns" || int(be.Uint32(b[4:])) != len(b) {
+		t.Fatalf("not an icns file of its stated length: % x (file is %d bytes)", b[:min(len(b), 8)], len(b))
+	}
+	sizes := map[int]bool{}
+	for off := 8; off < len(b); {
+		if off+8 > len(b) {
+			t.Fatalf("entry header at %d runs past the end", off)
+		}
+		id, n := string(b[off:off+4]), int(be.Uint32(b[off+4:]))
+		if n < 8 || off+n > len(b) {
+			t.Fatalf("entry %s at %d: length %d outside the file", id, off, n)
+		}
+		img, err := png.Decode(bytes.NewReader(b[off+8 : off+n]))
+		if err != nil {
+			t.Fatalf("entry %s: %v", id, err)
+		}
+		sizes[img.Bounds().Dx()] = true
+		off += n
+	}
+	for _, n := range artwork.IcnsSizes {
+		if !sizes[n] {
+			t.Errorf("cairn.icns has no %d px image (has %v)", n, sizes)
+		}
+	}
+	all, err := icns.DecodeAll(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("icns/v3: %v", err)
+	}
+	if got := all[0].Bounds().Dx(); got != artwork.MasterSize {
+		t.Errorf("icns/v3 finds the largest image at %d px, want %d", got, artwork.MasterSize)
+	}
 }
