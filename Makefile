@@ -1,13 +1,15 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 GO      ?= go
 BIN     := bin
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The exact release tag (v1.2.3 gives 1.2.3), else <next>-dev.<commits>.g<sha>:
+# see build/dist/version.go.
+VERSION ?= $(shell $(GO) run ./build/dist -print-version 2>/dev/null || echo 0.1.0-dev)
 LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION)
 
 # Packages that must build without cgo on every OS we ship.
 PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/...
 
-.PHONY: all build run test deps vet fmt-check check-libc cross bench clean
+.PHONY: all build run test deps vet fmt-check check-libc cross bench clean dist check-dist dist-darwin
 
 all: build
 
@@ -21,15 +23,19 @@ build:
 run: build
 	./$(BIN)/cairn-tray
 
-## test: install what the tests need when missing, then the whole suite with -race.
+## test: install what the tests need when missing, then the whole suite with
+## -race, then every release artifact built twice and checked (check-dist).
 test: deps fmt-check vet check-libc
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory check-dist
 
 deps:
 	@scripts/test-deps.sh
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags distcheck ./build/distcheck
+	$(GO) vet -tags cairn_man ./cmd/cairn
 
 ## check-libc: modernc.org/libc is exactly the version modernc.org/sqlite names.
 check-libc:
@@ -59,5 +65,28 @@ cross:
 bench:
 	$(GO) run ./bench
 
+## dist: every release artifact into dist/: cairn_<version>_<os>_<arch>.tar.gz
+## (.zip for Windows), .deb and .rpm for Linux amd64 and arm64, a CycloneDX
+## SBOM per artifact, SHA256SUMS, and the macOS app skeleton in dist/darwin.
+dist:
+	$(GO) run ./build/dist -out dist -version $(VERSION)
+
+## check-dist: make dist, a second build of the same tree from another
+## directory, then build/distcheck: the sums match, and each artifact passes
+## the tool that would read it (debug/pe, dpkg --root, rpm, lintian, plist).
+check-dist:
+	@GO=$(GO) VERSION=$(VERSION) scripts/check-dist.sh
+
+## dist-darwin: on a Mac with Xcode, build the menu-bar tray (cgo) for both
+## architectures and complete dist/darwin/Cairn.app. Then sign and notarise:
+##   codesign --force --options runtime --timestamp -s "Developer ID Application: …" \
+##     dist/darwin/Cairn.app/Contents/MacOS/cairn dist/darwin/Cairn.app/Contents/MacOS/cairn-tray
+##   codesign --force --options runtime --timestamp -s "Developer ID Application: …" dist/darwin/Cairn.app
+##   ditto -c -k --keepParent dist/darwin/Cairn.app dist/Cairn_$(VERSION)_darwin_universal.zip
+##   xcrun notarytool submit dist/Cairn_$(VERSION)_darwin_universal.zip --keychain-profile cairn --wait
+##   xcrun stapler staple dist/darwin/Cairn.app   (then zip it again for release)
+dist-darwin:
+	$(GO) run ./build/dist -darwin-app -out dist -version $(VERSION)
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
