@@ -101,6 +101,7 @@ func TestDebInstallsIntoAThrowawayRoot(t *testing.T) {
 func TestLintian(t *testing.T) {
 	for _, arch := range []string{"amd64", "arm64"} {
 		t.Run(arch, func(t *testing.T) {
+			t.Parallel() // lintian takes a core for half a minute
 			cmd := exec.Command("lintian", "--fail-on", "error,warning", "--display-info", filepath.Join(*distDir, artifact("linux", arch, "deb")))
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -142,14 +143,22 @@ func TestManPages(t *testing.T) {
 	dir := t.TempDir()
 	run(t, "dpkg-deb", "-x", filepath.Join(*distDir, artifact("linux", runtime.GOARCH, "deb")), dir)
 	man := filepath.Join(dir, "usr/share/man/man1")
-	for _, page := range []string{"cairn.1.gz", "cairn-serve.1.gz", "cairn-service-install.1.gz", "cairn-tray.1.gz"} {
-		if out := run(t, "man", "-l", "-Tutf8", filepath.Join(man, page)); !strings.Contains(out, "NAME") {
-			t.Errorf("man %s has no NAME section:\n%s", page, out)
+	render := func(page string) string {
+		out := run(t, "man", "-l", "-Tutf8", filepath.Join(man, page))
+		return regexp.MustCompile(".\x08").ReplaceAllString(out, "") // overstrike bold and underline
+	}
+	for page, want := range map[string]string{
+		"cairn.1.gz":                 "cairn - Cairn: a local memory daemon",
+		"cairn-serve.1.gz":           "cairn-serve -",
+		"cairn-service-install.1.gz": "cairn-service-install -",
+		"cairn-tray.1.gz":            "cairn-tray - Cairn in the system tray",
+	} {
+		if out := render(page); !strings.Contains(out, "NAME") || !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+			t.Errorf("man %s: no NAME section saying %q:\n%s", page, want, out)
 		}
 	}
 	help, _ := exec.Command(filepath.Join(dir, "usr/bin/cairn-tray"), "-h").CombinedOutput()
-	page := run(t, "man", "-l", "-Tutf8", filepath.Join(man, "cairn-tray.1.gz"))
-	page = regexp.MustCompile(".\b").ReplaceAllString(page, "") // overstrike bold
+	page := render("cairn-tray.1.gz")
 	flags := regexp.MustCompile(`(?m)^\s+-(\S+)`).FindAllStringSubmatch(string(help), -1)
 	if len(flags) < 3 {
 		t.Fatalf("cairn-tray -h lists %d flags:\n%s", len(flags), help)
