@@ -71,7 +71,9 @@ func (b *builder) linuxPackage(p platform, format string, docs []content) (artif
 			"command line (cairn) and as an MCP server (cairn mcp). cairn-tray\n" +
 			"shows the daemon's state in the system tray and supervises it.",
 		"contents": entries,
-		"rpm":      map[string]any{"group": "Applications/System"},
+		// A fixed build host: by default nfpm writes this machine's
+		// name into the rpm, and the same commit built elsewhere would differ.
+		"rpm": map[string]any{"group": "Applications/System", "buildhost": "cairn-dist"},
 	}
 	data, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,8 +43,20 @@ func newManCmd() *cobra.Command {
 			}
 			root := cmd.Root()
 			root.DisableAutoGenTag = true
+			escapeForMarkdown(root)
 			header := &doc.GenManHeader{Title: "CAIRN", Section: "1", Source: "Cairn " + root.Version, Manual: "Cairn Manual", Date: &date}
 			return doc.GenManTree(root, header, args[0])
 		},
+	}
+}
+
+// escapeForMarkdown backslash-escapes the angle brackets in every command's
+// help text: cobra/doc reads it as Markdown, where "<data dir>" or
+// "127.0.0.1:<port>" would be dropped as HTML tags.
+func escapeForMarkdown(c *cobra.Command) {
+	esc := strings.NewReplacer("<", `\<`, ">", `\>`)
+	c.Short, c.Long, c.Example = esc.Replace(c.Short), esc.Replace(c.Long), esc.Replace(c.Example)
+	for _, sub := range c.Commands() {
+		escapeForMarkdown(sub)
 	}
 }
