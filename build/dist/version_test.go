@@ -100,17 +100,19 @@ func TestGitVersion(t *testing.T) {
 	}
 
 	// Each version above sorts after the one before, in semver and in
-	// Debian's order of what nfpm writes (the pre-release after a ~).
+	// dpkg's and rpm's order of what nfpm writes (the pre-release after a ~).
 	for i := 1; i < len(seen); i++ {
 		a, b := seen[i-1], seen[i]
 		if semverCompare(a, b) >= 0 {
 			t.Errorf("semver: %s does not sort before %s", a, b)
 		}
-		if _, err := exec.LookPath("dpkg"); err == nil {
-			cmd := exec.Command("dpkg", "--compare-versions", debianVersion(a), "lt", debianVersion(b))
-			if err := cmd.Run(); err != nil {
-				t.Errorf("dpkg: %s does not sort before %s", debianVersion(a), debianVersion(b))
-			}
+		// dpkg and rpm come with make test's dependencies (scripts/test-deps.sh).
+		if out, err := exec.Command("dpkg", "--compare-versions", debianVersion(a), "lt", debianVersion(b)).CombinedOutput(); err != nil {
+			t.Errorf("dpkg: %s does not sort before %s (%v %s)", debianVersion(a), debianVersion(b), err, out)
+		}
+		expr := fmt.Sprintf(`%%{lua: print(rpm.vercmp(%q, %q))}`, debianVersion(a), debianVersion(b))
+		if out, err := exec.Command("rpm", "--eval", expr).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "-1" {
+			t.Errorf("rpm: %s does not sort before %s (%v %s)", debianVersion(a), debianVersion(b), err, out)
 		}
 	}
 }
@@ -130,7 +132,7 @@ func TestNumeric(t *testing.T) {
 	}
 }
 
-// debianVersion is how nfpm writes a semver version into a .deb.
+// debianVersion is how nfpm writes a semver version into a .deb or .rpm.
 func debianVersion(v string) string { return strings.Replace(v, "-", "~", 1) }
 
 // semverCompare orders two semver versions without build metadata, as
