@@ -46,7 +46,9 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
 
 ## cross: everything without a GUI builds for Windows, macOS and Linux/arm64 without cgo;
-## the tray builds for Windows and vets for macOS.
+## the tray builds for Windows and vets for macOS. -trimpath, as make dist
+## builds, so CI's cross step reuses what check-dist compiled for these targets.
+cross: export GOFLAGS := -trimpath
 cross:
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build $(PORTABLE)
 	CGO_ENABLED=0 GOOS=darwin  GOARCH=arm64 $(GO) build $(PORTABLE)
