@@ -3,7 +3,9 @@ GO      ?= go
 BIN     := bin
 # The exact release tag (v1.2.3 gives 1.2.3), else <next>-dev.<commits>.g<sha>:
 # see build/dist/version.go.
-VERSION ?= $(shell $(GO) run ./build/dist -print-version 2>/dev/null || echo 0.1.0-dev)
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell $(GO) run ./build/dist -print-version 2>/dev/null || echo 0.1.0-dev)
+endif
 LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION)
 
 # Packages that must build without cgo on every OS we ship.
