@@ -200,14 +200,15 @@ func TestArchivesHoldWhatTheREADMESays(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			prefix := strings.TrimSuffix(strings.TrimSuffix(name, ".zip"), ".tar.gz") + "/"
 			var files []string
-			for _, e := range archiveEntries(t, filepath.Join(*distDir, name)) {
+			entries := archiveEntries(t, filepath.Join(*distDir, name))
+			for _, e := range entries {
 				if e.dir {
 					continue
 				}
 				if !strings.HasPrefix(e.name, prefix) {
 					t.Errorf("%s is outside the archive's directory %s", e.name, prefix)
 				}
-				if e.mtime != archiveEntries(t, filepath.Join(*distDir, name))[0].mtime {
+				if e.mtime != entries[0].mtime {
 					t.Errorf("%s has its own time; every entry should carry SOURCE_DATE_EPOCH", e.name)
 				}
 				files = append(files, strings.TrimPrefix(e.name, prefix))
