@@ -3,13 +3,16 @@ package assets
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/xml"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jackmordaunt/icns/v3"
@@ -401,5 +404,53 @@ func TestIcns(t *testing.T) {
 	}
 	if got := all[0].Bounds().Dx(); got != artwork.MasterSize {
 		t.Errorf("icns/v3 finds the largest image at %d px, want %d", got, artwork.MasterSize)
+	}
+}
+
+// TestAppSVG reads the scalable icon as XML: a 1024-unit viewBox, every
+// mask and gradient it refers to defined, and as many shapes as the
+// raster icon's layers need.
+func TestAppSVG(t *testing.T) {
+	d := xml.NewDecoder(bytes.NewReader(readAppIcon(t, artwork.SVGName)))
+	ids, refs := map[string]bool{}, map[string]bool{}
+	var root string
+	rects := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("cairn.svg: %v", err)
+		}
+		el, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		if el.Name.Local == "rect" {
+			rects++
+		}
+		for _, a := range el.Attr {
+			switch {
+			case el.Name.Local == "svg" && a.Name.Local == "viewBox":
+				root = a.Value
+			case a.Name.Local == "id":
+				ids[a.Value] = true
+			case strings.HasPrefix(a.Value, "url(#"):
+				refs[strings.TrimSuffix(strings.TrimPrefix(a.Value, "url(#"), ")")] = true
+			}
+		}
+	}
+	if root != "0 0 1024 1024" {
+		t.Errorf("viewBox = %q, want the design grid 0 0 1024 1024", root)
+	}
+	for r := range refs {
+		if !ids[r] {
+			t.Errorf("cairn.svg refers to #%s, which it does not define", r)
+		}
+	}
+	// The tile and, per stone, its body, rim and shade with their cut-outs.
+	if rects < 10 || len(refs) < 4 {
+		t.Errorf("cairn.svg has %d rects and %d references; the icon has more", rects, len(refs))
 	}
 }

@@ -31,8 +31,8 @@ func (b *builder) linuxContents(p platform, docs []content) []content {
 		{src: filepath.Join(linux, "copyright"), dst: "/usr/share/doc/cairn/copyright", mode: 0o644},
 		{src: filepath.Join(linux, "lintian-overrides"), dst: "/usr/share/lintian/overrides/cairn", mode: 0o644, packager: "deb"},
 	}
-	// One entry per hicolor size that go generate drew.
-	icons, _ := filepath.Glob(filepath.Join(b.root, "build", "icons", "hicolor", "*", "apps", "cairn.png"))
+	// One entry per hicolor size that go generate drew, and the SVG.
+	icons, _ := filepath.Glob(filepath.Join(b.root, "build", "icons", "hicolor", "*", "apps", "cairn.*"))
 	for _, icon := range icons {
 		rel, _ := filepath.Rel(filepath.Join(b.root, "build", "icons"), icon)
 		cs = append(cs, content{src: icon, dst: "/usr/share/icons/" + filepath.ToSlash(rel), mode: 0o644})

@@ -61,7 +61,8 @@ func appSamplesFor(size int) int {
 }
 
 // AppFiles draws the application icon for the packages: the 1024 px master,
-// the hicolor PNGs, cairn.ico and cairn.icns. Names may contain slashes.
+// the hicolor PNGs, cairn.ico, cairn.icns and the scalable SVG. Names may
+// contain slashes.
 func AppFiles() ([]File, error) {
 	images := map[int]*image.RGBA{}
 	pngs := map[int][]byte{}
@@ -114,5 +115,10 @@ func AppFiles() ([]File, error) {
 	if _, err := set.WriteTo(&b); err != nil {
 		return nil, fmt.Errorf("%s: %w", IcnsName, err)
 	}
-	return append(files, File{IcnsName, b.Bytes()}), nil
+	files = append(files, File{IcnsName, b.Bytes()})
+	svg, err := appSVG()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", SVGName, err)
+	}
+	return append(files, File{SVGName, svg}), nil
 }
