@@ -1,7 +1,11 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 GO      ?= go
 BIN     := bin
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The exact release tag (v1.2.3 gives 1.2.3), else <next>-dev.<commits>.g<sha>:
+# see build/dist/version.go.
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell $(GO) run ./build/dist -print-version 2>/dev/null || echo 0.1.0-dev)
+endif
 # The release feed the update notice asks (internal/update). Empty, as in
 # dev builds, turns the check off; a release build passes
 # UPDATE_URL=$(RELEASE_FEED). CAIRN_UPDATE_URL overrides it at run time.
@@ -13,7 +17,7 @@ LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION) \
 # Packages that must build without cgo on every OS we ship.
 PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/... ./internal/update/...
 
-.PHONY: all build run test deps vet fmt-check check-libc cross bench clean
+.PHONY: all build run test deps vet fmt-check check-libc cross bench clean dist check-dist dist-darwin
 
 all: build
 
@@ -27,15 +31,19 @@ build:
 run: build
 	./$(BIN)/cairn-tray
 
-## test: install what the tests need when missing, then the whole suite with -race.
+## test: install what the tests need when missing, then the whole suite with
+## -race, then every release artifact built twice and checked (check-dist).
 test: deps fmt-check vet check-libc
 	$(GO) test -race -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory check-dist
 
 deps:
 	@scripts/test-deps.sh
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags distcheck ./build/distcheck
+	$(GO) vet -tags cairn_man ./cmd/cairn
 
 ## check-libc: modernc.org/libc is exactly the version modernc.org/sqlite names.
 check-libc:
@@ -46,7 +54,9 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
 
 ## cross: everything without a GUI builds for Windows, macOS and Linux/arm64 without cgo;
-## the tray builds for Windows and vets for macOS.
+## the tray builds for Windows and vets for macOS. -trimpath, as make dist
+## builds, so CI's cross step reuses what check-dist compiled for these targets.
+cross: export GOFLAGS := -trimpath
 cross:
 	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build $(PORTABLE)
 	CGO_ENABLED=0 GOOS=darwin  GOARCH=arm64 $(GO) build $(PORTABLE)
@@ -65,5 +75,28 @@ cross:
 bench:
 	$(GO) run ./bench
 
+## dist: every release artifact into dist/: cairn_<version>_<os>_<arch>.tar.gz
+## (.zip for Windows), .deb and .rpm for Linux amd64 and arm64, a CycloneDX
+## SBOM per artifact, SHA256SUMS, and the macOS app skeleton in dist/darwin.
+dist:
+	$(GO) run ./build/dist -out dist -version $(VERSION)
+
+## check-dist: make dist, a second build of the same tree from another
+## directory, then build/distcheck: the sums match, and each artifact passes
+## the tool that would read it (debug/pe, dpkg --root, rpm, lintian, plist).
+check-dist:
+	@GO=$(GO) VERSION=$(VERSION) scripts/check-dist.sh
+
+## dist-darwin: on a Mac with Xcode, build the menu-bar tray (cgo) for both
+## architectures and complete dist/darwin/Cairn.app. Then sign and notarise:
+##   codesign --force --options runtime --timestamp -s "Developer ID Application: …" \
+##     dist/darwin/Cairn.app/Contents/MacOS/cairn dist/darwin/Cairn.app/Contents/MacOS/cairn-tray
+##   codesign --force --options runtime --timestamp -s "Developer ID Application: …" dist/darwin/Cairn.app
+##   ditto -c -k --keepParent dist/darwin/Cairn.app dist/Cairn_$(VERSION)_darwin_universal.zip
+##   xcrun notarytool submit dist/Cairn_$(VERSION)_darwin_universal.zip --keychain-profile cairn --wait
+##   xcrun stapler staple dist/darwin/Cairn.app   (then zip it again for release)
+dist-darwin:
+	$(GO) run ./build/dist -darwin-app -out dist -version $(VERSION)
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -8,7 +8,7 @@
 // while the committed files differ from what the code draws.
 package assets
 
-//go:generate go run ./internal/gen -out icons
+//go:generate go run ./internal/gen -out icons -app ../build/icons
 
 import (
 	"embed"

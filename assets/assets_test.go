@@ -3,14 +3,19 @@ package assets
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/xml"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/jackmordaunt/icns/v3"
 
 	"github.com/cairnlabs/cairn/assets/internal/artwork"
 	"github.com/cairnlabs/cairn/tray/menu"
@@ -290,4 +295,162 @@ func parseICO(t *testing.T, b []byte) []icoEntry {
 		entries = append(entries, icoEntry{w, data})
 	}
 	return entries
+}
+
+// appIconDir holds the packages' application icons, which go generate
+// writes beside the packaging files, not into the binaries.
+const appIconDir = "../build/icons"
+
+func readAppIcon(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(appIconDir, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatalf("%v; run go generate ./assets", err)
+	}
+	return b
+}
+
+// TestAppIconFilesAreCurrent draws the packages' icons again and compares
+// them with build/icons byte for byte, in both directions.
+func TestAppIconFilesAreCurrent(t *testing.T) {
+	files, err := artwork.AppFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drawn, committed []string
+	for _, f := range files {
+		drawn = append(drawn, f.Name)
+		if got := readAppIcon(t, f.Name); !bytes.Equal(got, f.Data) {
+			t.Errorf("build/icons/%s differs from what internal/artwork draws; run go generate ./assets", f.Name)
+		}
+	}
+	err = filepath.WalkDir(appIconDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(appIconDir, p)
+		committed = append(committed, filepath.ToSlash(rel))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(drawn)
+	if !slices.Equal(drawn, committed) {
+		t.Errorf("build/icons holds %q, the generator draws %q; run go generate ./assets", committed, drawn)
+	}
+}
+
+func TestAppIconEverySizeDecodes(t *testing.T) {
+	decodePNG(t, readAppIcon(t, artwork.MasterName), artwork.MasterSize)
+	for _, n := range artwork.HicolorSizes {
+		img := decodePNG(t, readAppIcon(t, artwork.HicolorName(n)), n)
+		if _, _, _, a := img.At(0, 0).RGBA(); a != 0 {
+			t.Errorf("%d px: corner alpha = %d, want transparent outside the tile", n, a)
+		}
+		if _, _, _, a := img.At(n/2, n/2).RGBA(); a != 0xffff {
+			t.Errorf("%d px: centre alpha = %d, want opaque", n, a)
+		}
+	}
+	if !slices.Contains(artwork.HicolorSizes, 16) || !slices.Contains(artwork.HicolorSizes, 512) {
+		t.Errorf("hicolor sizes %v do not span 16 to 512", artwork.HicolorSizes)
+	}
+}
+
+func TestAppICO(t *testing.T) {
+	var sizes []int
+	for _, e := range parseICO(t, readAppIcon(t, artwork.AppICOName)) {
+		decodePNG(t, e.data, e.size)
+		sizes = append(sizes, e.size)
+	}
+	if !slices.Equal(sizes, artwork.AppICOSizes) || sizes[len(sizes)-1] != 256 {
+		t.Errorf("cairn.ico sizes = %v, want %v up to 256", sizes, artwork.AppICOSizes)
+	}
+}
+
+// TestIcns reads cairn.icns twice: with its own walk over every entry
+// (icns/v3 skips the small icp4–icp6 types), and with icns/v3's decoder, as
+// a Mac tool would.
+func TestIcns(t *testing.T) {
+	b := readAppIcon(t, artwork.IcnsName)
+	be := binary.BigEndian
+	if len(b) < 8 || string(b[:4]) != "icns" || int(be.Uint32(b[4:])) != len(b) {
+		t.Fatalf("not an icns file of its stated length: % x (file is %d bytes)", b[:min(len(b), 8)], len(b))
+	}
+	sizes := map[int]bool{}
+	for off := 8; off < len(b); {
+		if off+8 > len(b) {
+			t.Fatalf("entry header at %d runs past the end", off)
+		}
+		id, n := string(b[off:off+4]), int(be.Uint32(b[off+4:]))
+		if n < 8 || off+n > len(b) {
+			t.Fatalf("entry %s at %d: length %d outside the file", id, off, n)
+		}
+		img, err := png.Decode(bytes.NewReader(b[off+8 : off+n]))
+		if err != nil {
+			t.Fatalf("entry %s: %v", id, err)
+		}
+		sizes[img.Bounds().Dx()] = true
+		off += n
+	}
+	for _, n := range artwork.IcnsSizes {
+		if !sizes[n] {
+			t.Errorf("cairn.icns has no %d px image (has %v)", n, sizes)
+		}
+	}
+	all, err := icns.DecodeAll(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("icns/v3: %v", err)
+	}
+	if got := all[0].Bounds().Dx(); got != artwork.MasterSize {
+		t.Errorf("icns/v3 finds the largest image at %d px, want %d", got, artwork.MasterSize)
+	}
+}
+
+// TestAppSVG reads the scalable icon as XML: a 1024-unit viewBox, every
+// mask and gradient it refers to defined, and as many shapes as the
+// raster icon's layers need.
+func TestAppSVG(t *testing.T) {
+	d := xml.NewDecoder(bytes.NewReader(readAppIcon(t, artwork.SVGName)))
+	ids, refs := map[string]bool{}, map[string]bool{}
+	var root string
+	rects := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("cairn.svg: %v", err)
+		}
+		el, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		if el.Name.Local == "rect" {
+			rects++
+		}
+		for _, a := range el.Attr {
+			switch {
+			case el.Name.Local == "svg" && a.Name.Local == "viewBox":
+				root = a.Value
+			case a.Name.Local == "id":
+				ids[a.Value] = true
+			case strings.HasPrefix(a.Value, "url(#"):
+				refs[strings.TrimSuffix(strings.TrimPrefix(a.Value, "url(#"), ")")] = true
+			}
+		}
+	}
+	if root != "0 0 1024 1024" {
+		t.Errorf("viewBox = %q, want the design grid 0 0 1024 1024", root)
+	}
+	for r := range refs {
+		if !ids[r] {
+			t.Errorf("cairn.svg refers to #%s, which it does not define", r)
+		}
+	}
+	// The tile and, per stone, its body, rim and shade with their cut-outs.
+	if rects < 10 || len(refs) < 4 {
+		t.Errorf("cairn.svg has %d rects and %d references; the icon has more", rects, len(refs))
+	}
 }

@@ -29,6 +29,12 @@ declare -A need=(
   [xdotool]=xdotool
   # the dashboard's browser tests (cmd/cairn, chromedp); never downloaded
   [chromium]=chromium
+  # make check-dist (build/distcheck): each artifact through the tool that reads it
+  [dpkg-deb]=dpkg
+  [rpm]=rpm
+  [lintian]=lintian
+  [man]=man-db
+  [git]=git
 )
 
 missing_cmds=()
@@ -43,6 +49,13 @@ for cmd in "${!need[@]}"; do
     fi
   fi
 done
+
+# llvm-lipo joins the macOS cairn into one universal binary; Debian ships it
+# with the version in its name (llvm-lipo-14), and any version does.
+if ! compgen -c llvm-lipo >/dev/null 2>&1; then
+  missing_cmds+=(llvm-lipo)
+  missing_pkgs+=(llvm)
+fi
 
 if [ ${#missing_cmds[@]} -eq 0 ]; then
   exit 0

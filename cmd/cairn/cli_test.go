@@ -260,4 +260,8 @@ func TestVersion(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 0 || v["version"] == "" {
 		t.Errorf("version --json: exit %d, %q", code, out)
 	}
+	// --version prints the same version, alone, for scripts and packagers.
+	if code, out, _ := cairn(t, env, "--version"); code != 0 || out != "cairn "+v["version"]+"\n" {
+		t.Errorf("--version: exit %d, %q; want %q", code, out, "cairn "+v["version"]+"\n")
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/paths"
+	"github.com/cairnlabs/cairn/daemon/version"
 )
 
 func main() {
@@ -127,7 +128,9 @@ Run 'cairn start' to run it in the background, 'cairn status' to see it,
 'cairn doctor' when something is wrong.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.Version,
 	}
+	root.SetVersionTemplate("cairn {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(flagError)
@@ -152,8 +155,15 @@ Run 'cairn start' to run it in the background, 'cairn status' to see it,
 		newMCPCmd(),
 		newOpenCmd(),
 	)
+	for _, c := range buildOnlyCommands {
+		root.AddCommand(c())
+	}
 	return root
 }
+
+// buildOnlyCommands are hidden commands that only a build with a tag links
+// (man.go: the man pages, for make dist).
+var buildOnlyCommands []func() *cobra.Command
 
 // portFlag adds --port, defaulting to CAIRN_PORT or 7070.
 func portFlag(cmd *cobra.Command, port *int) {

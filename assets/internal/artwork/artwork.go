@@ -101,17 +101,31 @@ func Files() ([]File, error) {
 	return append(files, File{AppName, app}), nil
 }
 
-// Write draws every icon into dir, replacing files of the same name.
+// Write draws every tray icon into dir, replacing files of the same name.
 func Write(dir string) error {
 	files, err := Files()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	return writeFiles(dir, files)
+}
+
+// WriteApp draws the packages' application icons (AppFiles) into dir.
+func WriteApp(dir string) error {
+	files, err := AppFiles()
+	if err != nil {
 		return err
 	}
+	return writeFiles(dir, files)
+}
+
+func writeFiles(dir string, files []File) error {
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 			return err
 		}
 	}

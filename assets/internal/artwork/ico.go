@@ -21,7 +21,11 @@ func encodeICO(lk look) ([]byte, error) {
 		}
 		images[i] = data
 	}
+	return packICO(ICOSizes, images), nil
+}
 
+// packICO packs PNG images of the given sizes (at most 256) into an ICO.
+func packICO(sizes []int, images [][]byte) []byte {
 	const dirSize, entrySize = 6, 16
 	le := binary.LittleEndian
 	out := le.AppendUint16(nil, 0)                  // reserved
@@ -29,7 +33,7 @@ func encodeICO(lk look) ([]byte, error) {
 	out = le.AppendUint16(out, uint16(len(images))) // count
 	offset := dirSize + entrySize*len(images)
 	for i, data := range images {
-		side := byte(ICOSizes[i])           // 0 would mean 256
+		side := byte(sizes[i] % 256)        // 256 is written as 0
 		out = append(out, side, side, 0, 0) // width, height, palette size, reserved
 		out = le.AppendUint16(out, 1)       // colour planes
 		out = le.AppendUint16(out, 32)      // bits per pixel
@@ -40,5 +44,5 @@ func encodeICO(lk look) ([]byte, error) {
 	for _, data := range images {
 		out = append(out, data...)
 	}
-	return out, nil
+	return out
 }
