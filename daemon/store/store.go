@@ -114,17 +114,17 @@ const (
 
 // Store is an open memory store. Its methods are safe for concurrent use.
 type Store struct {
-	path   string
-	schema int // the version open migrated to: SchemaVersion but in migration tests
+	path     string
+	schema   int // the version open migrated to: SchemaVersion but in migration tests
 	pageSize int64
-	now    func() time.Time
-	log    *slog.Logger
-	opts   Options
-	wdb    *sql.DB // one connection, owned by the writer goroutine
-	rdb    *sql.DB // readers, query_only
-	hdb    *sql.DB // housekeeping: checkpoints
-	wconn  *sql.Conn
-	hconn  *sql.Conn
+	now      func() time.Time
+	log      *slog.Logger
+	opts     Options
+	wdb      *sql.DB // one connection, owned by the writer goroutine
+	rdb      *sql.DB // readers, query_only
+	hdb      *sql.DB // housekeeping: checkpoints
+	wconn    *sql.Conn
+	hconn    *sql.Conn
 
 	rs  readStmts
 	hmu sync.Mutex // serializes use of hconn (checkpoints, Check)
