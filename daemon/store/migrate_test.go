@@ -83,12 +83,52 @@ func TestTooNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+	if err := CheckVersion(path); !errors.Is(err, ErrTooNew) {
+		t.Fatalf("CheckVersion of a newer database: %v, want ErrTooNew", err)
+	}
 	_, err = Open(path, Options{})
 	if !errors.Is(err, ErrTooNew) || !strings.Contains(err.Error(), "upgrade Cairn") {
 		t.Fatalf("Open of a newer database: %v, want ErrTooNew", err)
 	}
 	if v := userVersion(t, path); v != 99 {
 		t.Fatalf("the newer database was changed to version %d", v)
+	}
+}
+
+// TestCheckVersion: the header check passes a missing, empty or current
+// store and refuses what is not a database.
+func TestCheckVersion(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cairn.db")
+	if err := CheckVersion(path); err != nil {
+		t.Fatalf("missing store: %v", err)
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckVersion(path); err != nil {
+		t.Fatalf("empty store: %v", err)
+	}
+	os.Remove(path)
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := CheckVersion(path); err != nil {
+		t.Fatalf("current store: %v", err)
+	}
+	for name, data := range map[string]string{
+		"short":   "SQLite format 3",
+		"garbage": strings.Repeat("not a database ", 10),
+	} {
+		p := filepath.Join(dir, name+".db")
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckVersion(p); err == nil || errors.Is(err, ErrTooNew) {
+			t.Fatalf("%s file: %v, want refused as not a database", name, err)
+		}
 	}
 }
 
