@@ -45,10 +45,10 @@ type Server struct {
 	conns *conns    // the connection policy (conns.go)
 	sess  *sessions // the dashboard's codes and sessions (session.go)
 
-	mem      *memoryState // the store; nil until SetMemories or MemoriesOpening
-	feed     *Feed        // the store's changes; nil sends none
-	idem     idemCache    // answers by Idempotency-Key
-	log      *slog.Logger // never nil
+	mem  *memoryState // the store; nil until SetMemories or MemoriesOpening
+	feed *Feed        // the store's changes; nil sends none
+	idem idemCache    // answers by Idempotency-Key
+	log  *slog.Logger // never nil
 
 	shutdownOnce sync.Once
 	drainOnce    sync.Once
