@@ -166,8 +166,13 @@ func RunForeground(ctx context.Context, opts Options) error {
 	storeCh := make(chan storeResult, 1)
 	feed := server.NewFeed() // the store's changes, for the event streams
 	storeStarted := time.Now()
+	// A stop that comes while the store still opens need not wait for it
+	// (a first start's schema, an upgrade's migration): it is cut short
+	// and rolled back, and the next start opens it again.
+	openCtx, stopOpening := context.WithCancel(context.Background())
+	defer stopOpening()
 	go func() {
-		st, err := store.Open(p.Store, store.Options{Log: log,
+		st, err := store.OpenContext(openCtx, p.Store, store.Options{Log: log,
 			OnWrite:  func(m store.Memory) { feed.Changed(m.ID, "written") },
 			OnDelete: func(id string) { feed.Changed(id, "deleted") },
 		})
@@ -175,7 +180,8 @@ func RunForeground(ctx context.Context, opts Options) error {
 	}()
 	storeTaken := false
 	defer func() {
-		if !storeTaken { // a start that failed first: wait for the open, and close
+		if !storeTaken { // a start that failed first: stop the open, and close
+			stopOpening()
 			if sr := <-storeCh; sr.st != nil {
 				sr.st.Close()
 			}
@@ -222,9 +228,12 @@ func RunForeground(ctx context.Context, opts Options) error {
 	storeDone := make(chan storeResult, 1)
 	go func() {
 		sr := <-storeCh
-		if sr.err != nil {
-			opened(nil, errors.New(storeError(p, sr.err)))
-		} else {
+		switch {
+		case openCtx.Err() != nil:
+			opened(nil, errors.New("the daemon is shutting down; retry in a moment"))
+		case sr.err != nil:
+			opened(nil, errors.New(storeError(p, sr.err)+" The daemon is stopping."))
+		default:
 			opened(sr.st, nil)
 		}
 		storeDone <- sr
@@ -267,6 +276,11 @@ wait:
 
 	// Stop accepting and drain in flight, bounded; then remove the discovery
 	// files while the lock still orders us before any successor; then the lock.
+	// A store still opening is stopped first: requests waiting for it are
+	// answered 503 rather than hold up the drain.
+	if opening != nil {
+		stopOpening()
+	}
 	api.BeginDrain()
 	drainCtx, cancel := context.WithTimeout(context.Background(), opts.DrainTimeout)
 	if err := hs.Shutdown(drainCtx); err != nil {
@@ -274,9 +288,9 @@ wait:
 		hs.Close()
 	}
 	cancel()
-	if opening != nil { // asked to stop while the store was still opening
+	if opening != nil { // stopped while the store was still opening
 		if sr := <-opening; sr.err == nil {
-			mem = sr.st
+			mem = sr.st // it finished first
 		}
 	}
 	// Every acknowledged write is already durable; Close drains what is

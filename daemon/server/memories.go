@@ -226,7 +226,7 @@ func (s *Server) store(w http.ResponseWriter, r *http.Request) Memories {
 		}
 	}
 	if st.err != nil {
-		writeError(w, http.StatusServiceUnavailable, "the memory store could not be opened, so the daemon is stopping: "+st.err.Error())
+		writeError(w, http.StatusServiceUnavailable, "the memory store is unavailable: "+st.err.Error())
 		return nil
 	}
 	return st.m

@@ -28,7 +28,7 @@ const (
 // on its own connection.
 func (s *Store) housekeeping() {
 	defer close(s.hdone)
-	ctx := context.Background()
+	ctx := s.hctx
 	purge := time.NewTicker(purgeEvery)
 	defer purge.Stop()
 	idle := time.NewTimer(optimizeIdleFor)
@@ -142,6 +142,9 @@ func (s *Store) refreshCommon(ctx context.Context) {
 	s.sinceCommon.Store(0)
 	var total int64
 	if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM memories").Scan(&total); err != nil {
+		if ctx.Err() != nil {
+			return // closing
+		}
 		s.log.Warn("memory store: count memories for the common terms", "err", err)
 		return
 	}
@@ -149,7 +152,9 @@ func (s *Store) refreshCommon(ctx context.Context) {
 	if total >= commonMinRows {
 		rows, err := s.rdb.QueryContext(ctx, "SELECT term, doc FROM memories_vocab WHERE doc > ?", commonDocs(total))
 		if err != nil {
-			s.log.Warn("memory store: read the common terms", "err", err)
+			if ctx.Err() == nil {
+				s.log.Warn("memory store: read the common terms", "err", err)
+			}
 			return
 		}
 		for rows.Next() {
@@ -159,7 +164,12 @@ func (s *Store) refreshCommon(ctx context.Context) {
 				ct.docs[t] = n
 			}
 		}
-		rows.Close()
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("memory store: read the common terms", "err", err)
+			}
+			return // a part of them would not be the common terms
+		}
 	}
 	s.common.Store(ct)
 }

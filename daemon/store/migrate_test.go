@@ -17,7 +17,7 @@ import (
 // already there.
 func TestMigrateV1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cairn.db")
-	v1, err := open(path, Options{}, 1)
+	v1, err := open(context.Background(), path, Options{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,5 +254,25 @@ func TestOpenCountFromMeta(t *testing.T) {
 	}
 	if got := s.lastWrite.Load(); got != last {
 		t.Fatalf("last write %d after reopen, a scan finds %d", got, last)
+	}
+}
+
+// TestOpenCanceled: an open given up on says so, and leaves the file for
+// the next Open to create or migrate.
+func TestOpenCanceled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cairn.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := OpenContext(ctx, path, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("OpenContext with a canceled context: %v, want context.Canceled", err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open after a canceled open: %v", err)
+	}
+	defer s.Close()
+	mustPut(t, s, NewMemory{Text: "after a canceled open"})
+	if v := userVersion(t, path); v != SchemaVersion {
+		t.Fatalf("user_version %d, want %d", v, SchemaVersion)
 	}
 }
