@@ -138,7 +138,7 @@ type Store struct {
 	hctx    context.Context
 	hcancel context.CancelFunc // Close: cut a long housekeeping query short
 	hquit   chan struct{}
-	hdone chan struct{}
+	hdone   chan struct{}
 
 	count     atomic.Int64 // live memories, maintained by the writer
 	commits   atomic.Int64
