@@ -23,7 +23,10 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := instance.Diagnose(cmd.Context(), p, port)
+			d, ok := instance.Running(cmd.Context(), p, port)
+			if !ok {
+				d = instance.Diagnose(cmd.Context(), p, port)
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := printJSON(out, statusOf(d)); err != nil {

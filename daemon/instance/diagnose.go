@@ -195,6 +195,29 @@ func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOpt
 	return d
 }
 
+// Running is the common case of Diagnose, cheaply: when a healthy daemon
+// that proves itself (its PID is the lock's holder: client.Probe checks)
+// answers at 127.0.0.1:port, it returns that much of the picture, with the
+// service that runs it, and true. Anything else is false: ask Diagnose.
+// `cairn status` asks it first: the full inspection (lock holder's process,
+// discovery files, token, data dir) only explains a daemon that is not
+// simply running, and took most of status's time.
+func Running(ctx context.Context, p paths.Paths, port int) (Diagnosis, bool) {
+	c, h, err := client.ProbeClient(ctx, p)
+	if c == nil {
+		return Diagnosis{}, false
+	}
+	defer c.CloseIdle()
+	addr := c.Addr()
+	if err != nil || addr != netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port)) {
+		return Diagnosis{}, false
+	}
+	d := Diagnosis{State: StateRunning, DataDir: p.DataDir, Port: port, Daemon: &h, Addr: addr.String(),
+		PortHolders: []proc.Listener{}, Problems: []Problem{}}
+	d.Service, d.Supervisor = findService(ctx, c, DefaultServices(), h.PID)
+	return d, true
+}
+
 func inspectDataDir(p paths.Paths) DataDirReport {
 	var r DataDirReport
 	if _, err := os.Stat(p.DataDir); err != nil {
