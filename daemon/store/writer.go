@@ -424,8 +424,15 @@ func (w *batchWriter) put(ctx context.Context, m NewMemory) response {
 	if err := row.Scan(&seq); err != nil {
 		return response{err: err}
 	}
-	for _, t := range m.Tags {
-		if _, err := w.exec(ctx, "INSERT INTO tags(seq, tag) VALUES (?, ?)", seq, t); err != nil {
+	if len(m.Tags) > 0 {
+		// One statement for all of them (prepared once per count): each
+		// statement costs the driver more than the rows it inserts.
+		args := make([]any, 0, 2*len(m.Tags))
+		for _, t := range m.Tags {
+			args = append(args, seq, t)
+		}
+		q := "INSERT INTO tags(seq, tag) VALUES " + strings.Repeat("(?, ?), ", len(m.Tags)-1) + "(?, ?)"
+		if _, err := w.exec(ctx, q, args...); err != nil {
 			return response{err: err}
 		}
 	}
