@@ -152,13 +152,32 @@ func RunForeground(ctx context.Context, opts Options) error {
 		return exitcode.New(exitcode.DataDirBad, storeError(p, err))
 	}
 
-	// The store opens (on a first start it creates its schema, fsynced)
-	// while we bind, and the daemon serves without waiting for it: opening
-	// is milliseconds of SQLite, and a new process pays to page its code
-	// in, which would double start-to-ready. Memory requests that come
-	// first wait for it (server.MemoriesOpening). A store that then fails
-	// to open (damaged; a newer schema only in the WAL) stops the daemon
-	// with exit 5, as a failed start. Only the lock holder ever opens it.
+	lns, addr, err := bind(ctx, opts.Port)
+	if err != nil {
+		log.Error("bind failed", "port", opts.Port, "err", err)
+		return err
+	}
+
+	files, err := writeDiscovery(p, addr, opts.Stderr, log)
+	tr := <-tokenCh
+	if err == nil && tr.err != nil {
+		err = tr.err
+	}
+	if err != nil {
+		closeAll(lns)
+		discovery.RemoveIfAddr(files, addr)
+		return dataDirError(p, err)
+	}
+	tok := tr.tok
+
+	// The store opens once the discovery files are written (its fsyncs
+	// would queue with theirs on the same disk), and the daemon serves
+	// without waiting for it: opening is milliseconds of SQLite, and a new
+	// process pays to page its code in, which would double start-to-ready.
+	// Memory requests that come first wait for it (server.MemoriesOpening).
+	// A store that then fails to open (damaged; a newer schema only in the
+	// WAL) stops the daemon with exit 5, as a failed start. Only the lock
+	// holder ever opens it.
 	type storeResult struct {
 		st  *store.Store
 		err error
@@ -178,33 +197,6 @@ func RunForeground(ctx context.Context, opts Options) error {
 		})
 		storeCh <- storeResult{st, err}
 	}()
-	storeTaken := false
-	defer func() {
-		if !storeTaken { // a start that failed first: stop the open, and close
-			stopOpening()
-			if sr := <-storeCh; sr.st != nil {
-				sr.st.Close()
-			}
-		}
-	}()
-
-	lns, addr, err := bind(ctx, opts.Port)
-	if err != nil {
-		log.Error("bind failed", "port", opts.Port, "err", err)
-		return err
-	}
-
-	files, err := writeDiscovery(p, addr, opts.Stderr, log)
-	tr := <-tokenCh
-	if err == nil && tr.err != nil {
-		err = tr.err
-	}
-	if err != nil {
-		closeAll(lns)
-		discovery.RemoveIfAddr(files, addr)
-		return dataDirError(p, err)
-	}
-	tok := tr.tok
 
 	started := time.Now()
 	shutdownReq := make(chan struct{})
@@ -222,9 +214,8 @@ func RunForeground(ctx context.Context, opts Options) error {
 	hs := api.HTTPServer()
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 
-	// From here the open's result goes to the API at once (requests wait
-	// on it, not on this goroutine) and then to the loop below.
-	storeTaken = true
+	// The open's result goes to the API at once (requests wait on it, not
+	// on this goroutine) and then to the loop below.
 	storeDone := make(chan storeResult, 1)
 	go func() {
 		sr := <-storeCh
