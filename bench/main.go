@@ -166,11 +166,13 @@ func repoRoot() (string, error) {
 func build(ctx context.Context, root, tmp, cairnBin, floorBin string) ([2]*program, error) {
 	cairn := &program{
 		name: "cairn", refusalCode: 0, query: func(port int) []string { return []string{"status", "--port", fmt.Sprint(port)} },
-		args: func(port int) []string { return []string{"serve", "--foreground", "--port", fmt.Sprint(port)} },
+		version: []string{"version"},
+		args:    func(port int) []string { return []string{"serve", "--foreground", "--port", fmt.Sprint(port)} },
 	}
 	floor := &program{
 		name: "floor", refusalCode: 3, query: func(int) []string { return []string{"-get"} },
-		args: func(port int) []string { return []string{"--port", fmt.Sprint(port)} },
+		version: []string{"-version"},
+		args:    func(port int) []string { return []string{"--port", fmt.Sprint(port)} },
 	}
 	for _, b := range []struct {
 		prog       *program

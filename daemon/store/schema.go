@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	_ "embed"
 	"database/sql"
 	"encoding/binary"
 	"errors"
@@ -106,6 +107,14 @@ END;
 
 // SchemaVersion is the schema this binary writes.
 var SchemaVersion = len(migrations) - 1
+
+// emptyStore is a new, empty store at SchemaVersion, as the migrations make
+// it (TestEmptyStoreIsTheMigrations checks; `go test ./daemon/store -run
+// TestEmptyStoreIsTheMigrations -update` writes it again after a schema
+// change). A new store is a copy of it.
+//
+//go:embed empty.db
+var emptyStore []byte
 
 // migrate brings the database on conn up to target. A database newer than
 // this binary is ErrTooNew: never downgraded, never touched.
