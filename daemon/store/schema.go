@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	_ "embed"
 	"database/sql"
+	_ "embed"
 	"encoding/binary"
 	"errors"
 	"fmt"
