@@ -113,3 +113,55 @@ func TestFailedLoneRequest(t *testing.T) {
 		t.Fatalf("count %d, want 2", s.Count())
 	}
 }
+
+// TestChangedInTheBatchThatWroteIt: a batch indexes its new memories just
+// before it commits, so a request later in the same batch that changes or
+// deletes one of them (through the index's triggers) must find it indexed
+// already. Imports give the ids up front, so one batch can hold both.
+func TestChangedInTheBatchThatWroteIt(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.failCommit = func() bool {
+		once.Do(func() { close(held); <-release })
+		return false
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { mustPut(t, s, NewMemory{Text: "the write that holds the writer"}) })
+	<-held
+
+	const changed, deleted = "01ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAW"
+	beta := "beta words replaced them"
+	errs := make([]error, 5)
+	requests := []func() error{
+		func() error { _, err := s.Put(ctx, NewMemory{ID: changed, Text: "alpha words"}); return err },
+		func() error { _, err := s.Put(ctx, NewMemory{ID: deleted, Text: "gamma words"}); return err },
+		func() error { _, err := s.Update(ctx, changed, Patch{Text: &beta}); return err },
+		func() error { return s.Delete(ctx, deleted) },
+		func() error { _, err := s.Put(ctx, NewMemory{Text: "delta words, indexed at the commit"}); return err },
+	}
+	// In this order: each waits until the one before it is queued.
+	for i, req := range requests {
+		wg.Go(func() { errs[i] = req() })
+		if !poll.Until(ctx, 5*time.Second, func() bool { return len(s.reqs) == i+1 }) {
+			t.Fatalf("request %d not queued", i)
+		}
+	}
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	for q, want := range map[string]int{"alpha": 0, "beta": 1, "gamma": 0, "delta": 1, "words": 2, "replaced": 1} {
+		p, err := s.List(ctx, Query{Q: q})
+		if err != nil || len(p.Memories) != want {
+			t.Fatalf("recall %q: %d memories (%v), want %d", q, len(p.Memories), err, want)
+		}
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

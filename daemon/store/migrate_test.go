@@ -276,3 +276,34 @@ func TestOpenCanceled(t *testing.T) {
 		t.Fatalf("user_version %d, want %d", v, SchemaVersion)
 	}
 }
+
+// TestMigrateV3: a store whose index was kept by an insert trigger goes on
+// finding what it held, and what is written after the upgrade, with the
+// writer indexing instead (once, not twice: Check compares the index with
+// the memories).
+func TestMigrateV3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cairn.db")
+	v3, err := open(context.Background(), path, Options{}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, v3, NewMemory{Text: "indexed by the trigger"})
+	if err := v3.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustPut(t, s, NewMemory{Text: "indexed by the writer"})
+	ctx := context.Background()
+	for q, want := range map[string]int{"trigger": 1, "writer": 1, "indexed": 2} {
+		if p, err := s.List(ctx, Query{Q: q}); err != nil || len(p.Memories) != want {
+			t.Fatalf("recall %q: %d memories (%v), want %d", q, len(p.Memories), err, want)
+		}
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

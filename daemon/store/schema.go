@@ -103,7 +103,20 @@ CREATE TRIGGER meta_touch AFTER UPDATE OF updated_at ON memories BEGIN
 	UPDATE meta SET last_write = max(last_write, new.updated_at);
 END;
 `,
+	// 4: new memories are indexed by the writer (ftsInsert), not by a
+	// trigger: a statement with a trigger runs in a statement savepoint, and
+	// FTS5 writes its pending entries out as a new segment at every
+	// savepoint, so each memory of a batch became a segment of its own to
+	// merge. The writer indexes a batch's memories together, just before
+	// the commit. The update and delete triggers stay.
+	4: `
+DROP TRIGGER memories_fts_insert;
+`,
 }
+
+// schemaWriterIndexes is the first schema whose writer adds new memories
+// to memories_fts itself (migration 4).
+const schemaWriterIndexes = 4
 
 // SchemaVersion is the schema this binary writes.
 var SchemaVersion = len(migrations) - 1

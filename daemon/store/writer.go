@@ -153,6 +153,46 @@ type batchWriter struct {
 	entropy *ulid.MonotonicEntropy
 	stmts   map[string]*sql.Stmt
 	now     time.Time
+	// unindexed are the memories this transaction inserted that are not yet
+	// in memories_fts (schemaWriterIndexes): they go in together, with one
+	// FTS5 segment for the batch, before the commit or before any request
+	// that could touch them through the index's update and delete triggers.
+	unindexed []ftsRow
+	isolated  bool // this attempt runs each request in a savepoint
+}
+
+type ftsRow struct {
+	seq  int64
+	text string
+}
+
+// index adds a new memory to memories_fts: at once when the request runs
+// in its own savepoint (a rollback to it must take the entry too), else
+// with the rest of the batch (indexPending).
+func (w *batchWriter) index(ctx context.Context, seq int64, text string) error {
+	if w.s.schema < schemaWriterIndexes {
+		return nil // the memories_fts_insert trigger does it (or, at 1, there is no index)
+	}
+	if !w.isolated {
+		w.unindexed = append(w.unindexed, ftsRow{seq, text})
+		return nil
+	}
+	_, err := w.exec(ctx, "INSERT INTO memories_fts(rowid, text) VALUES (?, ?)", seq, text)
+	return err
+}
+
+// indexPending adds the batch's unindexed memories to memories_fts. Each
+// is its own single-row statement: such a statement needs no statement
+// savepoint, so FTS5 keeps them all pending and writes one segment at the
+// commit.
+func (w *batchWriter) indexPending(ctx context.Context) error {
+	for _, r := range w.unindexed {
+		if _, err := w.exec(ctx, "INSERT INTO memories_fts(rowid, text) VALUES (?, ?)", r.seq, r.text); err != nil {
+			return err
+		}
+	}
+	w.unindexed = w.unindexed[:0]
+	return nil
 }
 
 func (w *batchWriter) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -269,10 +309,18 @@ var errRetryIsolated = errors.New("a request failed; run the batch again with sa
 func (w *batchWriter) attempt(ctx context.Context, live []*request, isolated bool) (_ []response, committed bool, _ error) {
 	s := w.s
 	results := make([]response, len(live))
+	w.isolated, w.unindexed = isolated, w.unindexed[:0]
 	if err := w.exec0(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return nil, false, err
 	}
 	for i, r := range live {
+		if r.kind != opPut {
+			// Its triggers may delete or change index entries of memories
+			// this batch inserted: they must be there first.
+			if err := w.indexPending(ctx); err != nil {
+				return nil, false, err
+			}
+		}
 		if isolated {
 			if err := w.exec0(ctx, "SAVEPOINT req"); err != nil {
 				return nil, false, err
@@ -301,6 +349,9 @@ func (w *batchWriter) attempt(ctx context.Context, live []*request, isolated boo
 			}
 		}
 		results[i] = res
+	}
+	if err := w.indexPending(ctx); err != nil {
+		return nil, false, err
 	}
 	if s.failCommit != nil && s.failCommit() {
 		return nil, false, &fakeFull{}
@@ -422,6 +473,9 @@ func (w *batchWriter) put(ctx context.Context, m NewMemory) response {
 		return response{err: err}
 	}
 	if err := row.Scan(&seq); err != nil {
+		return response{err: err}
+	}
+	if err := w.index(ctx, seq, m.Text); err != nil {
 		return response{err: err}
 	}
 	if len(m.Tags) > 0 {
