@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -85,6 +86,7 @@ func run(ctx context.Context, n, warmup int, cairnBin, floorBin, trayBin string,
 	if err != nil {
 		return err
 	}
+	loadStart := loadAvg()
 	results := map[string]map[string][]sample{}
 	for _, m := range measurements {
 		fmt.Fprintf(os.Stderr, "%-24s ", m.name)
@@ -105,6 +107,7 @@ func run(ctx context.Context, n, warmup int, cairnBin, floorBin, trayBin string,
 	if err != nil && !errors.Is(err, errTrayUnsupported) {
 		return err
 	}
+	fmt.Fprintf(os.Stdout, "Machine load (1-minute average, /proc/loadavg) at the start %s, at the end %s, on %d CPUs.\n\n", loadStart, loadAvg(), runtime.NumCPU())
 	report(os.Stdout, results, progs, n, warmup)
 	reportTray(os.Stdout, idle, idleWindow, crashes, warmup)
 	if st != nil {
