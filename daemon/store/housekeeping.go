@@ -53,7 +53,7 @@ func (s *Store) housekeeping() {
 			if dirty {
 				s.send(ctx, &request{kind: opOptimize})
 				s.hmu.Lock()
-				s.checkpoint(ctx, s.hconn, walBusy, ckRelease)
+				s.checkpoint(ctx, s.hconn, walBusy, ckRelease, nil)
 				s.hmu.Unlock()
 				dirty = false
 			}
@@ -85,13 +85,21 @@ const (
 // can hold it up, and each waits at most walBusy. A checkpoint on another
 // connection never caught up with a busy writer (the WAL reached 144 MB in
 // 5 s of 8 writers). Housekeeping runs the idle one on its own connection.
-func (s *Store) checkpoint(ctx context.Context, conn *sql.Conn, connBusy int, mode ckMode) {
+// noop, when not nil, is "PRAGMA wal_checkpoint(NOOP)" prepared on conn
+// (the writer asks after every batch).
+func (s *Store) checkpoint(ctx context.Context, conn *sql.Conn, connBusy int, mode ckMode, noop *sql.Stmt) {
 	// NOOP only reads the WAL's header: the frames in use (the next write
 	// starts over from the first once they are all copied and no reader
 	// needs them). A reused WAL file is as large as it ever was, so its
 	// size no longer says how much of it is in use.
 	var busy, frames, copied int64
-	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(NOOP)").Scan(&busy, &frames, &copied); err != nil {
+	var row *sql.Row
+	if noop != nil {
+		row = noop.QueryRowContext(ctx)
+	} else {
+		row = conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(NOOP)")
+	}
+	if err := row.Scan(&busy, &frames, &copied); err != nil {
 		s.log.Warn("memory store: read the WAL's size", "err", err)
 		return
 	}

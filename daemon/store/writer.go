@@ -127,7 +127,8 @@ func (s *Store) writer() {
 		if s.forceCheckpoint.Swap(false) {
 			mode = ckRelease
 		}
-		s.checkpoint(context.Background(), s.wconn, busyTimeout, mode)
+		noop, _ := w.stmt(context.Background(), "PRAGMA wal_checkpoint(NOOP)") // nil on error: checkpoint prepares its own
+		s.checkpoint(context.Background(), s.wconn, busyTimeout, mode, noop)
 	}
 }
 
