@@ -23,10 +23,7 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, ok := instance.Running(cmd.Context(), p, port)
-			if !ok {
-				d = instance.Diagnose(cmd.Context(), p, port)
-			}
+			d := instance.Status(cmd.Context(), p, port)
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := printJSON(out, statusOf(d)); err != nil {
