@@ -11,15 +11,16 @@ import (
 // Housekeeping intervals. The writer considers a checkpoint after every
 // batch (a stat of the WAL); the rest is periodic or waits for an idle store.
 const (
-	purgeEvery      = time.Minute
-	commonEvery     = 10 * time.Minute
-	commonWrites    = 1000 // at least this many writes between refreshes of the common terms
-	commonMinRows   = 1000 // below this every term is worth searching
-	commonPercent   = 5    // a term in more than this % of memories is "common",
-	commonMaxDocs   = 1000 // or in more than this many
-	commonWindow    = 2000 // about how many matches a query of only common terms ranks
-	optimizeIdleFor = 5 * time.Minute
-	walBusy         = 200 // ms a checkpoint waits for readers before it gives up until the next batch
+	purgeEvery       = time.Minute
+	commonEvery      = 10 * time.Minute
+	commonWrites     = 1000        // at least this many writes between refreshes of the common terms
+	commonMinRows    = 1000        // below this every term is worth searching
+	commonPercent    = 5           // a term in more than this % of memories is "common",
+	commonMaxDocs    = 1000        // or in more than this many
+	commonWindow     = 2000        // about how many matches a query of only common terms ranks
+	commonFirstAfter = time.Second // the first scan, after Open
+	optimizeIdleFor  = 5 * time.Minute
+	walBusy          = 200 // ms a checkpoint waits for readers before it gives up until the next batch
 )
 
 // housekeeping purges expired memories, refreshes the common-term cache,
@@ -33,7 +34,12 @@ func (s *Store) housekeeping() {
 	defer purge.Stop()
 	idle := time.NewTimer(optimizeIdleFor)
 	defer idle.Stop()
-	s.refreshCommon(ctx)
+	// The first common-term scan waits a moment: it is ~200 ms of CPU at
+	// 100,000 memories, which at Open competed with the daemon's own start
+	// for the CPUs. Until it runs, recall keeps every word (right answers,
+	// a slower query for very common ones).
+	first := time.NewTimer(commonFirstAfter)
+	defer first.Stop()
 	lastCommon := time.Now()
 	dirty := false
 	for {
@@ -47,6 +53,9 @@ func (s *Store) housekeeping() {
 			}
 			dirty = true
 			idle.Reset(optimizeIdleFor)
+		case <-first.C:
+			s.refreshCommon(ctx)
+			lastCommon = time.Now()
 		case <-purge.C:
 			s.send(ctx, &request{kind: opPurge})
 		case <-idle.C:
