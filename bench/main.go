@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -85,6 +86,7 @@ func run(ctx context.Context, n, warmup int, cairnBin, floorBin, trayBin string,
 	if err != nil {
 		return err
 	}
+	loadStart := loadAvg()
 	results := map[string]map[string][]sample{}
 	for _, m := range measurements {
 		fmt.Fprintf(os.Stderr, "%-24s ", m.name)
@@ -105,6 +107,7 @@ func run(ctx context.Context, n, warmup int, cairnBin, floorBin, trayBin string,
 	if err != nil && !errors.Is(err, errTrayUnsupported) {
 		return err
 	}
+	fmt.Fprintf(os.Stdout, "Machine load (1-minute average, /proc/loadavg) at the start %s, at the end %s, on %d CPUs.\n\n", loadStart, loadAvg(), runtime.NumCPU())
 	report(os.Stdout, results, progs, n, warmup)
 	reportTray(os.Stdout, idle, idleWindow, crashes, warmup)
 	if st != nil {
@@ -166,11 +169,13 @@ func repoRoot() (string, error) {
 func build(ctx context.Context, root, tmp, cairnBin, floorBin string) ([2]*program, error) {
 	cairn := &program{
 		name: "cairn", refusalCode: 0, query: func(port int) []string { return []string{"status", "--port", fmt.Sprint(port)} },
-		args: func(port int) []string { return []string{"serve", "--foreground", "--port", fmt.Sprint(port)} },
+		version: []string{"version"},
+		args:    func(port int) []string { return []string{"serve", "--foreground", "--port", fmt.Sprint(port)} },
 	}
 	floor := &program{
 		name: "floor", refusalCode: 3, query: func(int) []string { return []string{"-get"} },
-		args: func(port int) []string { return []string{"--port", fmt.Sprint(port)} },
+		version: []string{"-version"},
+		args:    func(port int) []string { return []string{"--port", fmt.Sprint(port)} },
 	}
 	for _, b := range []struct {
 		prog       *program

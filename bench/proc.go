@@ -23,6 +23,9 @@ type program struct {
 	// `cairn status` (discover, prove, /health, diagnose) against the
 	// floor's curl-like discover-and-GET.
 	query func(port int) []string
+	// version is the arguments of a run that starts, prints a version and
+	// exits: the process's own start-up cost.
+	version []string
 }
 
 // sandbox is one iteration's private world: its own CAIRN_HOME, HOME and

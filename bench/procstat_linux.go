@@ -83,3 +83,16 @@ func alive(pid int) bool {
 	st, err := readStat(pid)
 	return err == nil && st.state != 'Z'
 }
+
+// loadAvg is the machine's 1-minute load average, for the report: the
+// figures are only as quiet as the machine was.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}

@@ -8,3 +8,6 @@ import "errors"
 func rssKiB(pid int) (int, error) {
 	return 0, errors.New("RSS is read from /proc, which this OS does not have")
 }
+
+// loadAvg is not read on this OS.
+func loadAvg() string { return "not read on this OS" }

@@ -145,24 +145,52 @@ func RunForeground(ctx context.Context, opts Options) error {
 	defer logFile.Close()
 	log := slog.New(slog.NewTextHandler(logFile, nil))
 
-	// The store opens (and on a first start creates its schema, fsynced)
-	// while we bind, like the token; only the lock holder ever opens it.
+	// The store's header, before anyone is told the daemon runs: a database
+	// a newer Cairn wrote refuses the start (exit 5) in microseconds.
+	if err := store.CheckVersion(p.Store); err != nil {
+		log.Error("memory store unusable", "path", p.Store, "err", err)
+		return exitcode.New(exitcode.DataDirBad, storeError(p, err))
+	}
+
+	// The store opens while the daemon binds and writes its discovery
+	// files, and the daemon serves without waiting for it: opening is
+	// milliseconds of SQLite, and a new process pays to page its code in,
+	// which would double start-to-ready. Memory requests that come first
+	// wait for it (server.MemoriesOpening). A store that then fails to open
+	// (damaged; a newer schema only in the WAL) stops the daemon with exit
+	// 5, as a failed start. A store that does not exist yet is made (a
+	// copy of an empty one, fsynced) only once the discovery files are
+	// written, so its fsyncs do not queue with theirs. Only the lock holder
+	// ever opens it.
 	type storeResult struct {
 		st  *store.Store
 		err error
 	}
 	storeCh := make(chan storeResult, 1)
 	feed := server.NewFeed() // the store's changes, for the event streams
-	go func() {
-		st, err := store.Open(p.Store, store.Options{Log: log,
-			OnWrite:  func(m store.Memory) { feed.Changed(m.ID, "written") },
-			OnDelete: func(id string) { feed.Changed(id, "deleted") },
-		})
-		storeCh <- storeResult{st, err}
-	}()
-	storeTaken := false
+	// A stop that comes while the store still opens need not wait for it
+	// (an upgrade's migration): it is cut short and rolled back, and the
+	// next start opens it again.
+	openCtx, stopOpening := context.WithCancel(context.Background())
+	defer stopOpening()
+	var storeStarted time.Time
+	openStarted, relayed := false, false
+	openStore := func() {
+		openStarted, storeStarted = true, time.Now()
+		go func() {
+			st, err := store.OpenContext(openCtx, p.Store, store.Options{Log: log,
+				OnWrite:  func(m store.Memory) { feed.Changed(m.ID, "written") },
+				OnDelete: func(id string) { feed.Changed(id, "deleted") },
+			})
+			storeCh <- storeResult{st, err}
+		}()
+	}
+	if _, err := os.Lstat(p.Store); err == nil {
+		openStore()
+	}
 	defer func() {
-		if !storeTaken { // a start that failed first: wait for the open, and close
+		if openStarted && !relayed { // a start that failed first: stop the open, and close
+			stopOpening()
 			if sr := <-storeCh; sr.st != nil {
 				sr.st.Close()
 			}
@@ -186,15 +214,9 @@ func RunForeground(ctx context.Context, opts Options) error {
 		return dataDirError(p, err)
 	}
 	tok := tr.tok
-	sr := <-storeCh
-	storeTaken = true
-	if sr.err != nil {
-		closeAll(lns)
-		discovery.RemoveIfAddr(files, addr)
-		log.Error("memory store unusable", "path", p.Store, "err", sr.err)
-		return exitcode.New(exitcode.DataDirBad, storeError(p, sr.err))
+	if !openStarted {
+		openStore()
 	}
-	mem := sr.st
 
 	started := time.Now()
 	shutdownReq := make(chan struct{})
@@ -206,11 +228,28 @@ func RunForeground(ctx context.Context, opts Options) error {
 		Supervisor: detectSupervisor(),
 		StartedAt:  started,
 	}, tok, func() { close(shutdownReq) })
-	api.SetMemories(mem)
+	opened := api.MemoriesOpening()
 	api.SetFeed(feed)
 	api.SetLog(log)
 	hs := api.HTTPServer()
 	hs.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+
+	// The open's result goes to the API at once (requests wait on it, not
+	// on this goroutine) and then to the loop below.
+	relayed = true
+	storeDone := make(chan storeResult, 1)
+	go func() {
+		sr := <-storeCh
+		switch {
+		case openCtx.Err() != nil:
+			opened(nil, errors.New("the daemon is shutting down; retry in a moment"))
+		case sr.err != nil:
+			opened(nil, errors.New(storeError(p, sr.err)+" The daemon is stopping."))
+		default:
+			opened(sr.st, nil)
+		}
+		storeDone <- sr
+	}()
 
 	serveErr := make(chan error, len(lns))
 	for _, ln := range lns {
@@ -220,18 +259,40 @@ func RunForeground(ctx context.Context, opts Options) error {
 	fmt.Fprintf(opts.Stdout, "Cairn %s is serving at %s (PID %d, data in %s).\n", version.Version, addr, os.Getpid(), p.DataDir)
 
 	var failure error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "reason", "signal")
-	case <-shutdownReq:
-		log.Info("shutting down", "reason", "api")
-	case err := <-serveErr:
-		log.Error("server failed", "err", err)
-		failure = exitcode.New(exitcode.Failure, fmt.Sprintf("serving %s failed: %v; see %s", addr, err, p.DaemonLog))
+	var mem *store.Store
+	opening := storeDone // nil once the open's result is in
+wait:
+	for {
+		select {
+		case sr := <-opening:
+			opening = nil
+			if sr.err != nil {
+				log.Error("memory store unusable; stopping", "path", p.Store, "err", sr.err)
+				failure = exitcode.New(exitcode.DataDirBad, storeError(p, sr.err))
+				break wait
+			}
+			mem = sr.st
+			log.Info("memory store open", "memories", mem.Count(), "took", time.Since(storeStarted).Round(time.Microsecond))
+		case <-ctx.Done():
+			log.Info("shutting down", "reason", "signal")
+			break wait
+		case <-shutdownReq:
+			log.Info("shutting down", "reason", "api")
+			break wait
+		case err := <-serveErr:
+			log.Error("server failed", "err", err)
+			failure = exitcode.New(exitcode.Failure, fmt.Sprintf("serving %s failed: %v; see %s", addr, err, p.DaemonLog))
+			break wait
+		}
 	}
 
 	// Stop accepting and drain in flight, bounded; then remove the discovery
 	// files while the lock still orders us before any successor; then the lock.
+	// A store still opening is stopped first: requests waiting for it are
+	// answered 503 rather than hold up the drain.
+	if opening != nil {
+		stopOpening()
+	}
 	api.BeginDrain()
 	drainCtx, cancel := context.WithTimeout(context.Background(), opts.DrainTimeout)
 	if err := hs.Shutdown(drainCtx); err != nil {
@@ -239,10 +300,17 @@ func RunForeground(ctx context.Context, opts Options) error {
 		hs.Close()
 	}
 	cancel()
+	if opening != nil { // stopped while the store was still opening
+		if sr := <-opening; sr.err == nil {
+			mem = sr.st // it finished first
+		}
+	}
 	// Every acknowledged write is already durable; Close drains what is
 	// queued and checkpoints the WAL.
-	if err := mem.Close(); err != nil {
-		log.Warn("close the memory store", "err", err)
+	if mem != nil {
+		if err := mem.Close(); err != nil {
+			log.Warn("close the memory store", "err", err)
+		}
 	}
 	if err := discovery.RemoveIfAddr(files, addr); err != nil {
 		log.Warn("remove discovery files", "err", err)

@@ -24,7 +24,12 @@ import (
 func main() {
 	port := flag.Int("port", 7070, "port to bind on 127.0.0.1")
 	get := flag.Bool("get", false, "be the client instead: read http_addr and GET /health, like curl")
+	noop := flag.Bool("version", false, "print a version and exit: the cost of starting the process, as `cairn version`")
 	flag.Parse()
+	if *noop {
+		fmt.Println("floor")
+		return
+	}
 	if *get {
 		os.Exit(getHealth())
 	}

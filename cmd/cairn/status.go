@@ -23,7 +23,7 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d := instance.Diagnose(cmd.Context(), p, port)
+			d := instance.Status(cmd.Context(), p, port)
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := printJSON(out, schemaStatus, statusOf(d)); err != nil {

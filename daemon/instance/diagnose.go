@@ -129,11 +129,17 @@ func Diagnose(ctx context.Context, p paths.Paths, port int) Diagnosis {
 
 // DiagnoseWith is Diagnose with the service manager chosen by the caller.
 func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOptions) Diagnosis {
+	c, h, err := client.ProbeClient(ctx, p)
+	return diagnoseProbed(ctx, p, port, opts, c, h, err)
+}
+
+// diagnoseProbed is DiagnoseWith after its probe (client.ProbeClient's
+// results).
+func diagnoseProbed(ctx context.Context, p paths.Paths, port int, opts DiagnoseOptions, c *client.Client, h api.Health, err error) Diagnosis {
 	d := Diagnosis{DataDir: p.DataDir, Port: port, PortHolders: []proc.Listener{}, Problems: []Problem{}}
 
 	// A healthy daemon at the discovered address that proves itself is
 	// the common case. One that answers but fails the proof is an impostor.
-	c, h, err := client.ProbeClient(ctx, p)
 	var addr netip.AddrPort
 	if c != nil {
 		defer c.CloseIdle()
@@ -192,6 +198,25 @@ func DiagnoseWith(ctx context.Context, p paths.Paths, port int, opts DiagnoseOpt
 	}
 	d.Holder = Classify(d)
 	d.Problems = problems(d)
+	return d
+}
+
+// Status is Diagnose for `cairn status`: when a healthy daemon that proves
+// itself (its PID is the lock's holder: client.Probe checks) answers at
+// 127.0.0.1:port, it returns only that much of the picture, with the
+// service that runs it. The full inspection (the lock holder's process,
+// discovery files, token, data dir) only explains a daemon that is not
+// simply running, and took most of status's time; otherwise it is the
+// full Diagnose, on the same probe.
+func Status(ctx context.Context, p paths.Paths, port int) Diagnosis {
+	c, h, err := client.ProbeClient(ctx, p)
+	if c == nil || err != nil || c.Addr() != netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port)) {
+		return diagnoseProbed(ctx, p, port, DiagnoseOptions{Services: DefaultServices()}, c, h, err)
+	}
+	defer c.CloseIdle()
+	d := Diagnosis{State: StateRunning, DataDir: p.DataDir, Port: port, Daemon: &h, Addr: c.Addr().String(),
+		PortHolders: []proc.Listener{}, Problems: []Problem{}}
+	d.Service, d.Supervisor = findService(ctx, c, DefaultServices(), h.PID)
 	return d
 }
 

@@ -35,8 +35,50 @@ type Memories interface {
 }
 
 // SetMemories gives the API its store; call it before HTTPServer. Without
-// one, the memory routes answer 503.
-func (s *Server) SetMemories(m Memories) { s.memories = m }
+// one (and without MemoriesOpening), the memory routes answer 503.
+func (s *Server) SetMemories(m Memories) {
+	s.mem = &memoryState{ready: make(chan struct{}), m: m}
+	close(s.mem.ready)
+}
+
+// MemoriesOpening tells the API that its store is being opened while the
+// daemon already serves: memory requests wait (up to StoreWait) for the
+// returned opened to be called with the store, or with the reason it could
+// not be opened, which they then answer with 503. Call it before
+// HTTPServer, and call opened once.
+func (s *Server) MemoriesOpening() (opened func(Memories, error)) {
+	st := &memoryState{ready: make(chan struct{})}
+	s.mem = st
+	return func(m Memories, err error) {
+		st.m, st.err = m, err
+		close(st.ready)
+	}
+}
+
+// StoreWait bounds how long a memory request waits for a store that is
+// still opening (a first start creates it; an upgrade migrates it).
+var StoreWait = 10 * time.Second
+
+// memoryState is the API's store: ready is closed once m (or err) is set.
+type memoryState struct {
+	ready chan struct{}
+	m     Memories
+	err   error
+}
+
+// opened returns the store once it is open, without waiting: nil while it
+// opens, when it failed, or when there is none.
+func (s *Server) opened() Memories {
+	if s.mem == nil {
+		return nil
+	}
+	select {
+	case <-s.mem.ready:
+		return s.mem.m
+	default:
+		return nil
+	}
+}
 
 func (s *Server) memoryRoutes(mux *http.ServeMux) {
 	mux.Handle("/v1/memories", methods{
@@ -160,11 +202,34 @@ func (s *Server) writeStoreError(w http.ResponseWriter, r *http.Request, err err
 	}
 }
 
-func (s *Server) store(w http.ResponseWriter) Memories {
-	if s.memories == nil {
+// store returns the memory store for a request, waiting for it while it
+// opens; without one it writes the 503 itself and returns nil.
+func (s *Server) store(w http.ResponseWriter, r *http.Request) Memories {
+	st := s.mem
+	if st == nil {
 		writeError(w, http.StatusServiceUnavailable, "the memory store is not open")
+		return nil
 	}
-	return s.memories
+	select {
+	case <-st.ready:
+	default:
+		wait := time.NewTimer(StoreWait)
+		defer wait.Stop()
+		select {
+		case <-st.ready:
+		case <-wait.C:
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the memory store is still opening after %s; retry in a moment, or see daemon.log", StoreWait))
+			return nil
+		case <-r.Context().Done():
+			writeError(w, http.StatusServiceUnavailable, "the memory store is still opening; retry in a moment")
+			return nil
+		}
+	}
+	if st.err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the memory store is unavailable: "+st.err.Error())
+		return nil
+	}
+	return st.m
 }
 
 // rememberRequest is the body of POST /v1/memories.
@@ -179,7 +244,7 @@ type rememberRequest struct {
 }
 
 func (s *Server) remember(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -219,7 +284,7 @@ var listParams = map[string]bool{"q": true, "tag": true, "project": true, "since
 	"limit": true, "cursor": true, "max_bytes": true, "include_superseded": true}
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -293,7 +358,7 @@ func parseQuery(v url.Values) (q store.Query, field, msg string) {
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -314,7 +379,7 @@ type patchRequest struct {
 }
 
 func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -331,7 +396,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -344,7 +409,7 @@ func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) tags(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -362,7 +427,7 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request) {
 // check runs the store's integrity checks (SQLite's and the FTS index's):
 // for `cairn doctor`, which may not open the database itself.
 func (s *Server) check(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -374,7 +439,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -389,7 +454,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 // export streams every memory as JSON Lines, oldest first: the format
 // `cairn import` reads back losslessly.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}
@@ -429,7 +494,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 // Lines are independent: a bad one is reported by number and the rest go
 // on. The CLI sends large files in batches under the body limit.
 func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
-	st := s.store(w)
+	st := s.store(w, r)
 	if st == nil {
 		return
 	}

@@ -45,10 +45,10 @@ type Server struct {
 	conns *conns    // the connection policy (conns.go)
 	sess  *sessions // the dashboard's codes and sessions (session.go)
 
-	memories Memories     // the store; nil until SetMemories
-	feed     *Feed        // the store's changes; nil sends none
-	idem     idemCache    // answers by Idempotency-Key
-	log      *slog.Logger // never nil
+	mem  *memoryState // the store; nil until SetMemories or MemoriesOpening
+	feed *Feed        // the store's changes; nil sends none
+	idem idemCache    // answers by Idempotency-Key
+	log  *slog.Logger // never nil
 
 	shutdownOnce sync.Once
 	drainOnce    sync.Once
@@ -267,12 +267,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// memoryCount is the live count, or -1 without a store.
+// memoryCount is the live count, or -1 without an open store.
 func (s *Server) memoryCount() int64 {
-	if s.memories == nil {
+	m := s.opened()
+	if m == nil {
 		return -1
 	}
-	return s.memories.Count()
+	return m.Count()
 }
 
 func uptime(start time.Time) float64 {

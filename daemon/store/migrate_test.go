@@ -17,7 +17,7 @@ import (
 // already there.
 func TestMigrateV1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cairn.db")
-	v1, err := open(path, Options{}, 1)
+	v1, err := open(context.Background(), path, Options{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +83,52 @@ func TestTooNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+	if err := CheckVersion(path); !errors.Is(err, ErrTooNew) {
+		t.Fatalf("CheckVersion of a newer database: %v, want ErrTooNew", err)
+	}
 	_, err = Open(path, Options{})
 	if !errors.Is(err, ErrTooNew) || !strings.Contains(err.Error(), "upgrade Cairn") {
 		t.Fatalf("Open of a newer database: %v, want ErrTooNew", err)
 	}
 	if v := userVersion(t, path); v != 99 {
 		t.Fatalf("the newer database was changed to version %d", v)
+	}
+}
+
+// TestCheckVersion: the header check passes a missing, empty or current
+// store and refuses what is not a database.
+func TestCheckVersion(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cairn.db")
+	if err := CheckVersion(path); err != nil {
+		t.Fatalf("missing store: %v", err)
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckVersion(path); err != nil {
+		t.Fatalf("empty store: %v", err)
+	}
+	os.Remove(path)
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := CheckVersion(path); err != nil {
+		t.Fatalf("current store: %v", err)
+	}
+	for name, data := range map[string]string{
+		"short":   "SQLite format 3",
+		"garbage": strings.Repeat("not a database ", 10),
+	} {
+		p := filepath.Join(dir, name+".db")
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckVersion(p); err == nil || errors.Is(err, ErrTooNew) {
+			t.Fatalf("%s file: %v, want refused as not a database", name, err)
+		}
 	}
 }
 
@@ -214,5 +254,56 @@ func TestOpenCountFromMeta(t *testing.T) {
 	}
 	if got := s.lastWrite.Load(); got != last {
 		t.Fatalf("last write %d after reopen, a scan finds %d", got, last)
+	}
+}
+
+// TestOpenCanceled: an open given up on says so, and leaves the file for
+// the next Open to create or migrate.
+func TestOpenCanceled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cairn.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := OpenContext(ctx, path, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("OpenContext with a canceled context: %v, want context.Canceled", err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open after a canceled open: %v", err)
+	}
+	defer s.Close()
+	mustPut(t, s, NewMemory{Text: "after a canceled open"})
+	if v := userVersion(t, path); v != SchemaVersion {
+		t.Fatalf("user_version %d, want %d", v, SchemaVersion)
+	}
+}
+
+// TestMigrateV3: a store whose index was kept by an insert trigger goes on
+// finding what it held, and what is written after the upgrade, with the
+// writer indexing instead (once, not twice: Check compares the index with
+// the memories).
+func TestMigrateV3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cairn.db")
+	v3, err := open(context.Background(), path, Options{}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, v3, NewMemory{Text: "indexed by the trigger"})
+	if err := v3.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustPut(t, s, NewMemory{Text: "indexed by the writer"})
+	ctx := context.Background()
+	for q, want := range map[string]int{"trigger": 1, "writer": 1, "indexed": 2} {
+		if p, err := s.List(ctx, Query{Q: q}); err != nil || len(p.Memories) != want {
+			t.Fatalf("recall %q: %d memories (%v), want %d", q, len(p.Memories), err, want)
+		}
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

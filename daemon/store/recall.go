@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -16,8 +17,9 @@ import (
 const maxTerms = 32
 
 // stopWords are dropped from recall: they match nearly every memory and
-// say nothing about which one is wanted.
-var stopWords = func() map[string]struct{} {
+// say nothing about which one is wanted. Made on first use, not at init:
+// every `cairn` command links the store, and only the daemon recalls.
+var stopWords = sync.OnceValue(func() map[string]struct{} {
 	m := map[string]struct{}{}
 	for _, w := range strings.Fields(`a about above after again against all am an and any are as at be
 		because been before being below between both but by can could did do does doing down during each
@@ -29,7 +31,7 @@ var stopWords = func() map[string]struct{} {
 		m[w] = struct{}{}
 	}
 	return m
-}()
+})
 
 // isWordRune is what unicode61 indexes as a token character: letters,
 // numbers, private-use characters; marks too, so a decomposed accent stays
@@ -102,7 +104,7 @@ func matchWords[V any](q string, common map[string]V) (string, []string) {
 		toks := tokensOf(w)
 		stop, frequent := true, true
 		for _, t := range toks {
-			if _, ok := stopWords[t]; !ok {
+			if _, ok := stopWords()[t]; !ok {
 				stop = false
 				if _, ok := common[t]; !ok {
 					frequent = false

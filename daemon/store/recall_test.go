@@ -111,7 +111,7 @@ func FuzzQuery(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, q, tag, cur string) {
 		var tags []string
-		if tagRE.MatchString(tag) {
+		if tagRE().MatchString(tag) {
 			tags = []string{tag}
 		}
 		p, err := s.List(ctx, Query{Q: q, Tags: tags, Cursor: cur, Limit: 2})

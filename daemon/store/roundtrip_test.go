@@ -140,8 +140,10 @@ func randomField(rng *rand.Rand) string {
 }
 
 // TestCheckpointBoundsWAL: once writes pass the threshold, a checkpoint
-// runs (the writer's, between batches) and resets the WAL below the
-// threshold.
+// runs (the writer's, between batches), copies everything and lets the
+// WAL start over, and later writes reuse the file rather than truncate or
+// grow it: over three checkpoints' worth of writes the file stays about
+// one threshold large.
 func TestCheckpointBoundsWAL(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cairn.db")
 	s, err := Open(path, Options{})
@@ -153,32 +155,31 @@ func TestCheckpointBoundsWAL(t *testing.T) {
 	s.onCheckpoint = func(before, after int64) { done <- [2]int64{before, after} } // before the first write
 	gen := memgen.New(11)
 	ctx := context.Background()
-	deadline := time.After(20 * time.Second)
-	for first := true; ; {
+	deadline := time.After(60 * time.Second)
+	var peak int64
+	for checkpoints := 0; checkpoints < 3; {
 		if _, err := s.Put(ctx, NewMemory{Text: gen.Text()}); err != nil {
 			t.Fatal(err)
 		}
-		var ck [2]int64
+		peak = max(peak, fileSize(path+"-wal"))
 		select {
-		case ck = <-done:
+		case ck := <-done:
+			checkpoints++
+			t.Logf("checkpoint: %d bytes of WAL in use → %d; file %d bytes", ck[0], ck[1], fileSize(path+"-wal"))
+			if ck[0] < walThreshold || ck[1] != 0 {
+				t.Fatalf("checkpoint with %d bytes in use left %d; want one past %d that leaves none", ck[0], ck[1], walThreshold)
+			}
+			// Kept for the next commits to overwrite, not truncated.
+			if size := fileSize(path + "-wal"); size < walThreshold {
+				t.Fatalf("after a checkpoint under load the WAL file is %d bytes; want it kept (≥ %d)", size, walThreshold)
+			}
 		case <-deadline:
-			t.Fatalf("no checkpoint brought the WAL below %d bytes; it is %d", walThreshold, fileSize(path+"-wal"))
+			t.Fatalf("%d checkpoints in 60 s; WAL is %d bytes", checkpoints, fileSize(path+"-wal"))
 		default:
-			if first {
-				continue // keep writing until the first checkpoint
-			}
-			// Writing paused: this Put's commit is the last, so wait for
-			// the checkpoint it kicks.
-			select {
-			case ck = <-done:
-			case <-deadline:
-				t.Fatalf("no checkpoint after writes paused; WAL is %d bytes", fileSize(path+"-wal"))
-			}
 		}
-		first = false
-		t.Logf("WAL %d → %d bytes", ck[0], ck[1])
-		if ck[1] < walThreshold {
-			return
-		}
+	}
+	// One write of a batch of one past the threshold, plus its frames.
+	if limit := int64(walThreshold + 1<<20); peak > limit {
+		t.Fatalf("the WAL file reached %d bytes over three checkpoints; a reused WAL stays under %d", peak, limit)
 	}
 }

@@ -3,7 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	_ "embed"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"os"
+
+	"github.com/cairnlabs/cairn/daemon/safefile"
 )
 
 // migrations are applied in order, each in its own transaction that also
@@ -96,10 +103,31 @@ CREATE TRIGGER meta_touch AFTER UPDATE OF updated_at ON memories BEGIN
 	UPDATE meta SET last_write = max(last_write, new.updated_at);
 END;
 `,
+	// 4: new memories are indexed by the writer (ftsInsert), not by a
+	// trigger: a statement with a trigger runs in a statement savepoint, and
+	// FTS5 writes its pending entries out as a new segment at every
+	// savepoint, so each memory of a batch became a segment of its own to
+	// merge. The writer indexes a batch's memories together, just before
+	// the commit. The update and delete triggers stay.
+	4: `
+DROP TRIGGER memories_fts_insert;
+`,
 }
+
+// schemaWriterIndexes is the first schema whose writer adds new memories
+// to memories_fts itself (migration 4).
+const schemaWriterIndexes = 4
 
 // SchemaVersion is the schema this binary writes.
 var SchemaVersion = len(migrations) - 1
+
+// emptyStore is a new, empty store at SchemaVersion, as the migrations make
+// it (TestEmptyStoreIsTheMigrations checks; `go test ./daemon/store -run
+// TestEmptyStoreIsTheMigrations -update` writes it again after a schema
+// change). A new store is a copy of it.
+//
+//go:embed empty.db
+var emptyStore []byte
 
 // migrate brings the database on conn up to target. A database newer than
 // this binary is ErrTooNew: never downgraded, never touched.
@@ -134,4 +162,37 @@ func migrate(ctx context.Context, conn *sql.Conn, target int) (err error) {
 	}
 	_, err = conn.ExecContext(ctx, "COMMIT")
 	return err
+}
+
+// CheckVersion reads the schema version from the database file's header
+// (its user_version field), without opening the database: microseconds,
+// where Open costs the daemon milliseconds. The daemon asks it before it
+// serves, so a database written by a newer Cairn (ErrTooNew) or a file
+// that is not a database refuses the start before anyone is told the
+// daemon is ready; Open, after the daemon serves, still checks in full
+// (the header can lag a newer Cairn's migration that is only in the WAL).
+// A missing or empty file is a new store: nil.
+func CheckVersion(path string) error {
+	f, err := safefile.Open(path, os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open the memory store %s: %w", path, err)
+	}
+	defer f.Close()
+	var hdr [100]byte
+	n, err := io.ReadFull(f, hdr[:])
+	switch {
+	case n == 0 && (err == io.EOF || err == nil):
+		return nil // created, never written: Open makes the schema
+	case err != nil:
+		return fmt.Errorf("open the memory store %s: %d bytes is not a SQLite database header: %w", path, n, err)
+	case string(hdr[:16]) != "SQLite format 3\x00":
+		return fmt.Errorf("open the memory store %s: the file is not a SQLite database", path)
+	}
+	if v := int(binary.BigEndian.Uint32(hdr[60:64])); v > SchemaVersion {
+		return fmt.Errorf("%w (schema version %d, this binary knows up to %d)", ErrTooNew, v, SchemaVersion)
+	}
+	return nil
 }

@@ -20,9 +20,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/cairnlabs/cairn/daemon/api"
+	"github.com/cairnlabs/cairn/daemon/atomicfile"
 )
 
 // Memory is the API's shape (package api), so clients need not link the store.
@@ -103,6 +104,10 @@ const (
 	maxBatch     = 256
 	busyTimeout  = 5000     // ms; only the idle and closing checkpoints contend with the writer
 	walThreshold = 16 << 20 // the writer checkpoints past this; the peak is this plus one batch
+	// walSizeLimit is the journal_size_limit: what the WAL file is cut back
+	// to when it starts over. Above walThreshold, so under load it keeps
+	// its size and commits overwrite it (housekeeping.go, ckLoad).
+	walSizeLimit = 2 * walThreshold
 	// batchWait bounds how long the writer waits for the callers its last
 	// batch answered before it commits a smaller batch (writer.go).
 	batchWait = time.Millisecond
@@ -110,16 +115,17 @@ const (
 
 // Store is an open memory store. Its methods are safe for concurrent use.
 type Store struct {
-	path   string
-	schema int // the version open migrated to: SchemaVersion but in migration tests
-	now    func() time.Time
-	log    *slog.Logger
-	opts   Options
-	wdb    *sql.DB // one connection, owned by the writer goroutine
-	rdb    *sql.DB // readers, query_only
-	hdb    *sql.DB // housekeeping: checkpoints
-	wconn  *sql.Conn
-	hconn  *sql.Conn
+	path     string
+	schema   int // the version open migrated to: SchemaVersion but in migration tests
+	pageSize int64
+	now      func() time.Time
+	log      *slog.Logger
+	opts     Options
+	wdb      *sql.DB // one connection, owned by the writer goroutine
+	rdb      *sql.DB // readers, query_only
+	hdb      *sql.DB // housekeeping: checkpoints
+	wconn    *sql.Conn
+	hconn    *sql.Conn
 
 	rs  readStmts
 	hmu sync.Mutex // serializes use of hconn (checkpoints, Check)
@@ -129,9 +135,11 @@ type Store struct {
 	reqs   chan *request
 	wdone  chan struct{}
 
-	kick  chan struct{} // writer → housekeeping: a commit happened
-	hquit chan struct{}
-	hdone chan struct{}
+	kick    chan struct{} // writer → housekeeping: a commit happened
+	hctx    context.Context
+	hcancel context.CancelFunc // Close: cut a long housekeeping query short
+	hquit   chan struct{}
+	hdone   chan struct{}
 
 	count     atomic.Int64 // live memories, maintained by the writer
 	commits   atomic.Int64
@@ -154,17 +162,24 @@ type Store struct {
 // Open opens (creating when missing) the store at path, migrating its
 // schema. A database written by a newer Cairn is ErrTooNew.
 func Open(path string, opts Options) (*Store, error) {
-	return open(path, opts, SchemaVersion)
+	return OpenContext(context.Background(), path, opts)
 }
 
-func open(path string, opts Options, target int) (*Store, error) {
+// OpenContext is Open that gives up when ctx ends: a daemon told to stop
+// while its store still opens need not wait for it. A migration cut short
+// is rolled back whole, so the next Open starts it again.
+func OpenContext(ctx context.Context, path string, opts Options) (*Store, error) {
+	return open(ctx, path, opts, SchemaVersion)
+}
+
+func open(ctx context.Context, path string, opts Options, target int) (*Store, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open the memory store %s: the path contains '?', which the SQLite driver reads as the start of its options; use a data dir without '?'", path)
 	}
 	if err := checkFiles(path); err != nil {
 		return nil, err
 	}
-	if err := createPrivate(path); err != nil {
+	if err := createPrivate(path, target == SchemaVersion); err != nil {
 		return nil, err
 	}
 	s := &Store{
@@ -183,15 +198,21 @@ func open(path string, opts Options, target int) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.hctx, s.hcancel = context.WithCancel(context.Background())
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s.common.Store(&commonTerms{docs: map[string]int64{}})
+	if err := syncWithFdatasync(); err != nil {
+		s.log.Warn("memory store: commits sync with fsync", "err", err)
+	}
 
-	ctx := context.Background()
 	var err error
 	fail := func(what string, e error) (*Store, error) {
 		s.closeDBs()
+		if ctx.Err() != nil {
+			e = ctx.Err() // SQLite only says "interrupted"
+		}
 		return nil, fmt.Errorf("open the memory store %s: %s: %w", path, what, e)
 	}
 	if s.wdb, err = sql.Open("sqlite", dsn(path, false)); err != nil {
@@ -209,6 +230,9 @@ func open(path string, opts Options, target int) (*Store, error) {
 	}
 	if !strings.EqualFold(mode, "wal") {
 		return fail("set WAL mode", fmt.Errorf("journal_mode is %q", mode))
+	}
+	if err := s.wconn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&s.pageSize); err != nil {
+		return fail("read the page size", classify(err))
 	}
 	if err := migrate(ctx, s.wconn, target); err != nil {
 		if errors.Is(err, ErrTooNew) {
@@ -270,7 +294,7 @@ func dsn(path string, readOnly bool) string {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(FULL)",
 		"_pragma=foreign_keys(ON)",
-		"_pragma=journal_size_limit(4194304)",
+		fmt.Sprintf("_pragma=journal_size_limit(%d)", walSizeLimit),
 	}
 	p = append(p, fullfsyncPragmas...)
 	if readOnly {
@@ -285,6 +309,21 @@ func dsn(path string, readOnly bool) string {
 		p = append(p, "_txlock=immediate", "_pragma=wal_autocheckpoint(0)")
 	}
 	return path + "?" + strings.Join(p, "&")
+}
+
+// syncWithFdatasync makes SQLite commit with fdatasync(2) rather than
+// fsync(2) where the driver can (Linux and the BSDs; it is process-wide).
+// fdatasync writes the data and what is needed to read it back, the
+// file's size included, so a commit is just as durable; it skips the
+// timestamps, whose journal commit a fsync on ext4 otherwise waits for.
+// SQLite's own Linux builds use it; the transpiled driver keeps fsync
+// unless asked. On macOS F_FULLFSYNC is used instead (fullfsyncPragmas),
+// on Windows FlushFileBuffers.
+func syncWithFdatasync() error {
+	if _, err := sqlite.Fdatasync(true); err != nil && !errors.Is(err, sqlite.ErrFdatasyncUnavailable) {
+		return err
+	}
+	return nil
 }
 
 // checkFiles refuses a database, WAL or shared-memory file that exists but
@@ -309,8 +348,20 @@ func checkFiles(path string) error {
 
 // createPrivate creates a missing database file 0600 (SQLite would create
 // it 0644, and gives the -wal and -shm files the database's mode). O_EXCL
-// refuses to follow a symlink planted in the meantime.
-func createPrivate(path string) error {
+// refuses to follow a symlink planted in the meantime. With fromTemplate a
+// missing file is written as a copy of emptyStore, an empty store at
+// SchemaVersion, whole or not at all (temp file, fsync, rename, fsync the
+// dir): running the migrations instead cost a first start ~10 ms of SQLite
+// (25 statements, FTS5's shadow tables) and a commit.
+func createPrivate(path string, fromTemplate bool) error {
+	if fromTemplate && len(emptyStore) > 0 {
+		if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+			if err := atomicfile.Write(path, emptyStore, 0o600); err != nil {
+				return classify(fmt.Errorf("create the memory store %s: %w", path, err))
+			}
+			return nil
+		}
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
 		return checkFiles(path)
@@ -338,6 +389,7 @@ func (s *Store) Close() error {
 	close(s.reqs)
 	s.mu.Unlock()
 	<-s.wdone
+	s.hcancel() // the first common-term scan takes ~200 ms at 100,000 memories
 	close(s.hquit)
 	<-s.hdone
 	var errs []error
@@ -352,6 +404,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeDBs() error {
+	s.hcancel()
 	var errs []error
 	for _, c := range []*sql.Conn{s.wconn, s.hconn} {
 		if c != nil {

@@ -32,7 +32,8 @@ func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-var tagRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+// tagRE is compiled on first use, like secretPatterns.
+var tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`) })
 
 // normalizeTags lowercases, checks, folds duplicates and sorts. Tags are
 // case-insensitive: "Prod" and "prod" are one tag, stored as "prod", so a
@@ -49,7 +50,7 @@ func normalizeTagList(field string, in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, t := range in {
 		n := strings.ToLower(t)
-		if !tagRE.MatchString(n) {
+		if !tagRE().MatchString(n) {
 			return nil, invalid(field, "%q is not a valid tag: use 1-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit", t)
 		}
 		out = append(out, n)

@@ -123,7 +123,12 @@ func (s *Store) writer() {
 		// Between batches the writer holds no transaction, so a checkpoint
 		// here can reset the WAL, which one on another connection could
 		// not while writes kept coming.
-		s.checkpoint(context.Background(), s.wconn, busyTimeout, s.forceCheckpoint.Swap(false))
+		mode := ckLoad
+		if s.forceCheckpoint.Swap(false) {
+			mode = ckRelease
+		}
+		noop, _ := w.stmt(context.Background(), "PRAGMA wal_checkpoint(NOOP)") // nil on error: checkpoint prepares its own
+		s.checkpoint(context.Background(), s.wconn, busyTimeout, mode, noop)
 	}
 }
 
@@ -149,6 +154,46 @@ type batchWriter struct {
 	entropy *ulid.MonotonicEntropy
 	stmts   map[string]*sql.Stmt
 	now     time.Time
+	// unindexed are the memories this transaction inserted that are not yet
+	// in memories_fts (schemaWriterIndexes): they go in together, with one
+	// FTS5 segment for the batch, before the commit or before any request
+	// that could touch them through the index's update and delete triggers.
+	unindexed []ftsRow
+	isolated  bool // this attempt runs each request in a savepoint
+}
+
+type ftsRow struct {
+	seq  int64
+	text string
+}
+
+// index adds a new memory to memories_fts: at once when the request runs
+// in its own savepoint (a rollback to it must take the entry too), else
+// with the rest of the batch (indexPending).
+func (w *batchWriter) index(ctx context.Context, seq int64, text string) error {
+	if w.s.schema < schemaWriterIndexes {
+		return nil // the memories_fts_insert trigger does it (or, at 1, there is no index)
+	}
+	if !w.isolated {
+		w.unindexed = append(w.unindexed, ftsRow{seq, text})
+		return nil
+	}
+	_, err := w.exec(ctx, "INSERT INTO memories_fts(rowid, text) VALUES (?, ?)", seq, text)
+	return err
+}
+
+// indexPending adds the batch's unindexed memories to memories_fts. Each
+// is its own single-row statement: such a statement needs no statement
+// savepoint, so FTS5 keeps them all pending and writes one segment at the
+// commit.
+func (w *batchWriter) indexPending(ctx context.Context) error {
+	for _, r := range w.unindexed {
+		if _, err := w.exec(ctx, "INSERT INTO memories_fts(rowid, text) VALUES (?, ?)", r.seq, r.text); err != nil {
+			return err
+		}
+	}
+	w.unindexed = w.unindexed[:0]
+	return nil
 }
 
 func (w *batchWriter) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -196,9 +241,12 @@ func (w *batchWriter) run(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
-	results := make([]response, len(live))
-	failAll := func(err error) {
-		_, _ = s.wconn.ExecContext(ctx, "ROLLBACK") // may fail: SQLite can roll back on its own after SQLITE_FULL
+	results, committed, err := w.attempt(ctx, live, false)
+	if errors.Is(err, errRetryIsolated) {
+		results, committed, err = w.attempt(ctx, live, true)
+	}
+	if err != nil {
+		_ = w.exec0(ctx, "ROLLBACK") // may fail: SQLite can roll back on its own after SQLITE_FULL
 		err = classify(err)
 		for _, r := range live {
 			r.done <- response{err: err}
@@ -209,47 +257,12 @@ func (w *batchWriter) run(batch []*request) {
 			// writer checkpoints after this batch whatever the WAL's size.
 			s.forceCheckpoint.Store(true)
 		}
-	}
-	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		failAll(err)
 		return
 	}
-	for i, r := range live {
-		if _, err := s.wconn.ExecContext(ctx, "SAVEPOINT req"); err != nil {
-			failAll(err)
-			return
-		}
-		res := w.apply(ctx, r)
-		if res.err != nil && isStorage(res.err) {
-			// The disk, not the request: the transaction may already be
-			// gone, so nothing else in it can be trusted.
-			failAll(res.err)
-			return
-		}
-		if res.err != nil {
-			if _, err := s.wconn.ExecContext(ctx, "ROLLBACK TO req"); err != nil {
-				failAll(err)
-				return
-			}
-		}
-		if _, err := s.wconn.ExecContext(ctx, "RELEASE req"); err != nil {
-			failAll(err)
-			return
-		}
-		results[i] = res
+	if committed {
+		s.commits.Add(1)
+		s.writes.Add(int64(len(live)))
 	}
-	var err error
-	if s.failCommit != nil && s.failCommit() {
-		err = &fakeFull{}
-	} else {
-		_, err = s.wconn.ExecContext(ctx, "COMMIT")
-	}
-	if err != nil {
-		failAll(err)
-		return
-	}
-	s.commits.Add(1)
-	s.writes.Add(int64(len(live)))
 	var delta, changed int64
 	for _, res := range results {
 		delta += res.delta
@@ -277,6 +290,83 @@ func (w *batchWriter) run(batch []*request) {
 	case s.kick <- struct{}{}:
 	default:
 	}
+}
+
+// errRetryIsolated: a request of a batch run without savepoints failed,
+// so the batch was rolled back to be run again with one per request.
+var errRetryIsolated = errors.New("a request failed; run the batch again with savepoints")
+
+// attempt runs live in one transaction and commits it. With isolated, each
+// request runs inside its own SAVEPOINT, so one request's failure rolls back
+// only its own changes. Without, a failed request rolls the whole batch back
+// and attempt returns errRetryIsolated (or, when the request is the batch,
+// its own error as its answer, nothing written). Savepoints are not free:
+// FTS5 writes its pending index entries out as a segment at every savepoint,
+// so a batch of eight made eight small segments to merge instead of one,
+// and each is two more statements. Requests fail rarely (their input is
+// checked before they are sent), so the common batch runs without. A
+// storage error fails the batch either way: the transaction may already be
+// gone, so nothing else in it can be trusted.
+func (w *batchWriter) attempt(ctx context.Context, live []*request, isolated bool) (_ []response, committed bool, _ error) {
+	s := w.s
+	results := make([]response, len(live))
+	w.isolated, w.unindexed = isolated, w.unindexed[:0]
+	if err := w.exec0(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, false, err
+	}
+	for i, r := range live {
+		if r.kind != opPut {
+			// Its triggers may delete or change index entries of memories
+			// this batch inserted: they must be there first.
+			if err := w.indexPending(ctx); err != nil {
+				return nil, false, err
+			}
+		}
+		if isolated {
+			if err := w.exec0(ctx, "SAVEPOINT req"); err != nil {
+				return nil, false, err
+			}
+		}
+		res := w.apply(ctx, r)
+		switch {
+		case res.err != nil && isStorage(res.err):
+			return nil, false, res.err
+		case res.err != nil && !isolated:
+			if err := w.exec0(ctx, "ROLLBACK"); err != nil {
+				return nil, false, err
+			}
+			if len(live) > 1 {
+				return nil, false, errRetryIsolated
+			}
+			return []response{res}, false, nil
+		case res.err != nil:
+			if err := w.exec0(ctx, "ROLLBACK TO req"); err != nil {
+				return nil, false, err
+			}
+		}
+		if isolated {
+			if err := w.exec0(ctx, "RELEASE req"); err != nil {
+				return nil, false, err
+			}
+		}
+		results[i] = res
+	}
+	if err := w.indexPending(ctx); err != nil {
+		return nil, false, err
+	}
+	if s.failCommit != nil && s.failCommit() {
+		return nil, false, &fakeFull{}
+	}
+	if err := w.exec0(ctx, "COMMIT"); err != nil {
+		return nil, false, err
+	}
+	return results, true, nil
+}
+
+// exec0 runs a statement without arguments or results, prepared once.
+func (w *batchWriter) exec0(ctx context.Context, q string) error {
+	_, err := w.exec(ctx, q)
+	return err
 }
 
 func (w *batchWriter) apply(ctx context.Context, r *request) response {
@@ -386,8 +476,18 @@ func (w *batchWriter) put(ctx context.Context, m NewMemory) response {
 	if err := row.Scan(&seq); err != nil {
 		return response{err: err}
 	}
-	for _, t := range m.Tags {
-		if _, err := w.exec(ctx, "INSERT INTO tags(seq, tag) VALUES (?, ?)", seq, t); err != nil {
+	if err := w.index(ctx, seq, m.Text); err != nil {
+		return response{err: err}
+	}
+	if len(m.Tags) > 0 {
+		// One statement for all of them (prepared once per count): each
+		// statement costs the driver more than the rows it inserts.
+		args := make([]any, 0, 2*len(m.Tags))
+		for _, t := range m.Tags {
+			args = append(args, seq, t)
+		}
+		q := "INSERT INTO tags(seq, tag) VALUES " + strings.Repeat("(?, ?), ", len(m.Tags)-1) + "(?, ?)"
+		if _, err := w.exec(ctx, q, args...); err != nil {
 			return response{err: err}
 		}
 	}
