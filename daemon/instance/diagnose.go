@@ -217,6 +217,12 @@ func Status(ctx context.Context, p paths.Paths, port int) Diagnosis {
 	d := Diagnosis{State: StateRunning, DataDir: p.DataDir, Port: port, Daemon: &h, Addr: c.Addr().String(),
 		PortHolders: []proc.Listener{}, Problems: []Problem{}}
 	d.Service, d.Supervisor = findService(ctx, c, DefaultServices(), h.PID)
+	// The lock's holder and what a takeover would stop are part of the
+	// status shape (`status --json` names them as `doctor --json` does);
+	// with the daemon's PID known, the lock costs one record read and one
+	// /proc/locks check, not a probe.
+	d.Lock = inspectLock(ctx, p, d.Daemon)
+	d.Holder = Classify(d)
 	return d
 }
 
