@@ -21,7 +21,7 @@ import (
 const apiToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 // newAPI serves the real handler over a real store in a temp dir.
-func newAPI(t *testing.T) (*httptest.Server, *store.Store) {
+func newAPI(t testing.TB) (*httptest.Server, *store.Store) {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "cairn.db"), store.Options{})
 	if err != nil {
@@ -35,7 +35,7 @@ func newAPI(t *testing.T) (*httptest.Server, *store.Store) {
 	return ts, st
 }
 
-func call(t *testing.T, ts *httptest.Server, method, path, body string, hdr ...string) (int, string) {
+func call(t testing.TB, ts *httptest.Server, method, path, body string, hdr ...string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
 	if err != nil {
