@@ -33,6 +33,12 @@ func bind(ctx context.Context, port int) ([]net.Listener, netip.AddrPort, error)
 	default:
 		// No IPv6 loopback on this machine: nobody can listen there either.
 	}
+	for _, ln := range lns {
+		if err := shortenBacklog(ln); err != nil {
+			closeAll(lns)
+			return nil, addr, exitcode.New(exitcode.Failure, fmt.Sprintf("set the listen backlog of %s: %v", ln.Addr(), err))
+		}
+	}
 	if err := checkSharedPort(ctx, port); err != nil {
 		closeAll(lns)
 		return nil, addr, err

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"errors"
+	"net"
 
 	"golang.org/x/sys/windows"
 )
@@ -11,3 +12,7 @@ import (
 func isAddrInUse(err error) bool {
 	return errors.Is(err, windows.WSAEADDRINUSE) || errors.Is(err, windows.WSAEACCES)
 }
+
+// shortenBacklog keeps Windows's own backlog (bind_unix.go says why the
+// Unix daemons shorten theirs).
+func shortenBacklog(net.Listener) error { return nil }

@@ -113,8 +113,7 @@ func IsImpostor(err error) bool {
 // dial connects and, when the client has a token, runs the challenge on the
 // new connection before the transport may send anything on it.
 func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", c.addr.String())
+	conn, err := dialRedialing(ctx, c.addr.String())
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +125,74 @@ func (c *Client) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 		return nil, err
 	}
 	return conn, nil
+}
+
+// redialAfter is how long a connect may go unanswered before another one is
+// started beside it, and maxDials how many run at most. A SYN that finds the
+// daemon's accept queue full (another user's connect flood, a burst) is
+// dropped, and the kernel sends it again only after its initial
+// retransmission timeout of 1 s, as long as ProbeTimeout: one dropped SYN
+// made a live daemon "not responding" to the CLI and the tray while the
+// queue had drained in milliseconds. A new connect is a new SYN.
+const (
+	redialAfter = 200 * time.Millisecond
+	maxDials    = 4
+)
+
+// dialRedialing connects to addr, starting another connect every
+// redialAfter while none has completed (up to maxDials), and returns the
+// first that does; the others are canceled or closed. It fails when every
+// connect started has failed (a refusal comes back at once) or ctx ends.
+func dialRedialing(ctx context.Context, addr string) (net.Conn, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		conn net.Conn
+		err  error
+	}
+	results := make(chan result, maxDials)
+	started, pending := 0, 0
+	start := func() {
+		started++
+		pending++
+		go func() {
+			var d net.Dialer
+			conn, err := d.DialContext(ctx, "tcp", addr)
+			results <- result{conn, err}
+		}()
+	}
+	start()
+	tick := time.NewTicker(redialAfter)
+	defer tick.Stop()
+	var firstErr error
+	for {
+		select {
+		case r := <-results:
+			pending--
+			if r.err == nil {
+				// The losers are canceled by the deferred cancel; one that
+				// connected all the same is closed.
+				go func(n int) {
+					for range n {
+						if l := <-results; l.conn != nil {
+							l.conn.Close()
+						}
+					}
+				}(pending)
+				return r.conn, nil
+			}
+			if firstErr == nil {
+				firstErr = r.err
+			}
+			if pending == 0 {
+				return nil, firstErr
+			}
+		case <-tick.C:
+			if started < maxDials {
+				start()
+			}
+		}
+	}
 }
 
 // transientError is a connection that broke before the proof completed

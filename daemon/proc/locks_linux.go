@@ -2,30 +2,83 @@ package proc
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"slices"
 
 	"golang.org/x/sys/unix"
 )
 
+// flockTableReads bounds how often FlockHolders reads the lock table when
+// it names no holder of the file (see FlockHolders).
+const flockTableReads = 8
+
+// lockTableChunk is the read size for /proc/locks: at least a page, which is
+// what the kernel fills per read(2), so a table of up to a page (about 70
+// locks) comes out of one walk.
+const lockTableChunk = 64 << 10
+
 // FlockHolders lists the PIDs that hold an flock(2) on the file at path, as
 // the kernel's lock table says: the only witness of who holds a lock that
 // does not rely on what the holder wrote into the file.
+//
+// The table is not a snapshot. The kernel writes it a page per read(2), and
+// each read restarts its walk at an index into lists that every process's
+// locks join and leave meanwhile (SQLite takes and drops POSIX locks at
+// every transaction), so an entry that stays put is skipped when an earlier
+// one goes between two reads. An exclusive lock has one holder, which such a
+// skip turns into none: a table naming no holder is read again, up to
+// flockTableReads times, before it is believed. A CI run under load caught
+// it: a hung daemon, its lock line skipped, was reported as a stranger on
+// the port.
 func FlockHolders(path string) ([]int, error) {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		return nil, fmt.Errorf("stat the lock file: %w", err)
 	}
-	data, err := os.ReadFile("/proc/locks")
-	if err != nil {
-		return nil, fmt.Errorf("read the kernel's lock table: %w", err)
+	var pids []int
+	for range flockTableReads {
+		data, err := readLockTable()
+		if err != nil {
+			return nil, fmt.Errorf("read the kernel's lock table: %w", err)
+		}
+		if pids = flockHoldersOf(ParseLocks(data), unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino); len(pids) > 0 {
+			break
+		}
 	}
-	return flockHoldersOf(ParseLocks(data), unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino), nil
+	return pids, nil
+}
+
+// readLockTable reads /proc/locks in reads of lockTableChunk, so that the
+// kernel restarts its walk (FlockHolders says why that matters) once per
+// page rather than once per 512 bytes, as os.ReadFile's first read would.
+func readLockTable() ([]byte, error) {
+	f, err := os.Open("/proc/locks")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 0, lockTableChunk)
+	for {
+		if cap(buf)-len(buf) < lockTableChunk/2 {
+			buf = slices.Grow(buf, lockTableChunk)
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 func flockHoldersOf(locks []FileLock, major, minor uint32, ino uint64) []int {
 	var pids []int
 	for _, l := range locks {
-		if l.Kind == "FLOCK" && !l.Blocked && l.Major == major && l.Minor == minor && l.Inode == ino {
+		// A walk restarted (FlockHolders) may show an entry twice.
+		if l.Kind == "FLOCK" && !l.Blocked && l.Major == major && l.Minor == minor && l.Inode == ino && !slices.Contains(pids, l.PID) {
 			pids = append(pids, l.PID)
 		}
 	}

@@ -2,12 +2,14 @@ package proc
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,5 +66,65 @@ func TestFlockHoldersOfARealLock(t *testing.T) {
 		return err == nil && slices.Equal(pids, []int{other.Process.Pid})
 	}) {
 		t.Fatal("flock(1) was never named as the holder")
+	}
+}
+
+// The table is written a page per read and each read restarts its walk at
+// an index, so a lock released in between shifts the entries after it by
+// one and the one at the boundary is skipped (a CI run under load: a hung
+// daemon's lock line skipped, the daemon reported as a stranger). Other
+// locks come and go here while the table grows past a page, one lock at a
+// time, moving the held one across the read boundaries; the holder must be
+// named every time.
+func TestFlockHoldersWhileOtherLocksComeAndGo(t *testing.T) {
+	dir := t.TempDir()
+	lockFile := func(name string) *os.File {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	held := lockFile("daemon.lock")
+	path := held.Name()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 2 {
+		f := lockFile(fmt.Sprintf("churn%d", i))
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				unix.Flock(int(f.Fd()), unix.LOCK_UN)
+				unix.Flock(int(f.Fd()), unix.LOCK_EX)
+			}
+		})
+	}
+	defer func() { close(stop); wg.Wait() }()
+
+	misses := 0
+	for i := range 160 {
+		lockFile(fmt.Sprintf("pad%d", i))
+		for range 10 {
+			pids, err := FlockHolders(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(pids, []int{os.Getpid()}) {
+				misses++
+				t.Logf("pad %d: %v", i, pids)
+			}
+		}
+	}
+	if misses > 0 {
+		t.Fatalf("the held lock went unnamed in %d of %d reads of the table", misses, 160*10)
 	}
 }
