@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,4 +172,69 @@ func TestStopLeavesADaemonItWasNotAskedFor(t *testing.T) {
 			t.Fatalf("force %v: the daemon was stopped", force)
 		}
 	}
+}
+
+// TestTakeoverWaitsOutAStartThatHoldsTheLock (found by the soak): while
+// another program held the port, the MCP bridges and `cairn remember`
+// kept starting daemons that took the lock for the moment it takes to
+// fail the bind; a takeover of the confirmed program that looked in that
+// moment saw "a Cairn daemon holds the lock, and the program the port",
+// called it a changed holder, and stopped nothing, so Take over in the
+// tray failed for as long as the writers retried. Here such a start is
+// caught holding the lock (frozen right after it took it) and let go a
+// moment into the takeover, which must wait it out and stop the program.
+func TestTakeoverWaitsOutAStartThatHoldsTheLock(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	ctx := context.Background()
+	hp := holdPort(t, env, fmt.Sprintf("127.0.0.1:%d", env.Port))
+	shown := Classify(DiagnoseWith(ctx, env.Paths(), env.Port, DiagnoseOptions{Services: noServices{}}))
+	if shown.Kind != HolderForeign || len(shown.Processes) != 1 || shown.Processes[0].PID != hp.PID() {
+		t.Fatalf("the holder shown: %+v, want holdport PID %d", shown, hp.PID())
+	}
+	if err := env.Paths().EnsureDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	starter := lockedStart(t, env)
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := Takeover(ctx, env.Paths(), env.Port, TakeoverOptions{Grace: time.Second, Services: noServices{}, Expect: &shown})
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the takeover's first look sees the start on top of holdport
+	syscall.Kill(starter.PID(), syscall.SIGCONT)
+	if code := starter.Wait(t, 10*time.Second); code != 3 {
+		t.Fatalf("the start exited %d, want 3 (port in use): %s", code, starter.Stderr())
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("takeover with a start holding the lock on top of the confirmed holder: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the takeover did not end")
+	}
+	hp.Wait(t, 10*time.Second)
+}
+
+// lockedStart starts `cairn serve --foreground` while the port is taken and
+// freezes it the moment it holds the data dir's lock (before it fails its
+// bind and leaves), retrying until it catches one in time.
+func lockedStart(t *testing.T, env *proctest.Env) *proctest.Proc {
+	t.Helper()
+	for range 50 {
+		p := proctest.Start(t, env, cairnBin, "serve", "--foreground")
+		for !p.Exited() {
+			if pids, _ := proc.FlockHolders(env.Paths().Lock); slices.Contains(pids, p.PID()) {
+				syscall.Kill(p.PID(), syscall.SIGSTOP)
+				if !p.Exited() {
+					t.Cleanup(func() { syscall.Kill(p.PID(), syscall.SIGCONT) })
+					return p
+				}
+			}
+		}
+	}
+	t.Fatal("never caught a start holding the lock")
+	return nil
 }
