@@ -24,6 +24,9 @@ type Report struct {
 	Lost       int      // acknowledged writes missing at the end
 	Resources  []Resource
 	start      time.Time
+	// Log, when set, gets every event as it happens (the report keeps
+	// only the last 200).
+	Log io.Writer
 }
 
 // Resource is one process's resource figure at the start (after warm-up)
@@ -42,7 +45,11 @@ func NewReport(seed uint64) *Report {
 func (r *Report) Event(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, fmt.Sprintf("%8.1fs  ", time.Since(r.start).Seconds())+fmt.Sprintf(format, args...))
+	line := fmt.Sprintf("%8.1fs  ", time.Since(r.start).Seconds()) + fmt.Sprintf(format, args...)
+	if r.Log != nil {
+		fmt.Fprintln(r.Log, line)
+	}
+	r.events = append(r.events, line)
 	if len(r.events) > 200 {
 		r.events = r.events[len(r.events)-200:]
 	}

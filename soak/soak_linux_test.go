@@ -100,6 +100,12 @@ func TestSoak(t *testing.T) {
 	fmt.Printf("soak: SOAK_SEED=%d SOAK=%s (replay: SOAK_SEED=%d SOAK=%s make soak)\n", seed, dur, seed, dur)
 	s := &soak{t: t, rng: mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rep: NewReport(seed), prom: TrayPromises,
 		acked: map[string]string{}, ackAt: map[string]time.Time{}}
+	logPath := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-soak-%d.log", seed))
+	if f, err := os.Create(logPath); err == nil {
+		defer f.Close()
+		s.rep.Log = f
+		fmt.Printf("soak: every event goes to %s\n", logPath)
+	}
 	start := time.Now()
 	defer func() {
 		s.rep.Print(os.Stdout, time.Since(start))
@@ -310,6 +316,12 @@ func (s *soak) line() (string, error) {
 // A stale tray that the tray does not promise to fix is a gap: recorded,
 // and resynced with the menu's Start, as a user would.
 func (s *soak) settle(kind string, since time.Time) bool {
+	return s.settleTo(kind, since, false)
+}
+
+// settleTo is settle that, with serving, also waits for a daemon to serve
+// (after a Start the tray shows Stopped truthfully until it acts).
+func (s *soak) settleTo(kind string, since time.Time, serving bool) bool {
 	deadline := time.Now().Add(s.prom.Bound())
 	gapped := false
 	var last string
@@ -322,6 +334,9 @@ func (s *soak) settle(kind string, since time.Time) bool {
 			last, lastW = l1, w
 			switch s.prom.Judge(w, l1) {
 			case Right:
+				if serving && w.Serving == 0 {
+					break
+				}
 				s.rep.Fault(kind, time.Since(since))
 				s.rep.Event("%s: settled in %s: %s, tray %q", kind, time.Since(since).Round(time.Millisecond), w, l1)
 				return true
@@ -337,6 +352,7 @@ func (s *soak) settle(kind string, since time.Time) bool {
 		time.Sleep(200 * time.Millisecond)
 	}
 	s.rep.Violation("after %s the tray still shows %q while the world is: %s (bound %s)", kind, last, lastW, s.prom.Bound())
+	s.dumpTray()
 	return false
 }
 
@@ -356,13 +372,23 @@ func (s *soak) ensureRunning() {
 		case err == nil && (l == "Stopped" || strings.HasPrefix(l, "Cannot start")):
 			s.clickIf("Start")
 		}
-		s.settle("(resync)", t0)
+		s.settleTo("(resync)", t0, true)
 	}
 }
 
-// clickIf clicks the menu item labelled label (a prefix) when it is
-// shown and enabled.
+// clickIf clicks the menu item labelled exactly label ("Start" is not
+// "Start at login") when it is shown and enabled.
 func (s *soak) clickIf(label string) bool {
+	return s.click(func(l string) bool { return l == label })
+}
+
+// clickPrefix clicks the first shown, enabled item whose label starts
+// with prefix ("Take over from").
+func (s *soak) clickPrefix(prefix string) bool {
+	return s.click(func(l string) bool { return strings.HasPrefix(l, prefix) })
+}
+
+func (s *soak) click(match func(string) bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	root, err := s.item.Layout(ctx)
@@ -370,7 +396,7 @@ func (s *soak) clickIf(label string) bool {
 		return false
 	}
 	n, ok := root.Find(func(m dbustest.MenuNode) bool {
-		return m.Visible && m.Enabled && strings.HasPrefix(m.Label, label)
+		return m.Visible && m.Enabled && match(m.Label)
 	})
 	if !ok {
 		return false
@@ -463,7 +489,7 @@ func (s *soak) foreignListener() {
 	t1 := time.Now()
 	switch s.rng.IntN(3) {
 	case 0:
-		if !s.clickIf("Take over from") {
+		if !s.clickPrefix("Take over from") {
 			syscall.Kill(hp.PID(), syscall.SIGKILL)
 		}
 	case 1:
@@ -502,11 +528,30 @@ func (s *soak) grabPort(dead int, start func() *proctest.Proc) *proctest.Proc {
 	return nil
 }
 
+// waitExit waits for p to exit; one that does not within 30 s is a
+// violation, and is then killed so the run can go on.
 func (s *soak) waitExit(p *proctest.Proc) {
 	select {
 	case <-p.Done():
 	case <-time.After(30 * time.Second):
 		s.rep.Violation("%s (PID %d) did not exit within 30 s", filepath.Base(p.Cmd.Path), p.PID())
+		s.dumpTray()
+		syscall.Kill(p.PID(), syscall.SIGKILL)
+		<-p.Done()
+	}
+}
+
+// dumpTray puts the tray's own story into the events: the end of its log
+// and the notifications it sent.
+func (s *soak) dumpTray() {
+	b, _ := os.ReadFile(s.paths.TrayLog)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for _, l := range lines[max(0, len(lines)-40):] {
+		s.rep.Event("tray.log: %s", l)
+	}
+	ns := s.notes.Notifications()
+	for _, n := range ns[max(0, len(ns)-8):] {
+		s.rep.Event("notification %d %q: %q actions %v closed %t", n.ID, n.Summary, n.Body, n.ActionKeys(), n.Closed)
 	}
 }
 
@@ -596,7 +641,7 @@ func (s *soak) concurrent() {
 		func() { s.clickIf("Start") },
 		func() { s.clickIf("Stop") },
 		func() { s.clickIf("Restart") },
-		func() { s.clickIf("Take over from") },
+		func() { s.clickPrefix("Take over from") },
 		func() { s.pressTakeoverButton() },
 	}
 	n := 2 + s.rng.IntN(4)
