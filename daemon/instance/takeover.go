@@ -210,18 +210,7 @@ func Takeover(ctx context.Context, p paths.Paths, port int, opts TakeoverOptions
 	h := Classify(d)
 	logf("takeover: classified", "kind", h.Kind, "reason", h.Reason)
 	if opts.Expect != nil {
-		err := checkExpected(*opts.Expect, h)
-		// A Cairn start that is losing to the confirmed holder (an MCP
-		// bridge or `cairn remember` starting a daemon while another
-		// program has the port) holds the lock for the moment it takes
-		// to fail its bind. It is no new holder: wait it out, briefly.
-		wait, deadline := poll.New(20*time.Millisecond, 200*time.Millisecond), time.Now().Add(startWait)
-		for err != nil && startOnTop(*opts.Expect, h) && time.Now().Before(deadline) && wait.Sleep(ctx) {
-			h = Classify(DiagnoseWith(ctx, p, port, DiagnoseOptions{Services: opts.Services}))
-			err = checkExpected(*opts.Expect, h)
-			logf("takeover: classified again", "kind", h.Kind, "reason", h.Reason)
-		}
-		if err != nil {
+		if err := checkExpected(*opts.Expect, h); err != nil {
 			logf("takeover: refused", "err", err)
 			return "", err
 		}
@@ -284,40 +273,6 @@ func checkExpected(want, got Holder) error {
 	}
 	return fmt.Errorf("%w: it was %s, now it is %s; nothing was stopped: run `cairn takeover` again to see who holds it now",
 		ErrHolderChanged, want.describe(), got.describe())
-}
-
-// startWait bounds how long Takeover waits out Cairn starts that hold the
-// lock on top of the confirmed holder; a daemon that holds it longer is
-// a real change (a wedged daemon), refused as before.
-const startWait = 3 * time.Second
-
-// startOnTop reports whether got is the confirmed holder want plus only
-// Cairn daemons (starts that hold the lock and will fail their bind).
-func startOnTop(want, got Holder) bool {
-	extra := 0
-	for _, g := range got.Processes {
-		switch {
-		case g == nil:
-			return false
-		case confirmed(want.Processes, g):
-		case g.IsCairnDaemon():
-			extra++
-		default:
-			return false
-		}
-	}
-	return extra > 0 && len(got.Processes)-extra == len(want.Processes)
-}
-
-// confirmed reports whether g is one of want, by PID and start time (a
-// zero start time matches by PID alone, as in sameProcesses).
-func confirmed(want []*proc.Process, g *proc.Process) bool {
-	for _, w := range want {
-		if w != nil && w.PID == g.PID && (w.CreateTime == 0 || w.CreateTime == g.CreateTime) {
-			return true
-		}
-	}
-	return false
 }
 
 // sameProcesses reports whether want and got are the same processes, by PID
