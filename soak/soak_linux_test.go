@@ -450,7 +450,7 @@ func (s *soak) stopCont(long bool) {
 	if long {
 		deadline := t0.Add(s.prom.NotRespondingBound() + 5*time.Second)
 		for {
-			if l, err := s.line(); err == nil && l == "Not responding" {
+			if l, err := s.line(); err == nil && strings.HasPrefix(l, "Not responding") {
 				s.rep.Fault("SIGSTOP long: shown not responding", time.Since(t0))
 				break
 			}

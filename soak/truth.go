@@ -120,7 +120,8 @@ func (p Promises) Judge(w World, line string) Verdict {
 		// A daemon that holds the lock and does not answer: "Not
 		// responding" once the probes have missed, and until then the
 		// line it had.
-		if line == "Not responding" || RunningPID(line, w.Port) == w.Frozen {
+		// (h-tray's rework adds the PID: "Not responding · PID N".)
+		if line == "Not responding" || line == fmt.Sprintf("Not responding · PID %d", w.Frozen) || RunningPID(line, w.Port) == w.Frozen {
 			return Right
 		}
 	case w.Serving != 0:

@@ -25,6 +25,8 @@ func TestJudge(t *testing.T) {
 		{World{Port: 7070, Serving: 42}, "Crashed 5 times — gave up", Gap},
 		{World{Port: 7070, Serving: 42}, "Not responding", Wrong},
 		{World{Port: 7070, Frozen: 42}, "Not responding", Right},
+		{World{Port: 7070, Frozen: 42}, "Not responding · PID 42", Right},
+		{World{Port: 7070, Frozen: 42}, "Not responding · PID 43", Wrong},
 		{World{Port: 7070, Frozen: 42}, running, Right},
 		{World{Port: 7070, Frozen: 42}, "Stopped", Wrong},
 		{World{Port: 7070, Foreign: true}, "Port 7070 in use by holdport (PID 9)", Right},
