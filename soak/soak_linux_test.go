@@ -210,9 +210,17 @@ func (s *soak) run(dur time.Duration) {
 	s.rep.Event("warm-up %s", warm)
 	time.Sleep(warm)
 	s.ensureRunning()
-	trayStart := usage(s.tray.PID())
+	trayStart := steadyUsage(s.tray.PID())
 	daemonPID := s.world().Serving
-	daemonStart := usage(daemonPID)
+	daemonStart := steadyUsage(daemonPID)
+	goBG(func(ctx context.Context) {
+		// The tray's RSS every 30 s, so a growth at the end reads as a
+		// trend or a step.
+		for ctx.Err() == nil {
+			s.rep.Event("tray RSS %d KiB", usage(s.tray.PID()).RSSKiB)
+			sleep(ctx, 30*time.Second)
+		}
+	})
 
 	faults := s.faults()
 	for time.Now().Before(end) {
@@ -1052,6 +1060,21 @@ func listeningPorts(pid int) []int {
 // Usage is one process's resources.
 type Usage struct{ FDs, Threads, RSSKiB int64 }
 
+// steadyUsage is the median of five looks half a second apart, so one
+// collection cycle does not decide a leak.
+func steadyUsage(pid int) Usage {
+	var fds, threads, rss []int64
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(500 * time.Millisecond)
+		}
+		u := usage(pid)
+		fds, threads, rss = append(fds, u.FDs), append(threads, u.Threads), append(rss, u.RSSKiB)
+	}
+	med := func(v []int64) int64 { slices.Sort(v); return v[len(v)/2] }
+	return Usage{FDs: med(fds), Threads: med(threads), RSSKiB: med(rss)}
+}
+
 func usage(pid int) Usage {
 	if pid == 0 {
 		return Usage{}
@@ -1083,9 +1106,10 @@ func usage(pid int) Usage {
 // one; then Quit, and nothing of the run may be left running.
 func (s *soak) final(trayStart Usage, daemonPID int, daemonStart Usage) {
 	s.ensureRunning()
-	trayEnd := usage(s.tray.PID())
+	time.Sleep(5 * time.Second) // the writers have stopped: let the runtimes settle
+	trayEnd := steadyUsage(s.tray.PID())
 	daemonNow := s.serving()
-	daemonEnd := usage(daemonNow)
+	daemonEnd := steadyUsage(daemonNow)
 	same := ""
 	if daemonNow != daemonPID {
 		same = fmt.Sprintf(" (PID %d then %d)", daemonPID, daemonNow)
