@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -228,4 +229,46 @@ func lockedStart(t *testing.T, env *proctest.Env) *proctest.Proc {
 	}
 	t.Fatal("never caught a start holding the lock")
 	return nil
+}
+
+// TestStopEndsWhenASuccessorTakesTheLock (found by the soak): with clients
+// that start Cairn whenever none answers (MCP bridges, `cairn remember`),
+// a successor takes the lock the moment the stopped daemon lets go. Stop
+// waited for the lock to be free, which it never was, for its whole
+// timeout, and then met the successor (a changed holder, or with no PID to
+// expect, a daemon nobody asked it to stop): the tray's Stop and Restart
+// took 10 s. The stopped daemon is gone; that is the end of Stop.
+func TestStopEndsWhenASuccessorTakesTheLock(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	ctx := context.Background()
+	a := serveReady(t, env)
+	// Starters, the way bridges retry: while a serves each exits 0; once
+	// it is gone one of them wins the lock.
+	stop := make(chan struct{})
+	var starters sync.WaitGroup
+	for range 3 {
+		starters.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				p := proctest.Start(t, env, cairnBin, "serve", "--foreground")
+				select {
+				case <-p.Done():
+				case <-stop:
+					return
+				}
+			}
+		})
+	}
+	t.Cleanup(func() { close(stop); starters.Wait() })
+	start := time.Now()
+	res, err := Stop(ctx, env.Paths(), StopOptions{Timeout: 10 * time.Second, ExpectPID: a.PID()})
+	if took := time.Since(start); err != nil || res.PID != a.PID() || took > 5*time.Second {
+		t.Fatalf("Stop of PID %d with successors starting: %+v, %v after %s; want it stopped at once", a.PID(), res, err, took.Round(time.Millisecond))
+	}
+	a.Wait(t, 10*time.Second)
 }
