@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,8 +71,12 @@ type soak struct {
 	notes   *dbustest.Notifier
 	tray    *proctest.Proc
 	item    *dbustest.Item
+	// trayStarted is when the tray was started: its GC trace counts from there.
+	trayStarted time.Time
 	tok     string
 	records []string // files where squatters recorded what they received
+	// heapAfterWarmUp is the tray's age when the warm-up ended.
+	heapAfterWarmUp time.Duration
 
 	ackMu sync.Mutex
 	acked map[string]string // memory id → its unique word
@@ -147,7 +152,12 @@ func (s *soak) setUp() {
 	s.host = dbustest.StartWatcher(t, s.bus)
 	s.notes = dbustest.StartNotifier(t, s.bus, true)
 	t.Cleanup(s.killLeftovers)
-	s.tray = proctest.Start(t, s.env, s.bin["tray"], "--daemon-bin", s.bin["cairn"], "--port", strconv.Itoa(s.port))
+	// The tray reports each collection on stderr, so its live heap can be
+	// told from its RSS at the end (gcHeap).
+	trayEnv := *s.env
+	trayEnv.Extra = append(slices.Clone(s.env.Extra), "GODEBUG=gctrace=1")
+	s.trayStarted = time.Now()
+	s.tray = proctest.Start(t, &trayEnv, s.bin["tray"], "--daemon-bin", s.bin["cairn"], "--port", strconv.Itoa(s.port))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	it, err := s.host.WaitItem(ctx)
@@ -254,7 +264,39 @@ func (s *soak) run(dur time.Duration) {
 		samples = append(samples, usage(trayPID))
 	}
 	window := min(15, len(samples)/2)
+	s.heapAfterWarmUp = time.Since(s.trayStarted) - time.Duration(len(samples))*2*time.Second
 	s.final(floor(samples[:window]), floor(samples[len(samples)-window:]), daemonPID, daemonStart)
+}
+
+var gcLine = regexp.MustCompile(`(?m)^gc \d+ @([0-9.]+)s .* (\d+)->(\d+)->(\d+) MB`)
+
+// gcHeap is the tray's live heap after collections (MB, from its GC
+// trace): the least in the 60 s after from and in the last 60 s.
+func gcHeap(trace string, from time.Duration) (first, last int64, ok bool) {
+	type gc struct {
+		at   float64
+		live int64
+	}
+	var gcs []gc
+	for _, m := range gcLine.FindAllStringSubmatch(trace, -1) {
+		at, _ := strconv.ParseFloat(m[1], 64)
+		live, _ := strconv.ParseInt(m[4], 10, 64)
+		gcs = append(gcs, gc{at, live})
+	}
+	if len(gcs) < 2 {
+		return 0, 0, false
+	}
+	end := gcs[len(gcs)-1].at
+	first, last = -1, -1
+	for _, g := range gcs {
+		if g.at >= from.Seconds() && g.at < from.Seconds()+60 && (first < 0 || g.live < first) {
+			first = g.live
+		}
+		if g.at >= end-60 && (last < 0 || g.live < last) {
+			last = g.live
+		}
+	}
+	return first, last, first >= 0 && last >= 0
 }
 
 // floor is the least of each figure over us.
@@ -1146,6 +1188,9 @@ func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage)
 	s.rep.Resources = []Resource{
 		{"tray fds (floor of 30 s)", trayStart.FDs, trayEnd.FDs}, {"tray threads (floor of 30 s)", trayStart.Threads, trayEnd.Threads}, {"tray RSS KiB (floor of 30 s)", trayStart.RSSKiB, trayEnd.RSSKiB},
 		{"daemon fds" + same, daemonStart.FDs, daemonEnd.FDs}, {"daemon threads" + same, daemonStart.Threads, daemonEnd.Threads}, {"daemon RSS KiB" + same, daemonStart.RSSKiB, daemonEnd.RSSKiB},
+	}
+	if first, last, ok := gcHeap(s.tray.Stderr(), s.heapAfterWarmUp); ok {
+		s.rep.Resources = append(s.rep.Resources, Resource{"tray live heap MB after GC (least, first and last minute)", first, last})
 	}
 	grew := func(what string, a, b, slack int64) {
 		if b > a+a/10+slack {
