@@ -55,26 +55,26 @@ const (
 
 // soak is one run's world.
 type soak struct {
-	t       *testing.T
-	rng     *mathrand.Rand
-	rep     *Report
-	prom    Promises
-	env     *proctest.Env
-	paths   paths.Paths
-	port    int
-	bin     map[string]string
-	other   *proctest.User // another local user (root only)
-	shared  map[string]string
-	tmpfs   bool // the data dir is a size-limited tmpfs
-	bus     *dbustest.Bus
-	host    *dbustest.Watcher
-	notes   *dbustest.Notifier
-	tray    *proctest.Proc
-	item    *dbustest.Item
+	t      *testing.T
+	rng    *mathrand.Rand
+	rep    *Report
+	prom   Promises
+	env    *proctest.Env
+	paths  paths.Paths
+	port   int
+	bin    map[string]string
+	other  *proctest.User // another local user (root only)
+	shared map[string]string
+	tmpfs  bool // the data dir is a size-limited tmpfs
+	bus    *dbustest.Bus
+	host   *dbustest.Watcher
+	notes  *dbustest.Notifier
+	tray   *proctest.Proc
+	item   *dbustest.Item
 	// trayStarted is when the tray was started: its GC trace counts from there.
 	trayStarted time.Time
-	tok     string
-	records []string // files where squatters recorded what they received
+	tok         string
+	records     []string // files where squatters recorded what they received
 	// heapAfterWarmUp is the tray's age when the warm-up ended.
 	heapAfterWarmUp time.Duration
 
@@ -259,13 +259,29 @@ func (s *soak) run(dur time.Duration) {
 	bg.Wait()
 	<-sampling
 	s.ensureRunning()
-	for range 5 { // the quiet end, once the writers have stopped
-		time.Sleep(2 * time.Second)
-		samples = append(samples, usage(trayPID))
-	}
 	window := min(15, len(samples)/2)
+	start := floor(samples[:window])
 	s.heapAfterWarmUp = time.Since(s.trayStarted) - time.Duration(len(samples))*2*time.Second
-	s.final(floor(samples[:window]), floor(samples[len(samples)-window:]), daemonPID, daemonStart)
+	// The quiet end, once the writers have stopped: a burst's freed heap
+	// goes back to the OS within a minute or so (the scavenger), a leak's
+	// never does. The end is the floor of up to 60 s, cut short once the
+	// tray is back within bound.
+	var quiet []Usage
+	for range 30 {
+		time.Sleep(2 * time.Second)
+		quiet = append(quiet, usage(trayPID))
+		if f := floor(quiet); len(quiet) >= 5 && !grewPast(start, f) {
+			break
+		}
+	}
+	s.final(start, floor(quiet), daemonPID, daemonStart)
+}
+
+// grewPast: end is past start by more than 10 % (and 2 descriptors or 1
+// thread) in any figure.
+func grewPast(start, end Usage) bool {
+	past := func(a, b, slack int64) bool { return b > a+a/10+slack }
+	return past(start.FDs, end.FDs, 2) || past(start.Threads, end.Threads, 1) || past(start.RSSKiB, end.RSSKiB, 0)
 }
 
 var gcLine = regexp.MustCompile(`(?m)^gc \d+ @([0-9.]+)s .* (\d+)->(\d+)->(\d+) MB`)
@@ -503,16 +519,36 @@ func (s *soak) kill9() {
 		return
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
-	s.settle("kill -9", time.Now())
+	t0 := time.Now()
+	s.waitDead(pid, "kill -9", 10*time.Second)
+	s.settle("kill -9", t0)
 }
 
+// sighup: a clean stop, as SIGTERM (the daemon drains, removes its files
+// and exits 0).
 func (s *soak) sighup() {
 	pid := s.serving()
 	if pid == 0 {
 		return
 	}
 	syscall.Kill(pid, syscall.SIGHUP)
-	s.settle("SIGHUP", time.Now())
+	t0 := time.Now()
+	s.waitDead(pid, "SIGHUP", 2*s.prom.StopGrace+5*time.Second)
+	s.settle("SIGHUP", t0)
+}
+
+// waitDead waits until pid has exited (a signal is delivered when the
+// kernel gets to it, and a drain takes its time), so the next look at the
+// world is after the fault, not before it.
+func (s *soak) waitDead(pid int, what string, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for st := procState(pid); st != 0 && st != 'Z'; st = procState(pid) {
+		if time.Now().After(deadline) {
+			s.rep.Violation("PID %d still runs %s after %s", pid, d, what)
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // stopCont freezes the daemon for less than the probes' deadline, or for
@@ -1186,11 +1222,11 @@ func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage)
 		same = fmt.Sprintf(" (PID %d then %d)", daemonPID, daemonNow)
 	}
 	s.rep.Resources = []Resource{
-		{"tray fds (floor of 30 s)", trayStart.FDs, trayEnd.FDs}, {"tray threads (floor of 30 s)", trayStart.Threads, trayEnd.Threads}, {"tray RSS KiB (floor of 30 s)", trayStart.RSSKiB, trayEnd.RSSKiB},
+		{"tray fds", trayStart.FDs, trayEnd.FDs}, {"tray threads", trayStart.Threads, trayEnd.Threads}, {"tray RSS KiB", trayStart.RSSKiB, trayEnd.RSSKiB},
 		{"daemon fds" + same, daemonStart.FDs, daemonEnd.FDs}, {"daemon threads" + same, daemonStart.Threads, daemonEnd.Threads}, {"daemon RSS KiB" + same, daemonStart.RSSKiB, daemonEnd.RSSKiB},
 	}
 	if first, last, ok := gcHeap(s.tray.Stderr(), s.heapAfterWarmUp); ok {
-		s.rep.Resources = append(s.rep.Resources, Resource{"tray live heap MB after GC (least, first and last minute)", first, last})
+		s.rep.Resources = append(s.rep.Resources, Resource{"tray live heap after GC, MB (GODEBUG=gctrace; 0 = under 1)", first, last})
 	}
 	grew := func(what string, a, b, slack int64) {
 		if b > a+a/10+slack {
@@ -1208,7 +1244,9 @@ func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage)
 
 	if pid := s.serving(); pid != 0 {
 		syscall.Kill(pid, syscall.SIGKILL)
-		s.settle("final kill -9", time.Now())
+		t0 := time.Now()
+		s.waitDead(pid, "the final kill -9", 10*time.Second)
+		s.settle("final kill -9", t0)
 	}
 	s.ensureRunning()
 	s.checkAcked()
