@@ -86,7 +86,10 @@ func (s *Server) HTTPServer() *http.Server {
 // shutting down, so they send their last events and end; http.Server's
 // Shutdown then only waits for ordinary requests.
 func (s *Server) BeginDrain() {
-	s.drainOnce.Do(func() { close(s.draining) })
+	s.drainOnce.Do(func() {
+		close(s.draining)
+		s.conns.closeUnused()
+	})
 }
 
 // Handler is the API with its security middleware.
