@@ -238,7 +238,7 @@ func (s *soak) run(dur time.Duration) {
 			samples = append(samples, u)
 			samplesMu.Unlock()
 			if n%15 == 0 {
-				s.rep.Event("tray: %d fds, %d threads, %d KiB RSS", u.FDs, u.Threads, u.RSSKiB)
+				s.rep.Event("tray: %d fds, %d threads, %d KiB RSS (%d anonymous)", u.FDs, u.Threads, u.RSSKiB, u.AnonKiB)
 			}
 			select {
 			case <-ctx.Done():
@@ -281,7 +281,7 @@ func (s *soak) run(dur time.Duration) {
 // thread) in any figure.
 func grewPast(start, end Usage) bool {
 	past := func(a, b, slack int64) bool { return b > a+a/10+slack }
-	return past(start.FDs, end.FDs, 2) || past(start.Threads, end.Threads, 1) || past(start.RSSKiB, end.RSSKiB, 0)
+	return past(start.FDs, end.FDs, 2) || past(start.Threads, end.Threads, 1) || past(start.AnonKiB, end.AnonKiB, 0)
 }
 
 var gcLine = regexp.MustCompile(`(?m)^gc \d+ @([0-9.]+)s .* (\d+)->(\d+)->(\d+) MB`)
@@ -319,7 +319,7 @@ func gcHeap(trace string, from time.Duration) (first, last int64, ok bool) {
 func floor(us []Usage) Usage {
 	f := us[0]
 	for _, u := range us[1:] {
-		f.FDs, f.Threads, f.RSSKiB = min(f.FDs, u.FDs), min(f.Threads, u.Threads), min(f.RSSKiB, u.RSSKiB)
+		f.FDs, f.Threads, f.RSSKiB, f.AnonKiB = min(f.FDs, u.FDs), min(f.Threads, u.Threads), min(f.RSSKiB, u.RSSKiB), min(f.AnonKiB, u.AnonKiB)
 	}
 	return f
 }
@@ -1168,7 +1168,10 @@ func listeningPorts(pid int) []int {
 }
 
 // Usage is one process's resources.
-type Usage struct{ FDs, Threads, RSSKiB int64 }
+// RSSKiB is all resident memory; AnonKiB only the anonymous part (heap,
+// stacks), without the pages of the binary's own code that running more
+// of it brings in, which stay resident and are no leak.
+type Usage struct{ FDs, Threads, RSSKiB, AnonKiB int64 }
 
 // steadyUsage is the median of five looks half a second apart, so one
 // collection cycle does not decide a leak.
@@ -1204,6 +1207,8 @@ func usage(pid int) Usage {
 			u.Threads = n
 		case "VmRSS":
 			u.RSSKiB = n
+		case "RssAnon":
+			u.AnonKiB = n
 		}
 	}
 	return u
@@ -1222,7 +1227,7 @@ func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage)
 		same = fmt.Sprintf(" (PID %d then %d)", daemonPID, daemonNow)
 	}
 	s.rep.Resources = []Resource{
-		{"tray fds", trayStart.FDs, trayEnd.FDs}, {"tray threads", trayStart.Threads, trayEnd.Threads}, {"tray RSS KiB", trayStart.RSSKiB, trayEnd.RSSKiB},
+		{"tray fds", trayStart.FDs, trayEnd.FDs}, {"tray threads", trayStart.Threads, trayEnd.Threads}, {"tray RSS KiB", trayStart.RSSKiB, trayEnd.RSSKiB}, {"tray anonymous RSS KiB", trayStart.AnonKiB, trayEnd.AnonKiB},
 		{"daemon fds" + same, daemonStart.FDs, daemonEnd.FDs}, {"daemon threads" + same, daemonStart.Threads, daemonEnd.Threads}, {"daemon RSS KiB" + same, daemonStart.RSSKiB, daemonEnd.RSSKiB},
 	}
 	if first, last, ok := gcHeap(s.tray.Stderr(), s.heapAfterWarmUp); ok {
@@ -1235,7 +1240,7 @@ func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage)
 	}
 	grew("the tray's descriptors", trayStart.FDs, trayEnd.FDs, 2)
 	grew("the tray's threads", trayStart.Threads, trayEnd.Threads, 1)
-	grew("the tray's RSS (KiB)", trayStart.RSSKiB, trayEnd.RSSKiB, 0)
+	grew("the tray's anonymous RSS (KiB)", trayStart.AnonKiB, trayEnd.AnonKiB, 0)
 	if daemonNow == daemonPID {
 		grew("the daemon's descriptors", daemonStart.FDs, daemonEnd.FDs, 2)
 		grew("the daemon's threads", daemonStart.Threads, daemonEnd.Threads, 1)
