@@ -152,10 +152,15 @@ func (s *soak) setUp() {
 	s.host = dbustest.StartWatcher(t, s.bus)
 	s.notes = dbustest.StartNotifier(t, s.bus, true)
 	t.Cleanup(s.killLeftovers)
-	// The tray reports each collection on stderr, so its live heap can be
-	// told from its RSS at the end (gcHeap).
+	// With SOAK_GCTRACE=1 the tray reports each collection on stderr, so
+	// its live heap can be told from its RSS at the end (gcHeap). Off by
+	// default: its children inherit it and write every collection to
+	// daemon.out, which the tray reads back after each crash, so the trace
+	// itself swells the tray's memory.
 	trayEnv := *s.env
-	trayEnv.Extra = append(slices.Clone(s.env.Extra), "GODEBUG=gctrace=1")
+	if os.Getenv("SOAK_GCTRACE") == "1" {
+		trayEnv.Extra = append(slices.Clone(s.env.Extra), "GODEBUG=gctrace=1")
+	}
 	s.trayStarted = time.Now()
 	s.tray = proctest.Start(t, &trayEnv, s.bin["tray"], "--daemon-bin", s.bin["cairn"], "--port", strconv.Itoa(s.port))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
