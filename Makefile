@@ -17,7 +17,7 @@ LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION) \
 # Packages that must build without cgo on every OS we ship.
 PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/... ./internal/update/...
 
-.PHONY: all build run test deps vet fmt-check check-libc cross bench clean dist check-dist dist-darwin
+.PHONY: all build run test deps vet fmt-check check-libc cross bench soak fuzz clean dist check-dist dist-darwin
 
 all: build
 
@@ -44,6 +44,7 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags distcheck ./build/distcheck
 	$(GO) vet -tags cairn_man ./cmd/cairn
+	$(GO) vet -tags soak ./soak
 
 ## check-libc: modernc.org/libc is exactly the version modernc.org/sqlite names.
 check-libc:
@@ -97,6 +98,33 @@ check-dist:
 ##   xcrun stapler staple dist/darwin/Cairn.app   (then zip it again for release)
 dist-darwin:
 	$(GO) run ./build/dist -darwin-app -out dist -version $(VERSION)
+
+## soak: the chaos soak (soak/): a real cairn-tray on a private D-Bus and real
+## daemons through seeded random faults, invariants checked throughout, then the
+## table. SOAK=60s for a short run (default 10m); SOAK_SEED=N replays a run.
+## Then every fuzz target for FUZZTIME (30s) each.
+SOAK      ?= 10m
+FUZZTIME  ?= 30s
+FUZZ      := ./daemon/server:FuzzRequest ./daemon/server:FuzzRememberBody ./daemon/server:FuzzPatchBody \
+	./daemon/server:FuzzListQuery ./daemon/server:FuzzProofExchange ./daemon/server:FuzzCodeExchange \
+	./daemon/server:FuzzImportLines ./daemon/server:FuzzAllowedHost ./daemon/store:FuzzQuery \
+	./daemon/store:FuzzMatchExpr ./daemon/store:FuzzRecallFindsItsText ./daemon/store:FuzzCursor \
+	./daemon/mcp:FuzzToolArguments ./cmd/cairn:FuzzPrintMemory ./cmd/cairn:FuzzImportFile \
+	./daemon/proof:FuzzParseAnswer ./daemon/proof:FuzzParseNonce ./daemon/lock:FuzzParseRecord \
+	./daemon/discovery:FuzzParse ./internal/update:FuzzParseVersion ./internal/update:FuzzConfig \
+	./internal/update:FuzzParseRelease
+
+soak:
+	SOAK=$(SOAK) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 3h ./soak
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: each fuzz target for FUZZTIME; a failure stops with its input in testdata/fuzz.
+fuzz:
+	@set -e; for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | grep -v '^fuzz: elapsed'; \
+	done
 
 clean:
 	rm -rf $(BIN) dist

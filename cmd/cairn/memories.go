@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -249,10 +250,37 @@ func printMemory(w io.Writer, m api.Memory) {
 	if m.SupersededBy != "" {
 		head += "  replaced by " + m.SupersededBy
 	}
-	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, shown(head))
 	for _, line := range strings.Split(m.Text, "\n") {
-		fmt.Fprintln(w, "    "+line)
+		fmt.Fprintln(w, "    "+shown(strings.TrimSuffix(line, "\r")))
 	}
+}
+
+// shown makes text that another program stored safe to print on a
+// terminal: control characters (ESC, CR, C1 such as CSI) and the
+// bidirectional overrides would let a memory recolour, retitle or rewrite
+// the reader's screen, so each is printed as a visible escape (\x1b,
+// \u202e). Tabs stay.
+func shown(s string) string {
+	if strings.IndexFunc(s, unsafeRune) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !unsafeRune(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return (unicode.IsControl(r) && r != '\t') || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
 func newGetCmd() *cobra.Command {

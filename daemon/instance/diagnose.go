@@ -174,7 +174,7 @@ func diagnoseProbed(ctx context.Context, p paths.Paths, port int, opts DiagnoseO
 	switch {
 	case d.Daemon != nil:
 		d.State = StateRunning
-	case d.Lock.Held && d.Lock.Holder != nil && d.Lock.Holder.IsCairnDaemon():
+	case d.Lock.Held && d.Lock.Holder != nil && d.Lock.Holder.IsCairnDaemon() && !startLosingToPort(d):
 		d.State = StateNotResponding
 	case d.Lock.Held || len(d.PortHolders) > 0:
 		d.State = StateConflict
@@ -224,6 +224,26 @@ func Status(ctx context.Context, p paths.Paths, port int) Diagnosis {
 	d.Lock = inspectLock(ctx, p, d.Daemon)
 	d.Holder = Classify(d)
 	return d
+}
+
+// startLosingToPort: the Cairn daemon holding the lock does not listen on
+// the port, and something else does. That is a start losing to the port's
+// holder (an MCP bridge or `cairn remember` starting a daemon while
+// another program has the port: it holds the lock for the moment it takes
+// to fail its bind), not a daemon that stopped answering. The conflict is
+// the port's holder; calling it "not responding" made the tray flap to a
+// start that was already gone, and a takeover of the confirmed program
+// refuse it as a changed holder.
+func startLosingToPort(d Diagnosis) bool {
+	if len(d.PortHolders) == 0 {
+		return false
+	}
+	for _, l := range d.PortHolders {
+		if l.PID == d.Lock.Holder.PID {
+			return false
+		}
+	}
+	return true
 }
 
 func inspectDataDir(p paths.Paths) DataDirReport {

@@ -173,7 +173,15 @@ func waitGone(ctx context.Context, p paths.Paths, pid int, timeout time.Duration
 			return false
 		}
 		held, _ := lock.Probe(p.Lock)
-		return !held
+		if !held {
+			return true
+		}
+		// A successor holds it (a client that starts Cairn whenever none
+		// answers won the lock the moment pid let go): pid is gone all the
+		// same. Waiting for a free lock waited out the whole timeout, and
+		// the fallback then met the successor.
+		rec, err := lock.ReadRecord(p.Lock)
+		return err == nil && rec != pid
 	})
 }
 

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,4 +173,102 @@ func TestStopLeavesADaemonItWasNotAskedFor(t *testing.T) {
 			t.Fatalf("force %v: the daemon was stopped", force)
 		}
 	}
+}
+
+// TestAStartLosingToThePortIsNoHolder (found by the soak): while another
+// program held the port, the MCP bridges and `cairn remember` kept
+// starting daemons, each holding the lock for the moment it takes to fail
+// its bind. A diagnosis in that moment said "a Cairn daemon holds the lock
+// but does not answer": the tray flapped to "Not responding" naming a
+// start that was already gone, and a takeover of the program the user
+// confirmed refused it as a changed holder, so Take over failed for as
+// long as the writers retried. Such a start (here frozen right after it
+// took the lock) is no holder: the conflict is the program on the port.
+func TestAStartLosingToThePortIsNoHolder(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	ctx := context.Background()
+	hp := holdPort(t, env, fmt.Sprintf("127.0.0.1:%d", env.Port))
+	shown := Classify(DiagnoseWith(ctx, env.Paths(), env.Port, DiagnoseOptions{Services: noServices{}}))
+	if shown.Kind != HolderForeign || len(shown.Processes) != 1 || shown.Processes[0].PID != hp.PID() {
+		t.Fatalf("the holder shown: %+v, want holdport PID %d", shown, hp.PID())
+	}
+	if err := env.Paths().EnsureDataDir(); err != nil {
+		t.Fatal(err)
+	}
+	starter := lockedStart(t, env)
+
+	d := DiagnoseWith(ctx, env.Paths(), env.Port, DiagnoseOptions{Services: noServices{}})
+	if d.State != StateConflict || d.Holder.Kind != HolderForeign || len(d.Holder.Processes) != 1 || d.Holder.Processes[0].PID != hp.PID() {
+		t.Fatalf("with a start (PID %d) holding the lock: state %s, holder %+v; want a conflict with holdport PID %d",
+			starter.PID(), d.State, d.Holder, hp.PID())
+	}
+	if _, err := Takeover(ctx, env.Paths(), env.Port, TakeoverOptions{Grace: time.Second, Services: noServices{}, Expect: &shown}); err != nil {
+		t.Fatalf("takeover of the confirmed holder while a start holds the lock: %v", err)
+	}
+	hp.Wait(t, 10*time.Second)
+	syscall.Kill(starter.PID(), syscall.SIGCONT)
+}
+
+// lockedStart starts `cairn serve --foreground` while the port is taken and
+// freezes it the moment it holds the data dir's lock (before it fails its
+// bind and leaves), retrying until it catches one in time.
+func lockedStart(t *testing.T, env *proctest.Env) *proctest.Proc {
+	t.Helper()
+	for range 50 {
+		p := proctest.Start(t, env, cairnBin, "serve", "--foreground")
+		for !p.Exited() {
+			if pids, _ := proc.FlockHolders(env.Paths().Lock); slices.Contains(pids, p.PID()) {
+				syscall.Kill(p.PID(), syscall.SIGSTOP)
+				if !p.Exited() {
+					t.Cleanup(func() { syscall.Kill(p.PID(), syscall.SIGCONT) })
+					return p
+				}
+			}
+		}
+	}
+	t.Fatal("never caught a start holding the lock")
+	return nil
+}
+
+// TestStopEndsWhenASuccessorTakesTheLock (found by the soak): with clients
+// that start Cairn whenever none answers (MCP bridges, `cairn remember`),
+// a successor takes the lock the moment the stopped daemon lets go. Stop
+// waited for the lock to be free, which it never was, for its whole
+// timeout, and then met the successor (a changed holder, or with no PID to
+// expect, a daemon nobody asked it to stop): the tray's Stop and Restart
+// took 10 s. The stopped daemon is gone; that is the end of Stop.
+func TestStopEndsWhenASuccessorTakesTheLock(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	ctx := context.Background()
+	a := serveReady(t, env)
+	// Starters, the way bridges retry: while a serves each exits 0; once
+	// it is gone one of them wins the lock.
+	stop := make(chan struct{})
+	var starters sync.WaitGroup
+	for range 3 {
+		starters.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				p := proctest.Start(t, env, cairnBin, "serve", "--foreground")
+				select {
+				case <-p.Done():
+				case <-stop:
+					return
+				}
+			}
+		})
+	}
+	t.Cleanup(func() { close(stop); starters.Wait() })
+	start := time.Now()
+	res, err := Stop(ctx, env.Paths(), StopOptions{Timeout: 10 * time.Second, ExpectPID: a.PID()})
+	if took := time.Since(start); err != nil || res.PID != a.PID() || took > 5*time.Second {
+		t.Fatalf("Stop of PID %d with successors starting: %+v, %v after %s; want it stopped at once", a.PID(), res, err, took.Round(time.Millisecond))
+	}
+	a.Wait(t, 10*time.Second)
 }

@@ -95,7 +95,8 @@ type conn struct {
 	// Who is on the other end, by the kernel's word (Linux): our own user,
 	// another user, or unknown (neither set).
 	owner, stranger bool
-	requests        int // handled while unauthenticated; guarded by mu
+	requests        int  // handled while unauthenticated; guarded by mu
+	used            bool // a request has begun on it; guarded by set.mu
 
 	mu         sync.Mutex // guards authed and the requested deadlines, and orders deadline calls
 	authed     bool
@@ -262,8 +263,37 @@ func (s *conns) unauthCount() int {
 // connState is http.Server's ConnState hook: it tells the tracker which
 // connections are gone.
 func (s *conns) connState(nc net.Conn, state http.ConnState) {
-	if c, ok := nc.(*conn); ok && (state == http.StateClosed || state == http.StateHijacked) {
+	c, ok := nc.(*conn)
+	switch {
+	case !ok:
+	case state == http.StateClosed || state == http.StateHijacked:
 		s.forget(c)
+	case state == http.StateActive:
+		s.mu.Lock()
+		c.used = true
+		s.mu.Unlock()
+	}
+}
+
+// closeUnused closes the connections on which no request has begun. A
+// drain calls it: http.Server.Shutdown counts such a connection as busy
+// until it is 5 s old (or until our 3 s read clamp cuts it), and clients
+// leave them behind all the time (an http.Transport's spare dial), so a
+// daemon with busy clients took seconds to stop. They carry nothing to
+// drain.
+func (s *conns) closeUnused() {
+	s.mu.Lock()
+	var unused []*conn
+	for _, l := range []*list.List{&s.unauth, &s.own} {
+		for e := l.Front(); e != nil; e = e.Next() {
+			if c := e.Value.(*conn); !c.used {
+				unused = append(unused, c)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range unused {
+		c.Close()
 	}
 }
 

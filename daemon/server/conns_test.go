@@ -368,3 +368,42 @@ func TestConnsStrangersEvictOnlyStrangers(t *testing.T) {
 		t.Fatalf("owner %v, %d strangers tracked; want the owner apart and 2 strangers", os_.owner, set.unauthCount())
 	}
 }
+
+// TestDrainClosesConnectionsThatCarryNoRequest (found by the soak): a
+// SIGHUP'd daemon with busy clients took 5 s to stop, because
+// http.Server.Shutdown counts a connection on which no request has begun
+// (an http.Transport's spare dial) as busy until it is 5 s old or cut by a
+// read timeout. Such a connection has nothing to drain: BeginDrain closes
+// it, and the drain ends at once.
+func TestDrainClosesConnectionsThatCarryNoRequest(t *testing.T) {
+	s := New(Info{PID: 1, StartedAt: time.Now()}, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", func() {})
+	hs := s.HTTPServer()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(s.Listener(ln))
+	t.Cleanup(func() { hs.Close() })
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The server has the connection (accepted, no request) before the drain.
+	deadline := time.Now().Add(5 * time.Second)
+	tracked := func() int {
+		s.conns.mu.Lock()
+		defer s.conns.mu.Unlock()
+		return s.conns.unauth.Len() + s.conns.own.Len()
+	}
+	for tracked() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	s.BeginDrain()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil || time.Since(start) > time.Second {
+		t.Fatalf("Shutdown with an unused connection open: %v after %s; want done at once", err, time.Since(start).Round(time.Millisecond))
+	}
+}

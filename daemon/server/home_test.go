@@ -310,3 +310,18 @@ func TestCodesAreBounded(t *testing.T) {
 		t.Errorf("the oldest of %d codes = %d, want 403 (evicted)", maxCodes+1, w.Code)
 	}
 }
+
+// TestStaticRefusesNamesNoFileCanHave (found by FuzzRequest): a dashboard
+// file name with invalid UTF-8 (/static/%ff.js) reached FileServerFS, which
+// answered 500; it is a 404 like any other name that is not ours.
+func TestStaticRefusesNamesNoFileCanHave(t *testing.T) {
+	h, _ := dashboard(t)
+	for _, target := range []string{"/static/%ff.js", "/static/a/%ff.css"} {
+		if w := do(h, http.MethodGet, target); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s: %d %s, want 404", target, w.Code, w.Body)
+		}
+	}
+	if w := do(h, http.MethodGet, "/static/app.js"); w.Code != http.StatusOK {
+		t.Errorf("GET /static/app.js: %d", w.Code)
+	}
+}

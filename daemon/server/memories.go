@@ -159,7 +159,14 @@ func jsonProblem(err error) (field, msg string) {
 	case errors.Is(err, io.EOF):
 		return "body", "is empty; send a JSON object"
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field"
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil || name == "" {
+			// A field with no name ("") would make an error that names
+			// nothing: the body is what is wrong.
+			return "body", "has the unknown field " + quoted
+		}
+		return name, "is not a known field"
 	}
 	return "body", "is not valid JSON: " + err.Error()
 }

@@ -328,3 +328,19 @@ func TestMemoryEventOnTheStream(t *testing.T) {
 		t.Fatalf("delete event %+v (%v)", ev, err)
 	}
 }
+
+// TestUnknownFieldNamesAreNamedExactly (found by FuzzRememberBody): an
+// unknown field with an empty name made the 400 name no field (": is not a
+// known field"); one with a quote in its name was named with the JSON
+// escape left in.
+func TestUnknownFieldNamesAreNamedExactly(t *testing.T) {
+	ts, _ := newAPI(t)
+	for body, field := range map[string]string{`{"":""}`: "body", `{"text":"a","a\"b":1}`: `a"b`, `{"text":"a","\u00e9":1}`: "é"} {
+		code, out := call(t, ts, "POST", "/v1/memories", body)
+		var e api.Error
+		json.Unmarshal([]byte(out), &e)
+		if code != http.StatusBadRequest || e.Field != field || !strings.HasPrefix(e.Error, field+": ") {
+			t.Errorf("POST %s: %d %s; want 400 naming %q", body, code, out, field)
+		}
+	}
+}

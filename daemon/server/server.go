@@ -12,8 +12,11 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cairnlabs/cairn/daemon/api"
 	"github.com/cairnlabs/cairn/daemon/proof"
@@ -83,7 +86,10 @@ func (s *Server) HTTPServer() *http.Server {
 // shutting down, so they send their last events and end; http.Server's
 // Shutdown then only waits for ordinary requests.
 func (s *Server) BeginDrain() {
-	s.drainOnce.Do(func() { close(s.draining) })
+	s.drainOnce.Do(func() {
+		close(s.draining)
+		s.conns.closeUnused()
+	})
 }
 
 // Handler is the API with its security middleware.
@@ -178,8 +184,11 @@ func (s *Server) page(w http.ResponseWriter, code int, name string) {
 func (s *Server) static() http.Handler {
 	files := http.StripPrefix("/static/", http.FileServerFS(web.Files))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ext := path.Ext(r.URL.Path); ext != ".js" && ext != ".css" {
-			writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+		// A name io/fs cannot hold (invalid UTF-8, say) is no file of ours:
+		// FileServerFS would answer it with a 500.
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if ext := path.Ext(r.URL.Path); ext != ".js" && ext != ".css" || !utf8.ValidString(name) || !fs.ValidPath(name) {
+			writeError(w, http.StatusNotFound, "no such endpoint: "+strconv.Quote(r.URL.Path))
 			return
 		}
 		securityHeaders(w.Header())
