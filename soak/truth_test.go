@@ -8,7 +8,12 @@ import (
 )
 
 func TestJudge(t *testing.T) {
+	if !TrayPromises.FollowsOutside {
+		t.Error("this tree's tray follows the data dir and the event stream: TrayPromises.FollowsOutside must be true")
+	}
+	// First a tray that only looks when clicked: a stale Stopped is a gap.
 	p := TrayPromises
+	p.FollowsOutside = false
 	running := "Running · 127.0.0.1:7070 · PID 42 · up less than a minute"
 	counted := "Running · 1,204 memories · 127.0.0.1:7070 · PID 42 · up 5 min"
 	cases := []struct {
