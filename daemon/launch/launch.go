@@ -160,8 +160,15 @@ func Lines(path string, offset int64, pid, n int) []string {
 // every Cairn daemon that shares the file tags its lines.
 func (r *Run) Lines(n int) []string { return lastN(read(r.out, r.offset, r.PID(), true, window), n) }
 
-// Output is everything this run printed (up to 8 MiB), for a crash report.
-func (r *Run) Output() []string { return read(r.out, r.offset, r.PID(), true, 8<<20) }
+// outputWindow bounds what Output reads. A crash's own words (the panic
+// and the crashing goroutine's trace) are at the end; 8 MiB read whole,
+// split and kept as strings made the tray's memory jump by tens of MiB
+// after a burst of crashes (found by the soak), for lines nobody reads.
+const outputWindow = 1 << 20
+
+// Output is the end of what this run printed (its last MiB), for a crash
+// report.
+func (r *Run) Output() []string { return read(r.out, r.offset, r.PID(), true, outputWindow) }
 
 func read(path string, offset int64, pid int, untagged bool, limit int64) []string {
 	f, err := safefile.Open(path, os.O_RDONLY, 0)
