@@ -160,11 +160,19 @@ func (s *Supervisor) crashed(startedAt time.Time, msg, kept string) {
 
 // stopped ends a stop: Stopped, or on to what was to come after it.
 func (s *Supervisor) stopped(ctx context.Context) {
-	then := s.then
-	s.then = thenNothing
+	then, missed := s.then, s.missedChange
+	s.then, s.missedChange = thenNothing, false
 	s.setState(Stopped, "")
-	if then == thenStart && !s.quitting {
+	switch {
+	case s.quitting:
+	case then == thenStart:
 		s.start(ctx)
+	case missed:
+		// A daemon started elsewhere while ours stopped (a writer's
+		// auto-start takes the lock the moment ours lets go): its file
+		// events came while the tray followed nothing, and none may come
+		// again. Found by the soak: Stopped shown for minutes while it served.
+		s.look(ctx, toFollow)
 	}
 }
 

@@ -170,6 +170,7 @@ type fakeDaemon struct {
 	takeoverErr    error
 	onTakeover     func()        // the engine's effect (the holder gone)
 	diagnoseGate   chan struct{} // when set, Diagnose waits for it (a hung service manager)
+	stopGate       chan struct{} // when set, Stop waits for it
 	stale          bool          // a dead daemon's files are there for CleanStale
 	diagnoses      int           // Diagnose calls so far
 
@@ -394,7 +395,11 @@ func (d *fakeDaemon) Shutdown(ctx context.Context, pid int) error {
 func (d *fakeDaemon) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	d.stops++
+	gate := d.stopGate
 	d.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	return nil
 }
 

@@ -28,6 +28,48 @@ func TestWatcherAdoptsDaemonStartedElsewhere(t *testing.T) {
 	h.noSpawn()
 }
 
+// A daemon started elsewhere while the tray's own child is still stopping
+// (what a writer's auto-start does the moment ours lets go of the lock):
+// its file events come while the tray follows nothing, so the stop ends
+// with a look, and the daemon is adopted (found by the soak: the tray
+// showed Stopped for a minute and more while a daemon served).
+func TestDaemonStartedElsewhereDuringOurStopIsAdopted(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	h.daemon.setDiag(runningDiag(4242))
+	h.sup.post(evChanged{}) // the watcher's event, while stopping: not followed
+	h.settle()
+	p.exit(0)
+	if st := h.want(Running); st.Owned || st.PID != 4242 {
+		t.Errorf("adopted status %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+}
+
+// The same while an adopted daemon is being stopped from the menu.
+func TestDaemonStartedElsewhereDuringAnAdoptedStopIsAdopted(t *testing.T) {
+	h := newHarness(t, runningDiag(4242), nil)
+	h.want(Running)
+	h.settle()
+	h.daemon.setDiag(runningDiag(4343))
+	gate := make(chan struct{})
+	h.daemon.mu.Lock()
+	h.daemon.stopGate = gate
+	h.daemon.mu.Unlock()
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	h.sup.post(evChanged{}) // the watcher's event, while stopping: not followed
+	h.settle()
+	close(gate)
+	if st := h.want(Running); st.Owned || st.PID != 4343 {
+		t.Errorf("adopted status %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+}
+
 // An adopted daemon stopped from a terminal (it announced its shutdown on
 // the stream) shows Stopped, and is not restarted.
 func TestCleanStopElsewhereIsRespected(t *testing.T) {

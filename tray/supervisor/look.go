@@ -153,6 +153,9 @@ func (s *Supervisor) changed(ctx context.Context) {
 	if s.quitting {
 		return
 	}
+	if s.status.State == Stopping {
+		s.missedChange = true // followed when the stop ends (stopped)
+	}
 	if s.looking {
 		s.lookAgain = true
 		return

@@ -110,7 +110,10 @@ type Supervisor struct {
 	// looking: a diagnosis is under way; lookAgain: the data dir changed
 	// meanwhile, so look once more when it is back.
 	looking, lookAgain bool
-	lookGen            int // the gen of the latest look
+	// missedChange: the data dir changed while the tray followed nothing
+	// (its own stop under way); the stop ends with a look.
+	missedChange bool
+	lookGen      int // the gen of the latest look
 	// stopSeen: the watched daemon's event stream announced a clean
 	// shutdown (draining, stopping), so its end is a stop, not a death.
 	stopSeen   bool
