@@ -17,7 +17,7 @@ LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION) \
 # Packages that must build without cgo on every OS we ship.
 PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/... ./internal/update/...
 
-.PHONY: all build run test deps vet fmt-check check-libc cross bench soak fuzz clean dist check-dist dist-darwin
+.PHONY: all build run test deps vet fmt-check check-libc cross bench soak soak-run fuzz clean dist check-dist dist-darwin
 
 all: build
 
@@ -114,9 +114,12 @@ FUZZ      := ./daemon/server:FuzzRequest ./daemon/server:FuzzRememberBody ./daem
 	./daemon/discovery:FuzzParse ./internal/update:FuzzParseVersion ./internal/update:FuzzConfig \
 	./internal/update:FuzzParseRelease
 
-soak:
-	SOAK=$(SOAK) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 3h ./soak
+soak: soak-run
 	@$(MAKE) --no-print-directory fuzz
+
+## soak-run: the soak alone, without the fuzz pass (CI: SOAK=60s make soak-run).
+soak-run:
+	SOAK=$(SOAK) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 3h ./soak
 
 ## fuzz: each fuzz target for FUZZTIME; a failure stops with its input in testdata/fuzz.
 fuzz:
