@@ -127,7 +127,7 @@ func (r *Report) Print(w io.Writer, elapsed time.Duration) {
 	fmt.Fprintf(w, "| all | %d | | |\n\n", total)
 	fmt.Fprintf(w, "| figure | value |\n| --- | ---: |\n")
 	fmt.Fprintf(w, "| invariant violations | %d |\n", len(r.violations))
-	fmt.Fprintf(w, "| tray gaps (not promised by this tray; see README) | %d |\n", len(r.gaps))
+	fmt.Fprintf(w, "| tray gaps (only for a tray that does not follow; none with this one) | %d |\n", len(r.gaps))
 	fmt.Fprintf(w, "| writes acknowledged | %d |\n", r.Acked)
 	fmt.Fprintf(w, "| acknowledged writes lost | %d |\n\n", r.Lost)
 	if len(r.Resources) > 0 {
