@@ -111,7 +111,7 @@ func FuzzRecallFindsItsText(f *testing.F) {
 func hasIndexedToken(text string) bool {
 	for _, w := range words(text) {
 		for _, tok := range tokensOf(w) {
-			if _, stop := stopWords[tok]; stop {
+			if _, stop := stopWords()[tok]; stop {
 				continue
 			}
 			if strings.IndexFunc(tok, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
