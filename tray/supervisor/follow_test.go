@@ -384,3 +384,22 @@ func TestBrokenStreamOfALiveDaemon(t *testing.T) {
 	}
 	h.noSpawn()
 }
+
+// After a crash loop gave up, a program that takes the port is shown as
+// the conflict it is, not hidden behind the old crash (found by the soak:
+// another user's squatter behind "Crashed 5 times — gave up").
+func TestConflictAfterGivingUpIsShown(t *testing.T) {
+	h, p := startRunning(t, func(c *Config) { c.CrashLimit = 1 })
+	p.exit(2)
+	if st := h.want(Crashed); st.Crashes != 1 {
+		t.Fatalf("crashed status %+v", st)
+	}
+	h.settle()
+	h.daemon.setDiag(conflictDiag())
+	h.sup.post(evChanged{})
+	if st := h.want(Conflict); st.HolderPID == 0 {
+		t.Errorf("conflict status %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+}

@@ -203,7 +203,10 @@ func (s *Supervisor) follow(ctx context.Context, l look) {
 			s.cfg.Clock.AfterFunc(100*time.Millisecond, func() { s.post(evLookAgain{gen}) })
 			return
 		}
-		if adopted || st.State == Conflict || st.State == NotResponding {
+		if adopted || st.State == Conflict || st.State == NotResponding || st.State == Crashed {
+			// After a crash loop gave up, something taking the port is
+			// still news: the menu shows who holds it, not the old crash
+			// (found by the soak: a squatter behind "Crashed 5 times").
 			s.act(ctx, l)
 		}
 	}
