@@ -365,7 +365,9 @@ func (a *App) notificationFor(prev, st supervisor.Status) (notify.Notification, 
 	switch {
 	case st.TakeoverFailed != "" && prev.TakeoverFailed == "":
 		return notify.Notification{Title: "Take over failed", Body: st.TakeoverFailed, Icon: assets.PNG(string(menu.IconConflict))}, "", true
-	case st.State == supervisor.Conflict && prev.State != supervisor.Conflict:
+	case st.State == supervisor.Conflict && prev.State != supervisor.Conflict && !st.Parked:
+		// (A parked conflict is shown in the menu only: nothing was
+		// asked to start, so "can't start" would not be true.)
 		n := notify.Notification{
 			Title: fmt.Sprintf("Cairn can't start: port %d is in use", st.Port),
 			Body:  fmt.Sprintf("%s holds it. Take over to stop it and start Cairn, or quit the other program.", st.Holder),

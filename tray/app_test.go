@@ -175,6 +175,17 @@ func TestConflictNotifiesOncePerTenMinutes(t *testing.T) {
 	h.waitNote(t)
 }
 
+// A conflict found while Cairn was stopped is shown, not notified:
+// nothing was asked to start, so "Cairn can't start" would not be true.
+func TestParkedConflictIsShownNotNotified(t *testing.T) {
+	h := newApp(t)
+	parked := conflict
+	parked.Parked = true
+	h.app.OnStatus(parked)
+	h.waitDrawn(t, "Port 7070 in use by python3 (PID 4242)")
+	h.noNote(t)
+}
+
 func TestCrashNotifications(t *testing.T) {
 	h := newApp(t)
 	crash := "The daemon (PID 1) ended: exit status 2.\npanic: boom\ngoroutine 1"

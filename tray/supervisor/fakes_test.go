@@ -424,7 +424,9 @@ func newHarness(t *testing.T, diag instance.Diagnosis, tweak func(*Config)) *har
 	h := &harness{t: t, clock: newFakeClock(), spawner: newFakeSpawner(), daemon: newFakeDaemon(),
 		statuses: make(chan Status, 1000), done: make(chan struct{})}
 	h.daemon.setDiag(diag)
-	cfg := Config{Port: 7070, Daemon: h.daemon, Spawner: h.spawner, Clock: h.clock,
+	// The idle look's period differs from every other timer's, so
+	// waitTimer never mistakes it for the one a test waits for.
+	cfg := Config{Port: 7070, Daemon: h.daemon, Spawner: h.spawner, Clock: h.clock, IdleInterval: 7 * time.Second,
 		OnChange: func(s Status) { h.statuses <- s }}
 	if tweak != nil {
 		tweak(&cfg)

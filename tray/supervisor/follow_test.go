@@ -387,7 +387,8 @@ func TestBrokenStreamOfALiveDaemon(t *testing.T) {
 
 // After a crash loop gave up, a program that takes the port is shown as
 // the conflict it is, not hidden behind the old crash (found by the soak:
-// another user's squatter behind "Crashed 5 times — gave up").
+// another user's squatter behind "Crashed 5 times — gave up"); when it
+// leaves, the crash is what the tray shows again, and nothing starts.
 func TestConflictAfterGivingUpIsShown(t *testing.T) {
 	h, p := startRunning(t, func(c *Config) { c.CrashLimit = 1 })
 	p.exit(2)
@@ -397,9 +398,87 @@ func TestConflictAfterGivingUpIsShown(t *testing.T) {
 	h.settle()
 	h.daemon.setDiag(conflictDiag())
 	h.sup.post(evChanged{})
-	if st := h.want(Conflict); st.HolderPID == 0 {
+	if st := h.want(Conflict); st.HolderPID == 0 || !st.Parked {
 		t.Errorf("conflict status %+v", st)
 	}
 	h.settle()
+	h.daemon.setDiag(stopped())
+	h.clock.Advance(5 * time.Second) // the conflict's recheck
+	if st := h.want(Crashed); st.Crashes != 1 || st.Parked {
+		t.Errorf("after the holder left: %+v", st)
+	}
+	h.settle()
 	h.noSpawn()
+}
+
+// After the user's Stop, a program that takes the port (which changes
+// nothing in the data dir) is shown by the idle look as `cairn status`
+// shows it, parked: when it leaves the tray shows Stopped again and does
+// not start Cairn, which the user stopped (found by the soak: another
+// user's squatter behind "Stopped").
+func TestConflictWhileStoppedIsParked(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	p.exit(0)
+	h.want(Stopped)
+	h.settle()
+	h.daemon.setDiag(conflictDiag())
+	h.clock.Advance(7 * time.Second) // the idle look
+	st := h.want(Conflict)
+	if !st.Parked || st.HolderPID != 4242 || st.Takeover == nil {
+		t.Errorf("conflict while stopped: %+v", st)
+	}
+	h.settle()
+	cleaned := h.daemon.cleaned
+	h.daemon.setDiag(stopped())
+	h.clock.Advance(5 * time.Second) // the conflict's recheck
+	if st := h.want(Stopped); st.Parked || st.HolderPID != 0 {
+		t.Errorf("after the holder left: %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+	if h.daemon.cleaned != cleaned {
+		t.Errorf("a parked recheck cleaned the data dir: nothing was to start")
+	}
+	// Idle again, the looks go on: the next one finds the holder back.
+	h.daemon.setDiag(conflictDiag())
+	h.clock.Advance(7 * time.Second)
+	h.want(Conflict)
+}
+
+// A take over from a parked conflict is the user asking for Cairn: it
+// starts once the holder is gone.
+func TestTakeoverFromAParkedConflictStartsCairn(t *testing.T) {
+	h, p := startRunning(t, nil)
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	p.exit(0)
+	h.want(Stopped)
+	h.daemon.setDiag(conflictDiag())
+	h.clock.Advance(7 * time.Second)
+	h.want(Conflict)
+	h.daemon.mu.Lock()
+	h.daemon.onTakeover = func() { h.daemon.setDiag(stopped()) }
+	h.daemon.mu.Unlock()
+	h.sup.Do(CmdTakeover)
+	h.want(TakingOver)
+	p2 := h.spawned()
+	h.daemon.readyCh(p2.pid) <- nil
+	if run := h.want(Running); run.Parked || run.PID != p2.pid {
+		t.Errorf("running after the take over: %+v", run)
+	}
+}
+
+// The idle look is only for an idle tray: a running daemon is followed by
+// its probes and stream, not by extra diagnoses.
+func TestNoIdleLookWhileRunning(t *testing.T) {
+	h, _ := startRunning(t, nil)
+	h.settle()
+	before := h.diagnosesSoFar()
+	h.clock.Advance(7 * time.Second)
+	h.settle()
+	if got := h.diagnosesSoFar(); got != before {
+		t.Errorf("%d diagnoses while running, want none", got-before)
+	}
 }

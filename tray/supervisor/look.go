@@ -40,6 +40,7 @@ type (
 	}
 	evLookAgain struct{ gen int } // a daemon drains: look once it has had a moment
 	evRecheck   struct{ gen int } // look again at a conflict or a wedged holder
+	evIdleLook  struct{}          // nothing runs: look at the port now and then
 )
 
 // look diagnoses the machine in a goroutine and posts what it found; a
@@ -50,7 +51,7 @@ func (s *Supervisor) look(ctx context.Context, w why) {
 	// Stale files are cleaned only where nothing running means Cairn is
 	// started next: cleaning takes the lock for a moment, and a daemon a
 	// terminal is starting just then would find it held.
-	clean := w == toStart || w == toFollow && s.startsWhenGone()
+	clean := w == toStart && s.parked == nil || w == toFollow && s.startsWhenGone()
 	go func() {
 		var l look
 		l.d = s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
@@ -111,6 +112,10 @@ func (s *Supervisor) act(ctx context.Context, l look) {
 	case instance.StateRunning:
 		s.adopt(ctx, l)
 	case instance.StateStopped:
+		if s.parked != nil {
+			s.unpark()
+			return
+		}
 		if l.service != "" {
 			s.throughService(ctx, "start", l.service, s.cfg.Daemon.StartService)
 			return
@@ -128,7 +133,33 @@ func (s *Supervisor) act(ctx context.Context, l look) {
 // holder in the way that may have left.
 func (s *Supervisor) startsWhenGone() bool {
 	st := s.status
-	return st.State == Conflict || st.State == NotResponding || st.State == Running && !st.Owned
+	return (st.State == Conflict || st.State == NotResponding) && s.parked == nil || st.State == Running && !st.Owned
+}
+
+// idle reports whether nothing runs and nothing is meant to: the user
+// stopped Cairn, a crash loop gave up, or the daemon cannot run here.
+func (s *Supervisor) idle() bool {
+	switch s.status.State {
+	case Stopped, Crashed, Failed:
+		return true
+	}
+	return false
+}
+
+// armIdleLook asks for the next idle look. It runs for the tray's life;
+// each one looks only when the tray is idle.
+func (s *Supervisor) armIdleLook() {
+	s.cfg.Clock.AfterFunc(s.cfg.IdleInterval, func() { s.post(evIdleLook{}) })
+}
+
+// unpark goes back to the idle status a conflict was shown over: its
+// holder left, and nothing was meant to run.
+func (s *Supervisor) unpark() {
+	st := *s.parked
+	s.parked = nil
+	s.stopGen()
+	s.cfg.Log.Info("the holder of the port left; nothing was meant to run", "back_to", st.State)
+	s.set(func(cur *Status) { *cur = st })
 }
 
 // following reports whether a change in the data dir is worth a look now:
@@ -203,10 +234,16 @@ func (s *Supervisor) follow(ctx context.Context, l look) {
 			s.cfg.Clock.AfterFunc(100*time.Millisecond, func() { s.post(evLookAgain{gen}) })
 			return
 		}
-		if adopted || st.State == Conflict || st.State == NotResponding || st.State == Crashed {
-			// After a crash loop gave up, something taking the port is
-			// still news: the menu shows who holds it, not the old crash
-			// (found by the soak: a squatter behind "Crashed 5 times").
+		if s.idle() {
+			// Nothing is meant to run, yet something holding the port or
+			// the lock is news: the menu shows who, as `cairn status`
+			// does, and goes back to this status when it leaves (found
+			// by the soak: a squatter behind "Stopped" and behind
+			// "Crashed 5 times — gave up").
+			parked := st
+			s.parked = &parked
+		}
+		if adopted || st.State == Conflict || st.State == NotResponding || s.parked != nil {
 			s.act(ctx, l)
 		}
 	}
@@ -251,6 +288,7 @@ func (s *Supervisor) adoptedDied(ctx context.Context, l look) {
 func (s *Supervisor) adopt(ctx context.Context, l look) {
 	d := l.d
 	s.stopGen()
+	s.parked = nil
 	started := s.cfg.Clock.Now().Add(-time.Duration(d.Daemon.Uptime * float64(time.Second)))
 	restarted := s.status.State == Starting && s.status.Crashes > 0
 	tookOver := s.tookOver
@@ -273,7 +311,7 @@ func (s *Supervisor) notResponding(d instance.Diagnosis) {
 	s.set(func(st *Status) {
 		*st = Status{State: NotResponding, PID: d.Lock.PID, Holder: d.Lock.Holder.String(), HolderPID: d.Lock.PID,
 			Message: "A Cairn daemon holds the lock but does not answer.", NoTakeover: noTakeoverReason(d), Takeover: shownHolder(d),
-			TakeoverFailed: failed}
+			TakeoverFailed: failed, Parked: s.parked != nil}
 	})
 	s.armRecheck()
 }
@@ -294,7 +332,8 @@ func (s *Supervisor) conflict(d instance.Diagnosis) {
 		!sameHolder(s.status.Takeover, shownHolder(d)) || failed != "" || s.status.TakeoverFailed != "" {
 		s.cfg.Log.Warn("conflict", "port", s.cfg.Port, "holder", holder, "no_takeover", noTakeover)
 		s.set(func(st *Status) {
-			*st = Status{State: Conflict, Holder: holder, HolderPID: pid, NoTakeover: noTakeover, Takeover: shownHolder(d), TakeoverFailed: failed}
+			*st = Status{State: Conflict, Holder: holder, HolderPID: pid, NoTakeover: noTakeover, Takeover: shownHolder(d), TakeoverFailed: failed,
+				Parked: s.parked != nil}
 		})
 	}
 	s.armRecheck()

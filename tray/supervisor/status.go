@@ -58,6 +58,12 @@ type Status struct {
 	// then shows only the daemon's PID.
 	Takeover *instance.Holder
 
+	// Parked marks a conflict (or a hung holder) found while nothing was
+	// meant to run: the menu shows it, the tray does not notify a
+	// conflict's "can't start" (a hung Cairn daemon is still told), and when the holder leaves the tray goes back to the
+	// Stopped or Crashed it showed before.
+	Parked bool
+
 	Crashes int    // crashes in the current crash window
 	Message string // why: the daemon's error, or the last lines of a crash
 	LogFile string // where the crash output was kept

@@ -17,15 +17,19 @@ type Config struct {
 	OnChange func(Status) // called from the supervisor's goroutine on every change
 
 	ProbeInterval time.Duration // health probe period (5 s); also the conflict recheck
-	MaxMisses     int           // probes missed in a row before "not responding" (3)
-	MissInterval  time.Duration // after a miss, the next probe comes this soon (1 s), not a whole ProbeInterval later
-	BackoffMin    time.Duration // first restart delay (0.5 s), doubling
-	BackoffMax    time.Duration // restart delay cap (30 s)
-	CrashLimit    int           // crashes within CrashWindow that stop restarts (5)
-	CrashWindow   time.Duration // (2 min)
-	ReadyTimeout  time.Duration // spawn to ready (20 s)
-	StopGrace     time.Duration // per step of API shutdown → SIGTERM → SIGKILL (5 s)
-	ProbeTimeout  time.Duration // one health probe (2 s)
+	// IdleInterval is how often a tray with nothing running (Stopped,
+	// Crashed, Failed) looks at the machine (5 s): a program that takes
+	// the port changes nothing in the data dir for the watcher to see.
+	IdleInterval time.Duration
+	MaxMisses    int           // probes missed in a row before "not responding" (3)
+	MissInterval time.Duration // after a miss, the next probe comes this soon (1 s), not a whole ProbeInterval later
+	BackoffMin   time.Duration // first restart delay (0.5 s), doubling
+	BackoffMax   time.Duration // restart delay cap (30 s)
+	CrashLimit   int           // crashes within CrashWindow that stop restarts (5)
+	CrashWindow  time.Duration // (2 min)
+	ReadyTimeout time.Duration // spawn to ready (20 s)
+	StopGrace    time.Duration // per step of API shutdown → SIGTERM → SIGKILL (5 s)
+	ProbeTimeout time.Duration // one health probe (2 s)
 	// DrainWait is how long a daemon that announced its shutdown may hold
 	// the lock without answering before it counts as not responding (10 s).
 	DrainWait time.Duration
@@ -38,6 +42,7 @@ func (c *Config) defaults() {
 		}
 	}
 	def(&c.ProbeInterval, 5*time.Second)
+	def(&c.IdleInterval, 5*time.Second)
 	def(&c.MissInterval, time.Second)
 	def(&c.BackoffMin, 500*time.Millisecond)
 	def(&c.BackoffMax, 30*time.Second)
@@ -122,8 +127,13 @@ type Supervisor struct {
 	// takeoverFailed is why the last take over failed, told with the
 	// conflict status that follows.
 	takeoverFailed string
-	settleCode     int   // the exit code of our child that a toSettle look is for
-	serviceErr     error // how the service manager's start ended, for the toService look
+	// parked is the idle status (Stopped, Crashed, Failed) that a conflict
+	// found while Cairn was not meant to run is shown over: when the
+	// holder leaves, the tray goes back to it instead of starting Cairn.
+	// Any command, and any daemon adopted, ends it.
+	parked     *Status
+	settleCode int   // the exit code of our child that a toSettle look is for
+	serviceErr error // how the service manager's start ended, for the toService look
 }
 
 type event interface{}
@@ -162,6 +172,7 @@ func (s *Supervisor) Run(ctx context.Context) {
 	wctx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	s.watchDataDir(wctx)
+	s.armIdleLook()
 	s.start(ctx)
 	ctxDone := ctx.Done()
 	for {
@@ -235,6 +246,13 @@ func (s *Supervisor) handle(ctx context.Context, ev event) {
 		if ev.gen == s.gen && !s.quitting {
 			s.serviceDone(ctx, ev.err)
 		}
+	case evIdleLook:
+		if !s.quitting {
+			if s.idle() && s.following() {
+				s.look(ctx, toFollow)
+			}
+			s.armIdleLook()
+		}
 	case evRecheck:
 		if ev.gen == s.gen && !s.quitting && s.child == nil && (s.status.State == Conflict || s.status.State == NotResponding) {
 			// The same look as Start: a freed port starts Cairn, an
@@ -255,6 +273,7 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 		return
 	}
 	st := s.status.State
+	s.parked = nil // the user says what Cairn should do now
 	switch cmd {
 	case CmdStart:
 		if s.child != nil || st == Running || st == Stopping || st == TakingOver {
