@@ -34,6 +34,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/store"
 	"github.com/cairnlabs/cairn/daemon/token"
 	"github.com/cairnlabs/cairn/daemon/version"
+	"github.com/cairnlabs/cairn/internal/rundump"
 )
 
 // DefaultPort is where Cairn listens unless --port or CAIRN_PORT says otherwise.
@@ -144,6 +145,7 @@ func RunForeground(ctx context.Context, opts Options) error {
 	logFile := &lumberjack.Logger{Filename: p.DaemonLog, MaxSize: 10, MaxBackups: 3}
 	defer logFile.Close()
 	log := slog.New(slog.NewTextHandler(logFile, nil))
+	rundump.OnSignal(ctx, p.DaemonDump, "cairn daemon", log)
 
 	// The store's header, before anyone is told the daemon runs: a database
 	// a newer Cairn wrote refuses the start (exit 5) in microseconds.

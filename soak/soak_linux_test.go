@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +43,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/token"
 	"github.com/cairnlabs/cairn/internal/dbustest"
 	"github.com/cairnlabs/cairn/internal/proctest"
+	"github.com/cairnlabs/cairn/internal/rundump"
 )
 
 const (
@@ -55,28 +55,24 @@ const (
 
 // soak is one run's world.
 type soak struct {
-	t      *testing.T
-	rng    *mathrand.Rand
-	rep    *Report
-	prom   Promises
-	env    *proctest.Env
-	paths  paths.Paths
-	port   int
-	bin    map[string]string
-	other  *proctest.User // another local user (root only)
-	shared map[string]string
-	tmpfs  bool // the data dir is a size-limited tmpfs
-	bus    *dbustest.Bus
-	host   *dbustest.Watcher
-	notes  *dbustest.Notifier
-	tray   *proctest.Proc
-	item   *dbustest.Item
-	// trayStarted is when the tray was started: its GC trace counts from there.
-	trayStarted time.Time
-	tok         string
-	records     []string // files where squatters recorded what they received
-	// heapAfterWarmUp is the tray's age when the warm-up ended.
-	heapAfterWarmUp time.Duration
+	t       *testing.T
+	rng     *mathrand.Rand
+	rep     *Report
+	prom    Promises
+	env     *proctest.Env
+	paths   paths.Paths
+	port    int
+	bin     map[string]string
+	other   *proctest.User // another local user (root only)
+	shared  map[string]string
+	tmpfs   bool // the data dir is a size-limited tmpfs
+	bus     *dbustest.Bus
+	host    *dbustest.Watcher
+	notes   *dbustest.Notifier
+	tray    *proctest.Proc
+	item    *dbustest.Item
+	tok     string
+	records []string // files where squatters recorded what they received
 
 	ackMu sync.Mutex
 	acked map[string]string // memory id → its unique word
@@ -152,17 +148,7 @@ func (s *soak) setUp() {
 	s.host = dbustest.StartWatcher(t, s.bus)
 	s.notes = dbustest.StartNotifier(t, s.bus, true)
 	t.Cleanup(s.killLeftovers)
-	// With SOAK_GCTRACE=1 the tray reports each collection on stderr, so
-	// its live heap can be told from its RSS at the end (gcHeap). Off by
-	// default: its children inherit it and write every collection to
-	// daemon.out, which the tray reads back after each crash, so the trace
-	// itself swells the tray's memory.
-	trayEnv := *s.env
-	if os.Getenv("SOAK_GCTRACE") == "1" {
-		trayEnv.Extra = append(slices.Clone(s.env.Extra), "GODEBUG=gctrace=1")
-	}
-	s.trayStarted = time.Now()
-	s.tray = proctest.Start(t, &trayEnv, s.bin["tray"], "--daemon-bin", s.bin["cairn"], "--port", strconv.Itoa(s.port))
+	s.tray = proctest.Start(t, s.env, s.bin["tray"], "--daemon-bin", s.bin["cairn"], "--port", strconv.Itoa(s.port))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	it, err := s.host.WaitItem(ctx)
@@ -227,6 +213,8 @@ func (s *soak) run(dur time.Duration) {
 	s.ensureRunning()
 	daemonPID := s.world().Serving
 	daemonStart := steadyUsage(daemonPID)
+	daemonStart.Goroutines, daemonStart.HeapKiB = s.runtimeUsage(daemonPID, s.paths.DaemonDump)
+	trayGoroutines, trayHeap := s.runtimeUsage(s.tray.PID(), s.paths.TrayDump)
 	// The tray is the same process from start to end: its resources are
 	// sampled every 2 s and compared as floors (the least in the first and
 	// the last 30 s), so a collection cycle that has not run yet is not a
@@ -266,7 +254,7 @@ func (s *soak) run(dur time.Duration) {
 	s.ensureRunning()
 	window := min(15, len(samples)/2)
 	start := floor(samples[:window])
-	s.heapAfterWarmUp = time.Since(s.trayStarted) - time.Duration(len(samples))*2*time.Second
+	start.Goroutines, start.HeapKiB = trayGoroutines, trayHeap
 	// The quiet end, once the writers have stopped: a burst's freed heap
 	// goes back to the OS within a minute or so (the scavenger), a leak's
 	// never does. The end is the floor of up to 60 s, cut short once the
@@ -279,7 +267,44 @@ func (s *soak) run(dur time.Duration) {
 			break
 		}
 	}
-	s.final(start, floor(quiet), daemonPID, daemonStart)
+	quietEnd := floor(quiet)
+	quietEnd.Goroutines, quietEnd.HeapKiB = s.runtimeUsage(trayPID, s.paths.TrayDump)
+	s.final(start, quietEnd, daemonPID, daemonStart)
+}
+
+// runtimeUsage is what pid's runtime says of itself (rundump, asked for
+// with SIGUSR1): the least of three dumps a second apart, so a probe or a
+// look in flight does not count as a leak. Zero when pid is 0.
+func (s *soak) runtimeUsage(pid int, dump string) (goroutines, heapKiB int64) {
+	for i := range 3 {
+		if i > 0 {
+			time.Sleep(time.Second)
+		}
+		os.Remove(dump)
+		if pid == 0 || syscall.Kill(pid, rundump.Signal) != nil {
+			return 0, 0
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		var fs map[string]int64
+		for fs["goroutines"] == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+			if b, err := os.ReadFile(dump); err == nil {
+				fs = rundump.Figures(b)
+			}
+		}
+		if fs["goroutines"] == 0 {
+			s.rep.Violation("PID %d wrote no runtime dump to %s within 10 s of SIGUSR1", pid, dump)
+			return 0, 0
+		}
+		g, h := fs["goroutines"], fs["heap_live_bytes"]>>10
+		if i == 0 || g < goroutines {
+			goroutines = g
+		}
+		if i == 0 || h < heapKiB {
+			heapKiB = h
+		}
+	}
+	return goroutines, heapKiB
 }
 
 // grewPast: end is past start by more than 10 % (and 2 descriptors or 1
@@ -297,36 +322,10 @@ func grewPast(start, end Usage) bool {
 // two 10-minute runs ended at +17 % and +1.9 MiB with the live heap flat.
 const gcSlackKiB = 4 << 10
 
-var gcLine = regexp.MustCompile(`(?m)^gc \d+ @([0-9.]+)s .* (\d+)->(\d+)->(\d+) MB`)
-
-// gcHeap is the tray's live heap after collections (MB, from its GC
-// trace): the least in the 60 s after from and in the last 60 s.
-func gcHeap(trace string, from time.Duration) (first, last int64, ok bool) {
-	type gc struct {
-		at   float64
-		live int64
-	}
-	var gcs []gc
-	for _, m := range gcLine.FindAllStringSubmatch(trace, -1) {
-		at, _ := strconv.ParseFloat(m[1], 64)
-		live, _ := strconv.ParseInt(m[4], 10, 64)
-		gcs = append(gcs, gc{at, live})
-	}
-	if len(gcs) < 2 {
-		return 0, 0, false
-	}
-	end := gcs[len(gcs)-1].at
-	first, last = -1, -1
-	for _, g := range gcs {
-		if g.at >= from.Seconds() && g.at < from.Seconds()+60 && (first < 0 || g.live < first) {
-			first = g.live
-		}
-		if g.at >= end-60 && (last < 0 || g.live < last) {
-			last = g.live
-		}
-	}
-	return first, last, first >= 0 && last >= 0
-}
+// liveSlackKiB is what the live heap may differ by between two moments
+// without a leak: a D-Bus message or a crash's output being read just
+// then (the least of three dumps is taken, so that is rare).
+const liveSlackKiB = 256
 
 // floor is the least of each figure over us.
 func floor(us []Usage) Usage {
@@ -1184,7 +1183,13 @@ func listeningPorts(pid int) []int {
 // RSSKiB is all resident memory; AnonKiB only the anonymous part (heap,
 // stacks), without the pages of the binary's own code that running more
 // of it brings in, which stay resident and are no leak.
-type Usage struct{ FDs, Threads, RSSKiB, AnonKiB int64 }
+type Usage struct {
+	FDs, Threads, RSSKiB, AnonKiB int64
+	// What the runtime says (rundump): goroutines, and the live heap (after
+	// a collection), which unlike RSS holds no freed memory the scavenger
+	// has not returned yet: a leak grows it, a burst does not.
+	Goroutines, HeapKiB int64
+}
 
 // steadyUsage is the median of five looks half a second apart, so one
 // collection cycle does not decide a leak.
@@ -1235,26 +1240,43 @@ func usage(pid int) Usage {
 func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage) {
 	daemonNow := s.serving()
 	daemonEnd := steadyUsage(daemonNow)
+	daemonEnd.Goroutines, daemonEnd.HeapKiB = s.runtimeUsage(daemonNow, s.paths.DaemonDump)
 	same := ""
 	if daemonNow != daemonPID {
 		same = fmt.Sprintf(" (PID %d then %d)", daemonPID, daemonNow)
 	}
 	s.rep.Resources = []Resource{
+		{"tray goroutines", trayStart.Goroutines, trayEnd.Goroutines}, {"tray live heap KiB", trayStart.HeapKiB, trayEnd.HeapKiB},
 		{"tray fds", trayStart.FDs, trayEnd.FDs}, {"tray threads", trayStart.Threads, trayEnd.Threads}, {"tray RSS KiB", trayStart.RSSKiB, trayEnd.RSSKiB}, {"tray anonymous RSS KiB", trayStart.AnonKiB, trayEnd.AnonKiB},
+		{"daemon goroutines" + same, daemonStart.Goroutines, daemonEnd.Goroutines}, {"daemon live heap KiB" + same, daemonStart.HeapKiB, daemonEnd.HeapKiB},
 		{"daemon fds" + same, daemonStart.FDs, daemonEnd.FDs}, {"daemon threads" + same, daemonStart.Threads, daemonEnd.Threads}, {"daemon RSS KiB" + same, daemonStart.RSSKiB, daemonEnd.RSSKiB},
-	}
-	if first, last, ok := gcHeap(s.tray.Stderr(), s.heapAfterWarmUp); ok {
-		s.rep.Resources = append(s.rep.Resources, Resource{"tray live heap after GC, MB (GODEBUG=gctrace; 0 = under 1)", first, last})
 	}
 	grew := func(what string, a, b, slack int64) {
 		if b > a+a/10+slack {
 			s.rep.Violation("%s grew from %d to %d (more than 10 %%)", what, a, b)
 		}
 	}
+	// A goroutine or two in flight (a look, a probe, a D-Bus call) is no
+	// leak; a leak grows with the run, past any such slack.
+	grew("the tray's goroutines", trayStart.Goroutines, trayEnd.Goroutines, 2)
+	grew("the tray's live heap (KiB)", trayStart.HeapKiB, trayEnd.HeapKiB, liveSlackKiB)
 	grew("the tray's descriptors", trayStart.FDs, trayEnd.FDs, 2)
 	grew("the tray's threads", trayStart.Threads, trayEnd.Threads, 1)
 	grew("the tray's anonymous RSS (KiB)", trayStart.AnonKiB, trayEnd.AnonKiB, gcSlackKiB)
+	if grewPast(trayStart, trayEnd) || trayEnd.Goroutines > trayStart.Goroutines+trayStart.Goroutines/10+2 ||
+		trayEnd.HeapKiB > trayStart.HeapKiB+trayStart.HeapKiB/10+liveSlackKiB {
+		// What the tray was doing at the end: its figures and goroutines.
+		b, _ := os.ReadFile(s.paths.TrayDump)
+		lines := strings.Split(string(b), "\n")
+		for _, l := range lines[:min(len(lines), 120)] {
+			s.rep.Event("tray-dump.txt: %s", l)
+		}
+	}
 	if daemonNow == daemonPID {
+		grew("the daemon's goroutines", daemonStart.Goroutines, daemonEnd.Goroutines, 2)
+		// Its live heap is reported, not judged: the store's caches (the
+		// common-terms list, prepared statements) grow with what was
+		// written, which a leak check would call a leak.
 		grew("the daemon's descriptors", daemonStart.FDs, daemonEnd.FDs, 2)
 		grew("the daemon's threads", daemonStart.Threads, daemonEnd.Threads, 1)
 		grew("the daemon's RSS (KiB)", daemonStart.RSSKiB, daemonEnd.RSSKiB, 0)

@@ -28,6 +28,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/version"
+	"github.com/cairnlabs/cairn/internal/rundump"
 	"github.com/cairnlabs/cairn/internal/update"
 	"github.com/cairnlabs/cairn/tray"
 	"github.com/cairnlabs/cairn/tray/appearance"
@@ -175,6 +176,7 @@ func run(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	rundump.OnSignal(ctx, p.TrayDump, "cairn-tray", log)
 	// While no icon is shown (no session bus, or no tray host yet), the
 	// status line goes to stderr instead.
 	app.Echo, app.IconShown = stderr, u.IconShown

@@ -30,6 +30,8 @@ type Paths struct {
 	DaemonLog   string // written and rotated by the daemon itself
 	DaemonOut   string // the child's raw stdout/stderr, kept by its supervisor
 	TrayLog     string
+	DaemonDump  string // the daemon's runtime dump, written on SIGUSR1 (internal/rundump)
+	TrayDump    string // the tray's
 	Store       string
 	Config      string // config.json: the user's settings (the tray's "Check for updates")
 	UpdateState string // update.json: the update check's cache and what it announced
@@ -83,7 +85,10 @@ func ForDataDir(dataDir, home string) Paths {
 		DaemonLog: filepath.Join(logDir, "daemon.log"),
 		DaemonOut: filepath.Join(logDir, "daemon.out"),
 		TrayLog:   filepath.Join(logDir, "tray.log"),
-		Store:     filepath.Join(dataDir, "cairn.db"),
+
+		DaemonDump: filepath.Join(logDir, "daemon-dump.txt"),
+		TrayDump:   filepath.Join(logDir, "tray-dump.txt"),
+		Store:      filepath.Join(dataDir, "cairn.db"),
 
 		Config:      filepath.Join(dataDir, "config.json"),
 		UpdateState: filepath.Join(dataDir, "update.json"),
