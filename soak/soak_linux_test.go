@@ -248,6 +248,15 @@ func (s *soak) run(dur time.Duration) {
 		s.rep.Event("fault %s", f.name)
 		f.run()
 	}
+	// The end's figures that the writers' load moves (the daemon's
+	// connections, goroutines and heap; the tray's memory-count events)
+	// are taken while they still write, as the start's were, so the load
+	// neither hides a leak nor makes one.
+	s.ensureRunning()
+	daemonNow := s.serving()
+	daemonEnd := steadyUsage(daemonNow)
+	daemonEnd.Goroutines, daemonEnd.HeapKiB = s.runtimeUsage(daemonNow, s.paths.DaemonDump)
+	trayGoroutinesEnd, trayHeapEnd := s.runtimeUsage(trayPID, s.paths.TrayDump)
 	stop()
 	bg.Wait()
 	<-sampling
@@ -268,8 +277,8 @@ func (s *soak) run(dur time.Duration) {
 		}
 	}
 	quietEnd := floor(quiet)
-	quietEnd.Goroutines, quietEnd.HeapKiB = s.runtimeUsage(trayPID, s.paths.TrayDump)
-	s.final(start, quietEnd, daemonPID, daemonStart)
+	quietEnd.Goroutines, quietEnd.HeapKiB = trayGoroutinesEnd, trayHeapEnd
+	s.final(start, quietEnd, daemonPID, daemonStart, daemonNow, daemonEnd)
 }
 
 // runtimeUsage is what pid's runtime says of itself (rundump, asked for
@@ -281,7 +290,11 @@ func (s *soak) runtimeUsage(pid int, dump string) (goroutines, heapKiB int64) {
 			time.Sleep(time.Second)
 		}
 		os.Remove(dump)
-		if pid == 0 || syscall.Kill(pid, rundump.Signal) != nil {
+		if pid == 0 {
+			return 0, 0
+		}
+		if err := syscall.Kill(pid, rundump.Signal); err != nil {
+			s.rep.Violation("cannot ask PID %d for its runtime dump: %v", pid, err)
 			return 0, 0
 		}
 		deadline := time.Now().Add(10 * time.Second)
@@ -1237,10 +1250,7 @@ func usage(pid int) Usage {
 // final: a last kill -9 and restart, then every acknowledged memory must
 // be there with both integrity checks passing; resources against minute
 // one; then Quit, and nothing of the run may be left running.
-func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage) {
-	daemonNow := s.serving()
-	daemonEnd := steadyUsage(daemonNow)
-	daemonEnd.Goroutines, daemonEnd.HeapKiB = s.runtimeUsage(daemonNow, s.paths.DaemonDump)
+func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage, daemonNow int, daemonEnd Usage) {
 	same := ""
 	if daemonNow != daemonPID {
 		same = fmt.Sprintf(" (PID %d then %d)", daemonPID, daemonNow)

@@ -36,8 +36,10 @@ func Build(st supervisor.Status, x Extras, now time.Time) Model {
 	hung := st.State == supervisor.NotResponding
 	// Start acts only where nothing runs and nothing is in the way: in a
 	// conflict the tray already looks again every few seconds, and
-	// "Take over" is the action.
-	idle := st.State == supervisor.Stopped || st.State == supervisor.Crashed || st.State == supervisor.Failed
+	// "Take over" is the action. A parked conflict (found while Cairn was
+	// stopped) starts nothing when it clears, so there Start stays: it
+	// asks for Cairn as soon as the port is free.
+	idle := st.State == supervisor.Stopped || st.State == supervisor.Crashed || st.State == supervisor.Failed || st.Parked
 	takeover := Item{ID: IDTakeover, Label: "Take over"}
 	if (st.State == supervisor.Conflict || hung) && !st.Owned {
 		takeover = Item{ID: IDTakeover, Label: "Take over from " + holder(st), Enabled: true, Visible: true}
@@ -71,7 +73,7 @@ func Build(st supervisor.Status, x Extras, now time.Time) Model {
 		update,
 		{ID: IDDashboard, Label: "Open dashboard", Enabled: running, Visible: true, SeparatorBefore: true},
 		{ID: IDCopyAddr, Label: "Copy address", Enabled: running && st.Addr != "", Visible: true},
-		{ID: IDStart, Label: "Start", Enabled: idle, Visible: st.State != supervisor.Conflict, SeparatorBefore: true},
+		{ID: IDStart, Label: "Start", Enabled: idle, Visible: st.State != supervisor.Conflict || st.Parked, SeparatorBefore: true},
 		{ID: IDRestart, Label: "Restart", Enabled: running || hung || st.State == supervisor.Crashed, Visible: true},
 		{ID: IDStop, Label: "Stop", Enabled: running || st.State == supervisor.Starting || hung, Visible: true},
 		forceStop,

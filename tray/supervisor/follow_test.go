@@ -482,3 +482,104 @@ func TestNoIdleLookWhileRunning(t *testing.T) {
 		t.Errorf("%d diagnoses while running, want none", got-before)
 	}
 }
+
+// stopByUser starts the harness's child and stops it from the menu.
+func stopByUser(t *testing.T) *harness {
+	t.Helper()
+	h, p := startRunning(t, nil)
+	h.sup.Do(CmdStop)
+	h.want(Stopping)
+	p.exit(0)
+	h.want(Stopped)
+	h.settle()
+	return h
+}
+
+func hungDiag(pid int) instance.Diagnosis {
+	return instance.Diagnosis{State: instance.StateNotResponding,
+		Lock: instance.LockReport{Held: true, PID: pid, Holder: &proc.Process{PID: pid, Name: "cairn", Cmdline: []string{"cairn", "serve"}}}}
+}
+
+// A daemon started from a terminal while the tray shows Stopped holds the
+// lock a moment before it serves: that is not a hung daemon to show (or
+// to offer to take over), and it is adopted once it serves.
+func TestIdleLookLetsAStartingDaemonStart(t *testing.T) {
+	h := stopByUser(t)
+	h.daemon.setDiag(hungDiag(5555))
+	h.sup.post(evChanged{}) // the lock file appeared
+	h.settle()
+	h.daemon.setDiag(runningDiag(5555))
+	h.sup.post(evChanged{}) // its discovery file
+	if st := h.want(Running); st.PID != 5555 || st.Parked {
+		t.Errorf("adopted %+v", st)
+	}
+	select {
+	case st := <-h.statuses:
+		t.Errorf("a status after Running: %+v", st)
+	default:
+	}
+}
+
+// A Cairn daemon that holds the lock and stays silent across two idle
+// looks is shown, parked; when it goes, the tray is back to Stopped, not
+// "stopped outside the tray", and starts nothing (found by review: it
+// counted as an adopted daemon that was stopped outside).
+func TestParkedHungDaemonThatLeavesGoesBack(t *testing.T) {
+	h := stopByUser(t)
+	h.daemon.setDiag(hungDiag(5555))
+	h.clock.Advance(7 * time.Second) // the idle look's first sighting: maybe still starting
+	// A second look, by the watcher: queued after the first, or run once
+	// it is back (lookAgain), so it is always a second sighting.
+	h.sup.post(evChanged{})
+	if st := h.want(NotResponding); !st.Parked || st.PID != 5555 {
+		t.Errorf("hung while stopped: %+v", st)
+	}
+	h.settle()
+	h.daemon.setDiag(stopped())
+	h.sup.post(evChanged{}) // its lock went
+	if st := h.want(Stopped); st.Parked || st.Message != "" {
+		t.Errorf("after it left: %+v", st)
+	}
+	h.settle()
+	h.noSpawn()
+}
+
+// A take over refused (the holder may not be stopped) changes nothing: the
+// conflict stays parked, and its end still starts nothing (found by
+// review: any command unparked it).
+func TestRefusedTakeoverKeepsTheConflictParked(t *testing.T) {
+	h := stopByUser(t)
+	d := conflictDiag()
+	d.Holder = instance.Holder{Kind: instance.HolderUntouchable, Reason: "another user's"}
+	h.daemon.setDiag(d)
+	h.clock.Advance(7 * time.Second)
+	if st := h.want(Conflict); !st.Parked || st.NoTakeover == "" {
+		t.Fatalf("parked conflict %+v", st)
+	}
+	h.sup.Do(CmdTakeover)
+	h.settle()
+	h.daemon.setDiag(stopped())
+	h.clock.Advance(5 * time.Second)
+	h.want(Stopped)
+	h.settle()
+	h.noSpawn()
+}
+
+// Start from a parked conflict asks for Cairn: the conflict is then an
+// ordinary one, and Cairn starts when the port is free.
+func TestStartFromAParkedConflict(t *testing.T) {
+	h := stopByUser(t)
+	h.daemon.setDiag(conflictDiag())
+	h.clock.Advance(7 * time.Second)
+	h.want(Conflict)
+	h.sup.Do(CmdStart)
+	if st := h.want(Conflict); st.Parked {
+		t.Errorf("after Start the conflict is still parked: %+v", st)
+	}
+	h.settle()
+	h.daemon.setDiag(stopped())
+	h.clock.Advance(5 * time.Second)
+	p := h.spawned()
+	h.daemon.readyCh(p.pid) <- nil
+	h.want(Running)
+}

@@ -199,7 +199,12 @@ func (s *Supervisor) changed(ctx context.Context) {
 // follow acts on a look after the outside world changed.
 func (s *Supervisor) follow(ctx context.Context, l look) {
 	d, st := l.d, s.status
-	adopted := (st.State == Running || st.State == NotResponding) && !st.Owned && st.PID != 0
+	if d.State != instance.StateNotResponding {
+		s.idleHung = 0
+	}
+	// (A parked NotResponding names the lock's holder, but was never
+	// adopted: its end is the holder leaving.)
+	adopted := (st.State == Running || st.State == NotResponding) && !st.Owned && st.PID != 0 && s.parked == nil
 	switch d.State {
 	case instance.StateRunning:
 		if adopted && st.State == Running && d.Daemon != nil && d.Daemon.PID == st.PID {
@@ -240,6 +245,13 @@ func (s *Supervisor) follow(ctx context.Context, l look) {
 			// does, and goes back to this status when it leaves (found
 			// by the soak: a squatter behind "Stopped" and behind
 			// "Crashed 5 times — gave up").
+			if d.State == instance.StateNotResponding && d.Lock.PID != s.idleHung {
+				// A daemon a terminal starts holds the lock a moment
+				// before it serves: not answering is news only when
+				// the next look finds the same holder still silent.
+				s.idleHung = d.Lock.PID
+				return
+			}
 			parked := st
 			s.parked = &parked
 		}

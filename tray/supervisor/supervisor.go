@@ -130,8 +130,13 @@ type Supervisor struct {
 	// parked is the idle status (Stopped, Crashed, Failed) that a conflict
 	// found while Cairn was not meant to run is shown over: when the
 	// holder leaves, the tray goes back to it instead of starting Cairn.
-	// Any command, and any daemon adopted, ends it.
-	parked     *Status
+	// A command that acts (Start, Stop, Restart, a take over that runs)
+	// and any daemon adopted end it.
+	parked *Status
+	// idleHung is the lock holder an idle look last found not answering:
+	// shown only if the next look still finds it so, since a daemon that
+	// is starting holds the lock a moment before it serves.
+	idleHung   int
 	settleCode int   // the exit code of our child that a toSettle look is for
 	serviceErr error // how the service manager's start ended, for the toService look
 }
@@ -273,12 +278,12 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 		return
 	}
 	st := s.status.State
-	s.parked = nil // the user says what Cairn should do now
 	switch cmd {
 	case CmdStart:
 		if s.child != nil || st == Running || st == Stopping || st == TakingOver {
 			return
 		}
+		s.parked = nil // the user wants Cairn running now
 		// A look under way (the watcher's) is voided by start's own.
 		s.crashes.reset()
 		s.status.Crashes = 0
@@ -286,6 +291,7 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 		s.start(ctx)
 	case CmdStop:
 		s.restart.cancel()
+		s.parked = nil // stopped is what the user wants, whatever it was over
 		switch {
 		case s.child != nil:
 			s.stopChild()
@@ -303,6 +309,7 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 			s.setState(Stopped, "")
 		}
 	case CmdRestart:
+		s.parked = nil
 		s.crashes.reset()
 		s.status.Crashes = 0
 		s.restart.cancel()
@@ -368,7 +375,7 @@ func (s *Supervisor) stopGen() {
 
 func (s *Supervisor) setState(state State, msg string) {
 	s.set(func(st *Status) {
-		st.State, st.Message, st.RestartedAfterCrash, st.TookOver, st.TakeoverFailed = state, msg, false, "", ""
+		st.State, st.Message, st.RestartedAfterCrash, st.TookOver, st.TakeoverFailed, st.Parked = state, msg, false, "", "", false
 		if state == Stopped {
 			st.PID, st.Addr, st.Owned, st.ManagedBy, st.Holder, st.HolderPID, st.Takeover = 0, "", false, "", "", 0, nil
 		}
