@@ -37,3 +37,30 @@ func TestPutGetList(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
+
+// Every reader keeps a 1 MiB page cache, not SQLite's 2 MB: the readers'
+// caches are most of what the daemon's RSS grows by (the 40 MiB goal).
+func TestReadersKeepASmallCache(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	conns := make([]interface{ Close() error }, 0, readers)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range readers { // hold each so the pool opens them all
+		c, err := s.rdb.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		var kib int
+		if err := c.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&kib); err != nil {
+			t.Fatal(err)
+		}
+		if kib != -1024 {
+			t.Errorf("reader cache_size %d, want -1024 (1 MiB)", kib)
+		}
+	}
+}
