@@ -417,16 +417,8 @@ func TestConflictAfterGivingUpIsShown(t *testing.T) {
 // not start Cairn, which the user stopped (found by the soak: another
 // user's squatter behind "Stopped").
 func TestConflictWhileStoppedIsParked(t *testing.T) {
-	h, p := startRunning(t, nil)
-	h.sup.Do(CmdStop)
-	h.want(Stopping)
-	p.exit(0)
-	h.want(Stopped)
-	h.settle()
-	h.daemon.setDiag(conflictDiag())
-	h.clock.Advance(7 * time.Second) // the idle look
-	st := h.want(Conflict)
-	if !st.Parked || st.HolderPID != 4242 || st.Takeover == nil {
+	h := stopByUser(t)
+	if st := parkConflict(t, h, conflictDiag()); st.HolderPID != 4242 || st.Takeover == nil {
 		t.Errorf("conflict while stopped: %+v", st)
 	}
 	h.settle()
@@ -450,14 +442,8 @@ func TestConflictWhileStoppedIsParked(t *testing.T) {
 // A take over from a parked conflict is the user asking for Cairn: it
 // starts once the holder is gone.
 func TestTakeoverFromAParkedConflictStartsCairn(t *testing.T) {
-	h, p := startRunning(t, nil)
-	h.sup.Do(CmdStop)
-	h.want(Stopping)
-	p.exit(0)
-	h.want(Stopped)
-	h.daemon.setDiag(conflictDiag())
-	h.clock.Advance(7 * time.Second)
-	h.want(Conflict)
+	h := stopByUser(t)
+	parkConflict(t, h, conflictDiag())
 	h.daemon.mu.Lock()
 	h.daemon.onTakeover = func() { h.daemon.setDiag(stopped()) }
 	h.daemon.mu.Unlock()
@@ -493,6 +479,19 @@ func stopByUser(t *testing.T) *harness {
 	h.want(Stopped)
 	h.settle()
 	return h
+}
+
+// parkConflict has the idle look find d's holder and returns the parked
+// conflict the tray shows.
+func parkConflict(t *testing.T, h *harness, d instance.Diagnosis) Status {
+	t.Helper()
+	h.daemon.setDiag(d)
+	h.clock.Advance(7 * time.Second) // the idle look
+	st := h.want(Conflict)
+	if !st.Parked {
+		t.Fatalf("a conflict found while stopped is not parked: %+v", st)
+	}
+	return st
 }
 
 func hungDiag(pid int) instance.Diagnosis {
@@ -551,9 +550,7 @@ func TestRefusedTakeoverKeepsTheConflictParked(t *testing.T) {
 	h := stopByUser(t)
 	d := conflictDiag()
 	d.Holder = instance.Holder{Kind: instance.HolderUntouchable, Reason: "another user's"}
-	h.daemon.setDiag(d)
-	h.clock.Advance(7 * time.Second)
-	if st := h.want(Conflict); !st.Parked || st.NoTakeover == "" {
+	if st := parkConflict(t, h, d); st.NoTakeover == "" {
 		t.Fatalf("parked conflict %+v", st)
 	}
 	h.sup.Do(CmdTakeover)
@@ -569,9 +566,7 @@ func TestRefusedTakeoverKeepsTheConflictParked(t *testing.T) {
 // ordinary one, and Cairn starts when the port is free.
 func TestStartFromAParkedConflict(t *testing.T) {
 	h := stopByUser(t)
-	h.daemon.setDiag(conflictDiag())
-	h.clock.Advance(7 * time.Second)
-	h.want(Conflict)
+	parkConflict(t, h, conflictDiag())
 	h.sup.Do(CmdStart)
 	if st := h.want(Conflict); st.Parked {
 		t.Errorf("after Start the conflict is still parked: %+v", st)
