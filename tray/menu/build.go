@@ -39,7 +39,7 @@ func Build(st supervisor.Status, x Extras, now time.Time) Model {
 	// "Take over" is the action. A parked conflict (found while Cairn was
 	// stopped) starts nothing when it clears, so there Start stays: it
 	// asks for Cairn as soon as the port is free.
-	idle := st.State == supervisor.Stopped || st.State == supervisor.Crashed || st.State == supervisor.Failed || st.Parked
+	idle := st.Idle() || st.Parked
 	takeover := Item{ID: IDTakeover, Label: "Take over"}
 	if (st.State == supervisor.Conflict || hung) && !st.Owned {
 		takeover = Item{ID: IDTakeover, Label: "Take over from " + holder(st), Enabled: true, Visible: true}

@@ -48,10 +48,12 @@ type (
 func (s *Supervisor) look(ctx context.Context, w why) {
 	s.looking, s.lookGen = true, s.gen
 	gen := s.gen
-	// Stale files are cleaned only where nothing running means Cairn is
-	// started next: cleaning takes the lock for a moment, and a daemon a
-	// terminal is starting just then would find it held.
-	clean := w == toStart && s.parked == nil || w == toFollow && s.startsWhenGone()
+	// Stale files are cleaned, and an installed service looked for, only
+	// where nothing running means Cairn is started next: cleaning takes
+	// the lock for a moment, and a daemon a terminal is starting just then
+	// would find it held; the service's status asks systemctl, which an
+	// idle tray's look every few seconds has no use for.
+	mayStart := w == toStart && s.parked == nil || w == toFollow && s.startsWhenGone()
 	go func() {
 		var l look
 		l.d = s.cfg.Daemon.Diagnose(ctx, s.cfg.Port)
@@ -59,10 +61,8 @@ func (s *Supervisor) look(ctx context.Context, w why) {
 		case instance.StateRunning:
 			l.managedBy = s.cfg.Daemon.ManagedBy(ctx)
 		case instance.StateStopped:
-			if clean {
+			if mayStart {
 				l.cleaned = s.cfg.Daemon.CleanStale()
-			}
-			if w == toStart || w == toFollow {
 				if m, ok := s.cfg.Daemon.ServiceInstalled(ctx); ok {
 					l.service = m
 				}
@@ -136,16 +136,6 @@ func (s *Supervisor) startsWhenGone() bool {
 	return (st.State == Conflict || st.State == NotResponding) && s.parked == nil || st.State == Running && !st.Owned
 }
 
-// idle reports whether nothing runs and nothing is meant to: the user
-// stopped Cairn, a crash loop gave up, or the daemon cannot run here.
-func (s *Supervisor) idle() bool {
-	switch s.status.State {
-	case Stopped, Crashed, Failed:
-		return true
-	}
-	return false
-}
-
 // armIdleLook asks for the next idle look. It runs for the tray's life;
 // each one looks only when the tray is idle.
 func (s *Supervisor) armIdleLook() {
@@ -156,7 +146,6 @@ func (s *Supervisor) armIdleLook() {
 // holder left, and nothing was meant to run.
 func (s *Supervisor) unpark() {
 	st := *s.parked
-	s.parked = nil
 	s.stopGen()
 	s.cfg.Log.Info("the holder of the port left; nothing was meant to run", "back_to", st.State)
 	s.set(func(cur *Status) { *cur = st })
@@ -239,7 +228,7 @@ func (s *Supervisor) follow(ctx context.Context, l look) {
 			s.cfg.Clock.AfterFunc(100*time.Millisecond, func() { s.post(evLookAgain{gen}) })
 			return
 		}
-		if s.idle() {
+		if st.Idle() {
 			// Nothing is meant to run, yet something holding the port or
 			// the lock is news: the menu shows who, as `cairn status`
 			// does, and goes back to this status when it leaves (found
@@ -300,7 +289,6 @@ func (s *Supervisor) adoptedDied(ctx context.Context, l look) {
 func (s *Supervisor) adopt(ctx context.Context, l look) {
 	d := l.d
 	s.stopGen()
-	s.parked = nil
 	started := s.cfg.Clock.Now().Add(-time.Duration(d.Daemon.Uptime * float64(time.Second)))
 	restarted := s.status.State == Starting && s.status.Crashes > 0
 	tookOver := s.tookOver
@@ -323,7 +311,7 @@ func (s *Supervisor) notResponding(d instance.Diagnosis) {
 	s.set(func(st *Status) {
 		*st = Status{State: NotResponding, PID: d.Lock.PID, Holder: d.Lock.Holder.String(), HolderPID: d.Lock.PID,
 			Message: "A Cairn daemon holds the lock but does not answer.", NoTakeover: noTakeoverReason(d), Takeover: shownHolder(d),
-			TakeoverFailed: failed, Parked: s.parked != nil}
+			TakeoverFailed: failed}
 	})
 	s.armRecheck()
 }
@@ -344,8 +332,7 @@ func (s *Supervisor) conflict(d instance.Diagnosis) {
 		!sameHolder(s.status.Takeover, shownHolder(d)) || failed != "" || s.status.TakeoverFailed != "" {
 		s.cfg.Log.Warn("conflict", "port", s.cfg.Port, "holder", holder, "no_takeover", noTakeover)
 		s.set(func(st *Status) {
-			*st = Status{State: Conflict, Holder: holder, HolderPID: pid, NoTakeover: noTakeover, Takeover: shownHolder(d), TakeoverFailed: failed,
-				Parked: s.parked != nil}
+			*st = Status{State: Conflict, Holder: holder, HolderPID: pid, NoTakeover: noTakeover, Takeover: shownHolder(d), TakeoverFailed: failed}
 		})
 	}
 	s.armRecheck()

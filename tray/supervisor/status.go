@@ -59,9 +59,10 @@ type Status struct {
 	Takeover *instance.Holder
 
 	// Parked marks a conflict (or a hung holder) found while nothing was
-	// meant to run: the menu shows it, the tray does not notify a
-	// conflict's "can't start" (a hung Cairn daemon is still told), and when the holder leaves the tray goes back to the
-	// Stopped or Crashed it showed before.
+	// meant to run: the menu shows it with Start, the tray does not notify
+	// a conflict's "can't start" (a hung Cairn daemon is still told), and
+	// when the holder leaves the tray goes back to the Stopped or Crashed
+	// it showed before.
 	Parked bool
 
 	Crashes int    // crashes in the current crash window
@@ -77,6 +78,16 @@ type Status struct {
 	// TakeoverFailed is why a take over failed, set on the status that
 	// follows it.
 	TakeoverFailed string
+}
+
+// Idle reports whether nothing runs and nothing is meant to: the user
+// stopped Cairn, a crash loop gave up, or the daemon cannot run here.
+func (st Status) Idle() bool {
+	switch st.State {
+	case Stopped, Crashed, Failed:
+		return true
+	}
+	return false
 }
 
 // TakingOverWhom names the holder a take over is stopping.

@@ -130,8 +130,7 @@ type Supervisor struct {
 	// parked is the idle status (Stopped, Crashed, Failed) that a conflict
 	// found while Cairn was not meant to run is shown over: when the
 	// holder leaves, the tray goes back to it instead of starting Cairn.
-	// A command that acts (Start, Stop, Restart, a take over that runs)
-	// and any daemon adopted end it.
+	// Any status other than a conflict or a hung holder ends it (set).
 	parked *Status
 	// idleHung is the lock holder an idle look last found not answering:
 	// shown only if the next look still finds it so, since a daemon that
@@ -253,7 +252,7 @@ func (s *Supervisor) handle(ctx context.Context, ev event) {
 		}
 	case evIdleLook:
 		if !s.quitting {
-			if s.idle() && s.following() {
+			if s.status.Idle() && s.following() {
 				s.look(ctx, toFollow)
 			}
 			s.armIdleLook()
@@ -283,7 +282,6 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 		if s.child != nil || st == Running || st == Stopping || st == TakingOver {
 			return
 		}
-		s.parked = nil // the user wants Cairn running now
 		// A look under way (the watcher's) is voided by start's own.
 		s.crashes.reset()
 		s.status.Crashes = 0
@@ -291,7 +289,6 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 		s.start(ctx)
 	case CmdStop:
 		s.restart.cancel()
-		s.parked = nil // stopped is what the user wants, whatever it was over
 		switch {
 		case s.child != nil:
 			s.stopChild()
@@ -309,7 +306,6 @@ func (s *Supervisor) command(ctx context.Context, cmd Command) {
 			s.setState(Stopped, "")
 		}
 	case CmdRestart:
-		s.parked = nil
 		s.crashes.reset()
 		s.status.Crashes = 0
 		s.restart.cancel()
@@ -375,7 +371,7 @@ func (s *Supervisor) stopGen() {
 
 func (s *Supervisor) setState(state State, msg string) {
 	s.set(func(st *Status) {
-		st.State, st.Message, st.RestartedAfterCrash, st.TookOver, st.TakeoverFailed, st.Parked = state, msg, false, "", "", false
+		st.State, st.Message, st.RestartedAfterCrash, st.TookOver, st.TakeoverFailed = state, msg, false, "", ""
 		if state == Stopped {
 			st.PID, st.Addr, st.Owned, st.ManagedBy, st.Holder, st.HolderPID, st.Takeover = 0, "", false, "", "", 0, nil
 		}
@@ -384,6 +380,14 @@ func (s *Supervisor) setState(state State, msg string) {
 
 func (s *Supervisor) set(f func(*Status)) {
 	f(&s.status)
+	// Parking lasts as long as the conflict (or hung holder) it is shown
+	// for: any other status ends it (Start, Stop, Restart and a take over
+	// that runs each set one, as does a daemon adopted, or unpark), and
+	// the status says whether it is parked.
+	if st := s.status.State; st != Conflict && st != NotResponding {
+		s.parked = nil
+	}
+	s.status.Parked = s.parked != nil
 	s.status.Port = s.cfg.Port
 	s.cfg.OnChange(s.status)
 }

@@ -33,8 +33,7 @@ func (s *Supervisor) takeover(ctx context.Context) {
 		s.set(func(st *Status) { st.TakeoverFailed = err.Error() })
 		return
 	}
-	s.parked = nil // the user asked for Cairn in the holder's place
-	s.stopGen()    // voids the recheck and any look under way
+	s.stopGen() // voids the recheck and any look under way
 	s.lookAgain = false
 	s.then = thenNothing
 	s.cfg.Log.Info("take over", "holder", st.Holder, "holder_pid", st.HolderPID)
