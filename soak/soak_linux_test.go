@@ -285,14 +285,14 @@ func (s *soak) run(dur time.Duration) {
 // with SIGUSR1): the least of three dumps a second apart, so a probe or a
 // look in flight does not count as a leak. Zero when pid is 0.
 func (s *soak) runtimeUsage(pid int, dump string) (goroutines, heapKiB int64) {
+	if pid == 0 {
+		return 0, 0
+	}
 	for i := range 3 {
 		if i > 0 {
 			time.Sleep(time.Second)
 		}
 		os.Remove(dump)
-		if pid == 0 {
-			return 0, 0
-		}
 		if err := syscall.Kill(pid, rundump.Signal); err != nil {
 			s.rep.Violation("cannot ask PID %d for its runtime dump: %v", pid, err)
 			return 0, 0
@@ -323,9 +323,11 @@ func (s *soak) runtimeUsage(pid int, dump string) (goroutines, heapKiB int64) {
 // grewPast: end is past start by more than 10 % (and 2 descriptors or 1
 // thread) in any figure.
 func grewPast(start, end Usage) bool {
-	past := func(a, b, slack int64) bool { return b > a+a/10+slack }
 	return past(start.FDs, end.FDs, 2) || past(start.Threads, end.Threads, 1) || past(start.AnonKiB, end.AnonKiB, gcSlackKiB)
 }
+
+// past is the one growth rule: b is more than 10 % (plus slack) above a.
+func past(a, b, slack int64) bool { return b > a+a/10+slack }
 
 // gcSlackKiB is what a Go process's anonymous RSS may move by without a
 // leak: the collector does not run below its minimum heap goal (4 MB), so
@@ -1248,8 +1250,8 @@ func usage(pid int) Usage {
 // --- the end ---
 
 // final: a last kill -9 and restart, then every acknowledged memory must
-// be there with both integrity checks passing; resources against minute
-// one; then Quit, and nothing of the run may be left running.
+// be there with both integrity checks passing; resources against the
+// end of the warm-up; then Quit, and nothing of the run may be left running.
 func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage, daemonNow int, daemonEnd Usage) {
 	same := ""
 	if daemonNow != daemonPID {
@@ -1261,9 +1263,11 @@ func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage,
 		{"daemon goroutines" + same, daemonStart.Goroutines, daemonEnd.Goroutines}, {"daemon live heap KiB" + same, daemonStart.HeapKiB, daemonEnd.HeapKiB},
 		{"daemon fds" + same, daemonStart.FDs, daemonEnd.FDs}, {"daemon threads" + same, daemonStart.Threads, daemonEnd.Threads}, {"daemon RSS KiB" + same, daemonStart.RSSKiB, daemonEnd.RSSKiB},
 	}
+	grown := false
 	grew := func(what string, a, b, slack int64) {
-		if b > a+a/10+slack {
+		if past(a, b, slack) {
 			s.rep.Violation("%s grew from %d to %d (more than 10 %%)", what, a, b)
+			grown = true
 		}
 	}
 	// A goroutine or two in flight (a look, a probe, a D-Bus call) is no
@@ -1273,8 +1277,7 @@ func (s *soak) final(trayStart, trayEnd Usage, daemonPID int, daemonStart Usage,
 	grew("the tray's descriptors", trayStart.FDs, trayEnd.FDs, 2)
 	grew("the tray's threads", trayStart.Threads, trayEnd.Threads, 1)
 	grew("the tray's anonymous RSS (KiB)", trayStart.AnonKiB, trayEnd.AnonKiB, gcSlackKiB)
-	if grewPast(trayStart, trayEnd) || trayEnd.Goroutines > trayStart.Goroutines+trayStart.Goroutines/10+2 ||
-		trayEnd.HeapKiB > trayStart.HeapKiB+trayStart.HeapKiB/10+liveSlackKiB {
+	if grown {
 		// What the tray was doing at the end: its figures and goroutines.
 		b, _ := os.ReadFile(s.paths.TrayDump)
 		lines := strings.Split(string(b), "\n")
