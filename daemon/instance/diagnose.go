@@ -219,8 +219,8 @@ func Status(ctx context.Context, p paths.Paths, port int) Diagnosis {
 	d.Service, d.Supervisor = findService(ctx, c, DefaultServices(), h.PID)
 	// The lock's holder and what a takeover would stop are part of the
 	// status shape (`status --json` names them as `doctor --json` does);
-	// with the daemon's PID known, the lock costs one record read and one
-	// /proc/locks check, not a probe.
+	// with the daemon's PID known, the lock costs one record read and a
+	// look at the daemon's open files (proc.HoldsFlock), not a probe.
 	d.Lock = inspectLock(ctx, p, d.Daemon)
 	d.Holder = Classify(d)
 	return d

@@ -1,10 +1,13 @@
 package proc
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,6 +50,58 @@ func FlockHolders(path string) ([]int, error) {
 		}
 	}
 	return pids, nil
+}
+
+// HoldsFlock reports whether the process pid holds an flock(2) on the file
+// at path, from that process's own open files: the fd in /proc/PID/fd that
+// is the file, and the "lock:" lines of its /proc/PID/fdinfo entry, which
+// the kernel writes from the file's own lock list under that list's lock.
+// It is how a holder named by the lock record is confirmed without
+// FlockHolders: reading /proc/locks takes the kernel's file-lock semaphore
+// for writing, which waits out an RCU grace period, 10–17 ms on this VM
+// for a process that had not read it in the last moment; that was most of
+// `cairn status` (18 ms median, 3.8 ms of it the process start).
+//
+// False means pid holds no flock on the file (it may be gone, or hold
+// another file). An error means its open files cannot be read (another
+// user's process, or /proc without them), and only FlockHolders can tell.
+func HoldsFlock(pid int, path string) (bool, error) {
+	var want unix.Stat_t
+	if err := unix.Stat(path, &want); err != nil {
+		return false, fmt.Errorf("stat the lock file: %w", err)
+	}
+	dir := "/proc/" + strconv.Itoa(pid)
+	fds, err := os.ReadDir(dir + "/fd")
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // no such process
+	}
+	if err != nil {
+		return false, fmt.Errorf("read the open files of PID %d: %w", pid, err)
+	}
+	for _, fd := range fds {
+		var st unix.Stat_t
+		// Stat follows the fd's link to the open file, whatever its path
+		// now is; an fd closed meanwhile is skipped.
+		if unix.Stat(dir+"/fd/"+fd.Name(), &st) != nil || st.Dev != want.Dev || st.Ino != want.Ino {
+			continue
+		}
+		info, err := os.ReadFile(dir + "/fdinfo/" + fd.Name())
+		if err != nil {
+			continue
+		}
+		for line := range bytes.Lines(info) {
+			rest, ok := bytes.CutPrefix(line, []byte("lock:"))
+			if !ok {
+				continue
+			}
+			for _, l := range ParseLocks(rest) {
+				if l.Kind == "FLOCK" && !l.Blocked && l.Major == unix.Major(want.Dev) && l.Minor == unix.Minor(want.Dev) && l.Inode == want.Ino {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
 }
 
 // readLockTable reads /proc/locks in reads of lockTableChunk, so that the

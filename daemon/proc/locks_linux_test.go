@@ -128,3 +128,63 @@ func TestFlockHoldersWhileOtherLocksComeAndGo(t *testing.T) {
 		t.Fatalf("the held lock went unnamed in %d of %d reads of the table", misses, 160*10)
 	}
 }
+
+// HoldsFlock confirms a holder from its own open files: this process
+// while it holds the lock and not after, another process (flock(1)) while
+// it does, and no one else meanwhile.
+func TestHoldsFlock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "daemon.lock")
+	if err := os.WriteFile(path, []byte("1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	holds := func(pid int) bool {
+		t.Helper()
+		held, err := HoldsFlock(pid, path)
+		if err != nil {
+			t.Fatalf("HoldsFlock(%d): %v", pid, err)
+		}
+		return held
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if holds(os.Getpid()) {
+		t.Fatal("an open file without a lock counts as holding it")
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	if !holds(os.Getpid()) {
+		t.Fatal("this process holds the lock, HoldsFlock says not")
+	}
+	// A shared lock on another file of the same process is not this one.
+	g, err := os.Create(filepath.Join(t.TempDir(), "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	unix.Flock(int(g.Fd()), unix.LOCK_SH)
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	if holds(os.Getpid()) {
+		t.Fatal("released, and still said to hold it")
+	}
+
+	other := exec.Command("flock", "--exclusive", path, "sleep", "600")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Process.Kill(); other.Wait() })
+	if !poll.Until(context.Background(), 10*time.Second, func() bool { return holds(other.Process.Pid) }) {
+		t.Fatal("flock(1) was never seen to hold the lock")
+	}
+	if holds(os.Getpid()) {
+		t.Fatal("this process is said to hold flock(1)'s lock")
+	}
+	other.Process.Kill()
+	other.Wait()
+	if holds(other.Process.Pid) {
+		t.Fatal("a process that is gone is said to hold the lock")
+	}
+}
