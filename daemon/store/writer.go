@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -278,6 +279,12 @@ func (w *batchWriter) run(batch []*request) {
 	for i, r := range live {
 		r.done <- results[i]
 	}
+	// The callers just answered wait on this goroutine's processor (a
+	// channel send makes them runnable here), so whatever it does next,
+	// the hooks below and the checkpoint between batches, would come
+	// before their replies. Yield first: a write through the daemon came
+	// back 50–70 µs sooner (650 → 600 µs, one client, 2026-12-02).
+	runtime.Gosched()
 	for _, res := range results {
 		if res.written != nil && s.opts.OnWrite != nil {
 			s.opts.OnWrite(*res.written)
