@@ -56,7 +56,9 @@ func TestFlockHoldersOfARealLock(t *testing.T) {
 	unix.Flock(int(f.Fd()), unix.LOCK_UN)
 
 	// Another process, through flock(1): the table names it, not us.
-	other := exec.Command("flock", "--exclusive", path, "sleep", "600")
+	// --no-fork: flock becomes the command, so killing it ends the lock
+	// and leaves no `sleep` behind.
+	other := exec.Command("flock", "--exclusive", "--no-fork", path, "sleep", "600")
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +173,7 @@ func TestHoldsFlock(t *testing.T) {
 		t.Fatal("released, and still said to hold it")
 	}
 
-	other := exec.Command("flock", "--exclusive", path, "sleep", "600")
+	other := exec.Command("flock", "--exclusive", "--no-fork", path, "sleep", "600") // as above
 	if err := other.Start(); err != nil {
 		t.Fatal(err)
 	}
