@@ -58,9 +58,9 @@ func FlockHolders(path string) ([]int, error) {
 // the kernel writes from the file's own lock list under that list's lock.
 // It is how a holder named by the lock record is confirmed without
 // FlockHolders: reading /proc/locks takes the kernel's file-lock semaphore
-// for writing, which waits out an RCU grace period, 10–17 ms on this VM
-// for a process that had not read it in the last moment; that was most of
-// `cairn status` (18 ms median, 3.8 ms of it the process start).
+// for writing, which waits out an RCU grace period (10–17 ms measured on a
+// 2-CPU VM for a process that had not read it a moment before), and that
+// was most of a `cairn status`.
 //
 // False means pid holds no flock on the file (it may be gone, or hold
 // another file). An error means its open files cannot be read (another
@@ -89,16 +89,15 @@ func HoldsFlock(pid int, path string) (bool, error) {
 		if err != nil {
 			continue
 		}
+		// Its "lock:" lines are lines of the lock table without the prefix.
+		var table []byte
 		for line := range bytes.Lines(info) {
-			rest, ok := bytes.CutPrefix(line, []byte("lock:"))
-			if !ok {
-				continue
+			if rest, ok := bytes.CutPrefix(line, []byte("lock:")); ok {
+				table = append(table, rest...)
 			}
-			for _, l := range ParseLocks(rest) {
-				if l.Kind == "FLOCK" && !l.Blocked && l.Major == unix.Major(want.Dev) && l.Minor == unix.Minor(want.Dev) && l.Inode == want.Ino {
-					return true, nil
-				}
-			}
+		}
+		if len(flockHoldersOf(ParseLocks(table), unix.Major(want.Dev), unix.Minor(want.Dev), want.Ino)) > 0 {
+			return true, nil
 		}
 	}
 	return false, nil
