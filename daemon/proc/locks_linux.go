@@ -21,10 +21,16 @@ const flockTableReads = 8
 // locks) comes out of one walk.
 const lockTableChunk = 64 << 10
 
-// rereadChunk is the read size of FlockHolders' nth read of the table after
-// the first: smaller than a page and different each time, so the walk
-// restarts at other entries (FlockHolders says why that matters).
-func rereadChunk(n int) int { return 1024 + n*409 }
+// tableReadSize is the read size of FlockHolders' nth read of the table:
+// lockTableChunk first, then each reread smaller than a page and different
+// from the others, so the walk restarts at other entries (FlockHolders says
+// why that matters).
+func tableReadSize(n int) int {
+	if n == 0 {
+		return lockTableChunk
+	}
+	return 1024 + n*409
+}
 
 // FlockHolders lists the PIDs that hold an flock(2) on the file at path, as
 // the kernel's lock table says: the only witness of who holds a lock that
@@ -50,11 +56,7 @@ func FlockHolders(path string) ([]int, error) {
 	}
 	var pids []int
 	for n := range flockTableReads {
-		chunk := lockTableChunk
-		if n > 0 {
-			chunk = rereadChunk(n)
-		}
-		data, err := readLockTable(chunk)
+		data, err := readLockTable(tableReadSize(n))
 		if err != nil {
 			return nil, fmt.Errorf("read the kernel's lock table: %w", err)
 		}
@@ -116,9 +118,9 @@ func HoldsFlock(pid int, path string) (bool, error) {
 	return false, nil
 }
 
-// readLockTable reads /proc/locks in reads of chunk bytes; the kernel
-// restarts its walk (FlockHolders says why that matters) after every read,
-// or every page when chunk is larger.
+// readLockTable reads /proc/locks in reads of chunk bytes (at most
+// lockTableChunk); the kernel restarts its walk (FlockHolders says why that
+// matters) after every read, or every page when chunk is larger.
 func readLockTable(chunk int) ([]byte, error) {
 	f, err := os.Open("/proc/locks")
 	if err != nil {
@@ -128,7 +130,7 @@ func readLockTable(chunk int) ([]byte, error) {
 	buf := make([]byte, 0, lockTableChunk)
 	for {
 		if cap(buf)-len(buf) < chunk {
-			buf = slices.Grow(buf, max(chunk, lockTableChunk))
+			buf = slices.Grow(buf, lockTableChunk)
 		}
 		n, err := f.Read(buf[len(buf) : len(buf)+chunk])
 		buf = buf[:len(buf)+n]
