@@ -22,16 +22,33 @@ import (
 )
 
 func main() {
-	port := flag.Int("port", 7070, "port to bind on 127.0.0.1")
+	port := flag.Int("port", 0, "port to bind on 127.0.0.1 (required to serve; the bench gives it a free one)")
 	get := flag.Bool("get", false, "be the client instead: read http_addr and GET /health, like curl")
 	noop := flag.Bool("version", false, "print a version and exit: the cost of starting the process, as `cairn version`")
 	flag.Parse()
+	// flag stops at the first non-flag, so `floor version -version` would
+	// drop the flag after it and serve: refuse instead.
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "floor: unexpected argument %q; it takes only flags (-port N, -get, -version)\n", flag.Arg(0))
+		os.Exit(2)
+	}
 	if *noop {
 		fmt.Println("floor")
 		return
 	}
+	home := os.Getenv("CAIRN_HOME")
+	if home == "" {
+		fmt.Fprintln(os.Stderr, "floor: CAIRN_HOME is not set; the bench runs it in a sandbox data dir")
+		os.Exit(2)
+	}
 	if *get {
-		os.Exit(getHealth())
+		os.Exit(getHealth(home))
+	}
+	// No default port: run by hand, the floor must never take Cairn's own
+	// port (7070) from a real daemon.
+	if *port <= 0 || *port > 65535 {
+		fmt.Fprintln(os.Stderr, "floor: give -port N (1-65535); it has no default so that it never takes Cairn's port")
+		os.Exit(2)
 	}
 
 	// Register before binding so a SIGTERM that arrives right after ready
@@ -45,7 +62,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(3) // the same code cairn uses for "port already in use"
 	}
-	file := filepath.Join(os.Getenv("CAIRN_HOME"), "http_addr")
+	file := filepath.Join(home, "http_addr")
 	if err := writeAtomic(file, []byte(addr+"\n")); err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(1)
@@ -65,8 +82,8 @@ func main() {
 }
 
 // getHealth is the floor of a client request: discover, one GET, print.
-func getHealth() int {
-	addr, err := os.ReadFile(filepath.Join(os.Getenv("CAIRN_HOME"), "http_addr"))
+func getHealth(home string) int {
+	addr, err := os.ReadFile(filepath.Join(home, "http_addr"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		return 1
