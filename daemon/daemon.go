@@ -154,51 +154,6 @@ func RunForeground(ctx context.Context, opts Options) error {
 		return exitcode.New(exitcode.DataDirBad, storeError(p, err))
 	}
 
-	// The store opens while the daemon binds and writes its discovery
-	// files, and the daemon serves without waiting for it: opening is
-	// milliseconds of SQLite, and a new process pays to page its code in,
-	// which would double start-to-ready. Memory requests that come first
-	// wait for it (server.MemoriesOpening). A store that then fails to open
-	// (damaged; a newer schema only in the WAL) stops the daemon with exit
-	// 5, as a failed start. A store that does not exist yet is made (a
-	// copy of an empty one, fsynced) only once the discovery files are
-	// written, so its fsyncs do not queue with theirs. Only the lock holder
-	// ever opens it.
-	type storeResult struct {
-		st  *store.Store
-		err error
-	}
-	storeCh := make(chan storeResult, 1)
-	feed := server.NewFeed() // the store's changes, for the event streams
-	// A stop that comes while the store still opens need not wait for it
-	// (an upgrade's migration): it is cut short and rolled back, and the
-	// next start opens it again.
-	openCtx, stopOpening := context.WithCancel(context.Background())
-	defer stopOpening()
-	var storeStarted time.Time
-	openStarted, relayed := false, false
-	openStore := func() {
-		openStarted, storeStarted = true, time.Now()
-		go func() {
-			st, err := store.OpenContext(openCtx, p.Store, store.Options{Log: log,
-				OnWrite:  func(m store.Memory) { feed.Changed(m.ID, "written") },
-				OnDelete: func(id string) { feed.Changed(id, "deleted") },
-			})
-			storeCh <- storeResult{st, err}
-		}()
-	}
-	if _, err := os.Lstat(p.Store); err == nil {
-		openStore()
-	}
-	defer func() {
-		if openStarted && !relayed { // a start that failed first: stop the open, and close
-			stopOpening()
-			if sr := <-storeCh; sr.st != nil {
-				sr.st.Close()
-			}
-		}
-	}()
-
 	lns, addr, err := bind(ctx, opts.Port)
 	if err != nil {
 		log.Error("bind failed", "port", opts.Port, "err", err)
@@ -216,9 +171,36 @@ func RunForeground(ctx context.Context, opts Options) error {
 		return dataDirError(p, err)
 	}
 	tok := tr.tok
-	if !openStarted {
-		openStore()
+
+	// The store opens now, and the daemon serves without waiting for it:
+	// opening is milliseconds of SQLite, and a new process pays to page its
+	// code in, which would double start-to-ready. Memory requests that come
+	// first wait for it (server.MemoriesOpening). A store that then fails
+	// to open (damaged; a newer schema only in the WAL) stops the daemon
+	// with exit 5, as a failed start. It opens only once the discovery
+	// files are written, also when it exists: opened alongside them, its
+	// CPU and file work held their fsyncs up by ~1 ms, and ready came
+	// later (docs/ARCHITECTURE.md, "A seventh look"). Only the lock holder
+	// ever opens it.
+	type storeResult struct {
+		st  *store.Store
+		err error
 	}
+	feed := server.NewFeed() // the store's changes, for the event streams
+	// A stop that comes while the store still opens need not wait for it
+	// (an upgrade's migration): it is cut short and rolled back, and the
+	// next start opens it again.
+	openCtx, stopOpening := context.WithCancel(context.Background())
+	defer stopOpening()
+	storeStarted := time.Now()
+	storeCh := make(chan storeResult, 1)
+	go func() {
+		st, err := store.OpenContext(openCtx, p.Store, store.Options{Log: log,
+			OnWrite:  func(m store.Memory) { feed.Changed(m.ID, "written") },
+			OnDelete: func(id string) { feed.Changed(id, "deleted") },
+		})
+		storeCh <- storeResult{st, err}
+	}()
 
 	started := time.Now()
 	shutdownReq := make(chan struct{})
@@ -238,7 +220,6 @@ func RunForeground(ctx context.Context, opts Options) error {
 
 	// The open's result goes to the API at once (requests wait on it, not
 	// on this goroutine) and then to the loop below.
-	relayed = true
 	storeDone := make(chan storeResult, 1)
 	go func() {
 		sr := <-storeCh
