@@ -308,6 +308,18 @@ func connContext(ctx context.Context, nc net.Conn) context.Context {
 
 type connKey struct{}
 
+// fromStranger reports whether the kernel names another user as the owner
+// of r's connection (Linux; elsewhere it is never known). No credential
+// counts on such a connection: a token, session cookie or dashboard code
+// in another user's hands can only have leaked (a code is in the
+// browser's command line, which /proc shows every user; a cookie for
+// 127.0.0.1 goes to every port on it), and the daemon serves its owner
+// alone.
+func fromStranger(r *http.Request) bool {
+	c, ok := r.Context().Value(connKey{}).(*conn)
+	return ok && c.stranger
+}
+
 // authenticated marks the connection of a request that passed the token
 // check: it leaves the cap and gets the server's normal deadlines back,
 // so the tray's proven keep-alive connection and its event stream are

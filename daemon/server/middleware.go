@@ -90,6 +90,10 @@ func only(method string, next http.Handler) http.Handler {
 	})
 }
 
+// strangerRefused is the answer to another user's request for anything
+// that needs the token.
+const strangerRefused = "refused: this connection comes from another user's process, and a Cairn daemon serves only the user who runs it; run your own with 'cairn start'"
+
 // authed requires "Authorization: Bearer <control token>", compared in
 // constant time, or the dashboard's session cookie (session.go). The token
 // is never taken from the query string, where it would end up in browser
@@ -111,9 +115,14 @@ func (s *Server) authed(next http.HandlerFunc) http.Handler {
 
 // tokenOnly requires the bearer token and takes no cookie: for minting
 // dashboard codes, so a browser session cannot renew itself forever.
+// Another user's connection is refused whatever it sends (fromStranger).
 func (s *Server) tokenOnly(next http.HandlerFunc) http.Handler {
 	want := []byte("Bearer " + s.token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fromStranger(r) {
+			writeError(w, http.StatusForbidden, strangerRefused)
+			return
+		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cairn"`)

@@ -135,6 +135,9 @@ func (s *sessions) valid(id string) bool {
 
 // hasSession reports whether r carries a live session cookie.
 func (s *Server) hasSession(r *http.Request) bool {
+	if fromStranger(r) {
+		return false
+	}
 	c, err := r.Cookie(SessionCookie)
 	return err == nil && s.sess.valid(c.Value)
 }
@@ -153,6 +156,13 @@ func (s *Server) newSession(w http.ResponseWriter, r *http.Request) {
 // open trades a one-time code for a session cookie and sends the browser on
 // to / with 303, so the code does not stay in the address bar or history.
 func (s *Server) open(w http.ResponseWriter, r *http.Request) {
+	// Another user's connection is refused before the code is looked at,
+	// so a code read off the owner's browser command line is neither
+	// redeemed nor used up.
+	if fromStranger(r) {
+		s.page(w, http.StatusForbidden, "refused.html")
+		return
+	}
 	id, ok := s.sess.exchange(r.URL.Query().Get("code"))
 	if !ok {
 		s.page(w, http.StatusForbidden, "refused.html")
