@@ -117,10 +117,15 @@ func FuzzImportFile(f *testing.F) {
 				t.Fatalf("import: %v\n%s", err, out.String())
 			}
 		}
-		var created, dup int
+		var created, dup, expired int
 		head := strings.SplitN(out.String(), "\n", 2)[0]
 		if n, _ := fmt.Sscanf(head, "Imported %d new memories; %d were already there.", &created, &dup); n != 2 {
 			t.Fatalf("first line %q", head)
+		}
+		if _, tail, ok := strings.Cut(head, "already there. "); ok {
+			if n, _ := fmt.Sscanf(tail, "%d had expired and were skipped.", &expired); n != 1 {
+				t.Fatalf("first line %q", head)
+			}
 		}
 		nonBlank := 0
 		for _, l := range lines {
@@ -133,6 +138,14 @@ func FuzzImportFile(f *testing.F) {
 			var n int
 			var msg string
 			if l == "" {
+				continue
+			}
+			var more, all int
+			if k, _ := fmt.Sscanf(l, "  … and %d more lines that could not be stored (%d in all)", &more, &all); k == 2 {
+				if errLines+more != all || errLines != maxImportErrors {
+					t.Fatalf("%d listed, then %q", errLines, l)
+				}
+				errLines = all
 				continue
 			}
 			if k, _ := fmt.Sscanf(l, "  line %d: ", &n); k != 1 {
@@ -151,8 +164,8 @@ func FuzzImportFile(f *testing.F) {
 				t.Fatalf("line %d (%q) alone: %+v; the import blamed it for %q", n, lines[n-1], res, msg)
 			}
 		}
-		if created+dup+errLines != nonBlank {
-			t.Fatalf("%d non-blank lines, reported %d created, %d already there, %d errors:\n%s", nonBlank, created, dup, errLines, out.String())
+		if created+dup+expired+errLines != nonBlank {
+			t.Fatalf("%d non-blank lines, reported %d created, %d already there, %d expired, %d errors:\n%s", nonBlank, created, dup, expired, errLines, out.String())
 		}
 	})
 }

@@ -111,6 +111,13 @@ password=… line) is refused unless --allow-secret.`,
 			if err != nil {
 				return err
 			}
+			// Bytes that are not UTF-8 would be turned into U+FFFD on
+			// their way into JSON, and stored changed: refuse them here.
+			for _, f := range []struct{ name, v string }{{"--project", r.Project}, {"--key", r.Key}, {"--source", r.Source}} {
+				if !utf8.ValidString(f.v) {
+					return usage(fmt.Sprintf("%s %q is not valid UTF-8 text", f.name, f.v))
+				}
+			}
 			r.Text = text
 			c, err := connect(cmd)
 			if err != nil {
@@ -146,22 +153,41 @@ password=… line) is refused unless --allow-secret.`,
 	return cmd
 }
 
+// firstInvalid is the offset of the first byte of s that is not part of
+// valid UTF-8 (len(s) when there is none).
+func firstInvalid(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(s[i:]); n == 1 {
+				return i
+			}
+		}
+	}
+	return len(s)
+}
+
 // textOf is the memory's text: the arguments, or standard input.
 func textOf(cmd *cobra.Command, args []string) (string, error) {
 	if len(args) > 0 && !(len(args) == 1 && args[0] == "-") {
-		return strings.Join(args, " "), nil
+		text := strings.Join(args, " ")
+		if !utf8.ValidString(text) {
+			return "", usage(fmt.Sprintf("the text is not valid UTF-8 (byte %d is not); give it as UTF-8: a memory is stored exactly as given, so it is not changed to fit", firstInvalid(text)+1))
+		}
+		return text, nil
 	}
 	if len(args) == 0 && isTerminal(os.Stdin) {
 		return "", usage("give the text as arguments ('cairn remember the build needs Go 1.26') or on standard input")
 	}
-	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxTextBytes+1))
+	// Up to a line ending more than a memory holds: the ending is trimmed,
+	// so a full 64 KiB line (echo, a file's last newline) still fits.
+	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxTextBytes+3))
 	if err != nil {
 		return "", fmt.Errorf("read standard input: %w", err)
 	}
-	if len(data) > maxTextBytes {
+	text := strings.TrimRight(string(data), "\r\n")
+	if len(data) > maxTextBytes+2 || len(text) > maxTextBytes {
 		return "", usage(fmt.Sprintf("standard input is larger than %d KiB, the most one memory holds; split it into smaller memories", maxTextBytes>>10))
 	}
-	text := strings.TrimRight(string(data), "\r\n")
 	if !utf8.ValidString(text) {
 		return "", usage("standard input is not valid UTF-8 text")
 	}
@@ -465,10 +491,13 @@ func runImport(ctx context.Context, c *client.Client, in io.Reader, out, progres
 		}
 		res, err := c.Import(ctx, batch.Bytes())
 		if err != nil {
-			return apiError(err)
+			err = apiError(err)
+			return exitcode.New(exitcode.Of(err), fmt.Sprintf("%v (while sending lines %d–%d; %d new memories were stored before them, and importing the same file again is safe: what is already there is skipped)",
+				err, batchStart, line, total.Created))
 		}
 		total.Created += res.Created
 		total.Duplicate += res.Duplicate
+		total.Expired += res.Expired
 		for _, e := range res.Errors {
 			total.Errors = append(total.Errors, api.ImportError{Line: batchStart + e.Line - 1, Error: e.Error})
 		}
@@ -480,12 +509,14 @@ func runImport(ctx context.Context, c *client.Client, in io.Reader, out, progres
 		return nil
 	}
 	for sc.Scan() {
-		line++
+		// The line numbers count what was read; a batch that fails
+		// names its own.
 		if batch.Len() > 0 && batch.Len()+len(sc.Bytes())+1 > importBatch {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
+		line++
 		if batch.Len() == 0 {
 			batchStart = line
 		}
@@ -497,19 +528,37 @@ func runImport(ctx context.Context, c *client.Client, in io.Reader, out, progres
 			if ferr := flush(); ferr != nil {
 				return ferr
 			}
-			return exitcode.New(exitcode.Failure, fmt.Sprintf("line %d is longer than %d KiB; lines before it were sent, nothing from it on", line+1, importBatch>>10))
+			reportImport(out, total)
+			return exitcode.New(exitcode.Failure, fmt.Sprintf("line %d is longer than %d KiB; the lines before it were imported (above), nothing from it on", line+1, importBatch>>10))
 		}
 		return fmt.Errorf("read the import after line %d: %w", line, err)
 	}
 	if err := flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Imported %d new memories; %d were already there.\n", total.Created, total.Duplicate)
-	for _, e := range total.Errors {
-		fmt.Fprintf(out, "  line %d: %s\n", e.Line, e.Error)
-	}
+	reportImport(out, total)
 	if len(total.Errors) > 0 {
 		return &silentExit{exitcode.Failure}
 	}
 	return nil
+}
+
+// maxImportErrors is how many failed lines an import lists; a file that
+// is not JSON Lines at all would otherwise print one per line.
+const maxImportErrors = 20
+
+// reportImport says what an import stored, skipped and could not store.
+func reportImport(out io.Writer, total api.ImportResult) {
+	fmt.Fprintf(out, "Imported %d new memories; %d were already there.", total.Created, total.Duplicate)
+	if total.Expired > 0 {
+		fmt.Fprintf(out, " %d had expired and were skipped.", total.Expired)
+	}
+	fmt.Fprintln(out)
+	for i, e := range total.Errors {
+		if i == maxImportErrors {
+			fmt.Fprintf(out, "  … and %d more lines that could not be stored (%d in all)\n", len(total.Errors)-i, len(total.Errors))
+			break
+		}
+		fmt.Fprintf(out, "  line %d: %s\n", e.Line, e.Error)
+	}
 }

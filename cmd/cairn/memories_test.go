@@ -103,6 +103,68 @@ func TestMemoryCLI(t *testing.T) {
 	}
 }
 
+// TestImportAndInputEdges: an import whose memories expired since the
+// export still goes in (twice, too), with the expired ones counted as
+// skipped; a line with a second JSON value after the memory is refused; a
+// file of garbage lists 20 of its bad lines and counts the rest. Text and
+// fields that are not UTF-8 are refused, never stored changed, and a full
+// 64 KiB line on standard input fits.
+func TestImportAndInputEdges(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	t.Cleanup(func() { cairn(t, env, "stop") })
+
+	file := filepath.Join(t.TempDir(), "backup.jsonl")
+	lines := `{"id":"01KBQ1X9N3W4H6Q2Y8E5R7T0AB","text":"still good","created_at":"2026-01-02T03:04:05Z"}
+{"id":"01KBQ1X9N3W4H6Q2Y8E5R7T0AC","text":"a reminder that lapsed","expires_at":"2026-02-01T00:00:00Z","created_at":"2026-01-02T03:04:05Z"}
+{"id":"01KBQ1X9N3W4H6Q2Y8E5R7T0AD","text":"one"}{"x":1}
+`
+	if err := os.WriteFile(file, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for round, want := range []string{
+		"Imported 1 new memories; 0 were already there. 1 had expired and were skipped.",
+		"Imported 0 new memories; 1 were already there. 1 had expired and were skipped.",
+	} {
+		code, out, errOut := cairn(t, env, "import", file)
+		if code != 1 || !strings.HasPrefix(out, want+"\n") || !strings.Contains(out, "  line 3: body: the line has more than one JSON value") {
+			t.Fatalf("import round %d: exit %d, want 1 (line 3)\n%s%s", round, code, out, errOut)
+		}
+	}
+	if code, out, _ := cairn(t, env, "recall", "lapsed"); code != 0 || strings.Contains(out, "lapsed") {
+		t.Fatalf("the expired memory was stored: exit %d %s", code, out)
+	}
+
+	garbage := filepath.Join(t.TempDir(), "garbage.jsonl")
+	os.WriteFile(garbage, []byte(strings.Repeat("not json at all\n", 500)), 0o600)
+	code, out, _ := cairn(t, env, "import", garbage)
+	if code != 1 || strings.Count(out, "\n  line ") != 20 || !strings.Contains(out, "  … and 480 more lines that could not be stored (500 in all)") {
+		t.Fatalf("import of garbage: exit %d, want 1, 20 lines listed and the rest counted:\n%s", code, out)
+	}
+
+	for _, args := range [][]string{
+		{"remember", "caf\xe9 au lait"},
+		{"remember", "--project", "w\xffb", "text"},
+		{"remember", "--key", "\xc3", "text"},
+	} {
+		code, out, errOut := cairn(t, env, args...)
+		if code != 2 || !strings.Contains(errOut, "not valid UTF-8") {
+			t.Errorf("%q: exit %d, want 2 and a UTF-8 refusal: %s%s", args, code, out, errOut)
+		}
+	}
+	if code, out, _ := cairn(t, env, "recall", "--json", "lait"); code != 0 || strings.Contains(out, "lait") {
+		t.Errorf("text that is not UTF-8 was stored: %s", out)
+	}
+
+	full := strings.Repeat("x", 64<<10)
+	if code, out, errOut := proctest.RunWithInput(t, env, full+"\n", cairnBin, "remember"); code != 0 {
+		t.Errorf("64 KiB and a newline on standard input: exit %d %s%s", code, out, errOut)
+	}
+	if code, _, errOut := proctest.RunWithInput(t, env, full+"y\n", cairnBin, "remember"); code != 2 || !strings.Contains(errOut, "larger than 64 KiB") {
+		t.Errorf("64 KiB and a byte on standard input: exit %d, want 2: %s", code, errOut)
+	}
+}
+
 // TestMemoryCLIStartsOneDaemon: ten `cairn remember` at once with no daemon
 // running: all succeed, one daemon serves, every memory is stored.
 func TestMemoryCLIStartsOneDaemon(t *testing.T) {

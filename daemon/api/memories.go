@@ -77,6 +77,7 @@ type Deleted struct {
 type ImportResult struct {
 	Created   int           `json:"created"`
 	Duplicate int           `json:"duplicate"` // already there (same id, or the same text, tags and project)
+	Expired   int           `json:"expired"`   // past their expires_at: skipped, as the store would purge them
 	Errors    []ImportError `json:"errors"`
 }
 

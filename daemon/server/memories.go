@@ -517,6 +517,14 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		m, err := decodeImportLine(raw)
+		// A memory that has expired since it was exported is skipped, not
+		// refused: the store would purge it anyway, and a backup restored
+		// (or imported twice) after one of its memories expired must still
+		// go in whole.
+		if err == nil && m.ExpiresAt != nil && !m.ExpiresAt.After(time.Now()) {
+			res.Expired++
+			continue
+		}
 		if err == nil {
 			var put store.PutResult
 			put, err = st.Put(r.Context(), m)
@@ -571,6 +579,9 @@ func decodeImportLine(raw []byte) (store.NewMemory, error) {
 	if err := dec.Decode(&rec); err != nil {
 		field, msg := jsonProblem(err)
 		return store.NewMemory{}, fmt.Errorf("%s: %s", field, msg)
+	}
+	if dec.More() {
+		return store.NewMemory{}, errors.New("body: the line has more than one JSON value; each line holds one memory")
 	}
 	if rec.Text == nil {
 		return store.NewMemory{}, errors.New("text: is required")

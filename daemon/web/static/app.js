@@ -230,7 +230,7 @@ async function importFile(input) {
   const out = $("#import-result");
   out.textContent = "Importing…";
   const lines = (await file.text()).split("\n");
-  const total = { created: 0, duplicate: 0, errors: [] };
+  const total = { created: 0, duplicate: 0, expired: 0, errors: [] };
   const limit = 512 * 1024;
   let batch = [], size = 0, first = 1;
   const send = async () => {
@@ -240,6 +240,7 @@ async function importFile(input) {
     if (!resp.ok) throw new Error(data.error || resp.statusText);
     total.created += data.created;
     total.duplicate += data.duplicate;
+    total.expired += data.expired || 0;
     for (const e of data.errors || []) total.errors.push(`line ${first + e.line - 1}: ${e.error}`);
     first += batch.length;
     batch = []; size = 0;
@@ -252,6 +253,7 @@ async function importFile(input) {
     }
     await send();
     out.textContent = `Imported ${total.created} new memories; ${total.duplicate} were already there.` +
+      (total.expired ? ` ${total.expired} had expired and were skipped.` : "") +
       (total.errors.length ? ` Refused: ${total.errors.join("; ")}` : "");
   } catch (e) {
     out.textContent = "Import failed: " + e.message;
