@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/shirou/gopsutil/v4/net"
 	"github.com/shirou/gopsutil/v4/process"
@@ -54,14 +56,56 @@ func Lookup(ctx context.Context, pid int) (*Process, error) {
 		return nil, ErrNoProcess
 	}
 	p := &Process{PID: pid, UID: -1}
-	p.Name, _ = pr.NameWithContext(ctx)
-	p.User, _ = pr.UsernameWithContext(ctx)
+	// Another user names their process and writes its arguments: escape
+	// what a terminal or notification would act on (escape sequences that
+	// retitle the window, move the cursor over the fix a message gives,
+	// or write the clipboard; bidi overrides) before anything prints them.
+	name, _ := pr.NameWithContext(ctx)
+	p.Name = Printable(name)
+	user, _ := pr.UsernameWithContext(ctx)
+	p.User = Printable(user)
 	if uids, err := pr.UidsWithContext(ctx); err == nil && len(uids) > 0 {
 		p.UID = int(uids[0])
 	}
-	p.Cmdline, _ = pr.CmdlineSliceWithContext(ctx)
+	args, _ := pr.CmdlineSliceWithContext(ctx)
+	for _, a := range args {
+		p.Cmdline = append(p.Cmdline, Printable(a))
+	}
 	p.CreateTime, _ = pr.CreateTimeWithContext(ctx)
 	return p, nil
+}
+
+// Printable is s with every byte that is not valid UTF-8 and every rune
+// that is neither graphic nor a space (control characters, escape
+// sequences' ESC, format characters such as bidi overrides) written as a
+// Go escape (\x1b, \u202e), so it shows as what it is and does nothing.
+func Printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsGraphic(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r < 0x80 && !unicode.IsGraphic(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case !unicode.IsGraphic(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // Alive reports whether pid names a live (not zombie) process.
