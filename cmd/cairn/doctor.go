@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -8,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/proc"
+	"github.com/cairnlabs/cairn/daemon/store"
 	"github.com/cairnlabs/cairn/tray/loginitem"
 )
 
@@ -29,6 +32,7 @@ Exit 0 when there is no problem, 1 otherwise.`,
 				return err
 			}
 			d := instance.DiagnoseWith(cmd.Context(), p, port, instance.DiagnoseOptions{Services: instance.DefaultServices(), CheckStore: true})
+			checkStoppedStore(&d, p.Store)
 			li := checkLoginItem(&d)
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -50,6 +54,32 @@ Exit 0 when there is no problem, 1 otherwise.`,
 	portFlag(cmd, &port)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the diagnosis as JSON")
 	return cmd
+}
+
+// checkStoppedStore adds a problem to d when no daemon runs and the store
+// file would refuse the next start: what its header says, read without
+// SQLite (only the lock holder opens the store), so a file cut short, one
+// that is no database, or one a newer Cairn wrote is named here and not
+// only by the failed start.
+func checkStoppedStore(d *instance.Diagnosis, path string) {
+	if d.State == instance.StateRunning {
+		return // the daemon checked it in full (d.Store)
+	}
+	err := store.CheckVersion(path)
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrTooNew):
+		d.Problems = append(d.Problems, instance.Problem{
+			Summary: fmt.Sprintf("the memory store %s was written by a newer Cairn (%v), so this one refuses to start", path, err),
+			Fix:     "upgrade Cairn (a store is never downgraded)",
+		})
+	default:
+		d.Problems = append(d.Problems, instance.Problem{
+			Summary: fmt.Sprintf("the memory store cannot be opened, so the daemon refuses to start: %v", err),
+			Fix: fmt.Sprintf("move %s aside (keep it: it may still hold memories to recover, e.g. with sqlite3's .recover), then restore a copy of it, "+
+				"or cairn start (an empty store is made) and cairn import an export", paths.Quote(path)),
+		})
+	}
 }
 
 // checkLoginItem reads the tray's login item and adds a problem to d when

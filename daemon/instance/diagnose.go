@@ -201,6 +201,13 @@ func diagnoseProbed(ctx context.Context, p paths.Paths, port int, opts DiagnoseO
 	return d
 }
 
+// damagedStoreFix is what to do about a damaged cairn.db. The export may
+// stop at the first page it cannot read, so the file itself is copied
+// first and moved aside only once an export has come through whole.
+const damagedStoreFix = "cairn stop; copy cairn.db (and cairn.db-wal, if there is one) somewhere safe; cairn start, then cairn export > memories.jsonl: " +
+	"if it completes, cairn stop, move cairn.db aside, and cairn import memories.jsonl; if it stops with the store damaged, " +
+	"memories.jsonl holds what Cairn could read, and the copy is what is left to recover the rest from (sqlite3's .recover reads around damaged pages)"
+
 // Status is Diagnose for `cairn status`: when a healthy daemon that proves
 // itself (its PID is the lock's holder: client.Probe checks) answers at
 // 127.0.0.1:port, it returns only that much of the picture, with the
@@ -422,8 +429,7 @@ func problems(d Diagnosis) []Problem {
 			"cairn stop --force && cairn start")
 	}
 	if d.Store != nil && !d.Store.OK {
-		add("the memory store failed its integrity check: "+d.Store.Error,
-			"cairn export > memories.jsonl, then cairn stop, move cairn.db aside, and cairn import memories.jsonl")
+		add("the memory store failed its integrity check: "+d.Store.Error, damagedStoreFix)
 	}
 	return ps
 }

@@ -203,6 +203,11 @@ func (s *Server) writeStoreError(w http.ResponseWriter, r *http.Request, err err
 		writeError(w, http.StatusInsufficientStorage, err.Error())
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusServiceUnavailable, "the daemon is shutting down; retry in a moment")
+	case store.IsDamaged(err):
+		// Not a failure of the daemon's: the file was damaged under it (a
+		// disk error, a copy that did not finish), and no retry mends it.
+		s.logf("memory store damaged", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the memory store is damaged ("+err.Error()+"); run 'cairn doctor', which says how to save what can still be read")
 	default:
 		s.logf("store error", "path", r.URL.Path, "err", err)
 		writeError(w, http.StatusInternalServerError, "the memory store failed; see daemon.log: "+err.Error())

@@ -194,5 +194,22 @@ func CheckVersion(path string) error {
 	if v := int(binary.BigEndian.Uint32(hdr[60:64])); v > SchemaVersion {
 		return fmt.Errorf("%w (schema version %d, this binary knows up to %d)", ErrTooNew, v, SchemaVersion)
 	}
+	// A file cut short (a copy that did not finish, a damaged disk) keeps
+	// its header, whose page count, when valid (the version-valid-for
+	// number matches the change counter), says how long it must be. With
+	// frames in the WAL the file may lag its header for a moment (a
+	// checkpoint writes page 1 first) and SQLite completes it from the
+	// WAL, so then the check is Open's.
+	pageSize := int64(binary.BigEndian.Uint16(hdr[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	pages := int64(binary.BigEndian.Uint32(hdr[28:32]))
+	if binary.BigEndian.Uint32(hdr[92:96]) == binary.BigEndian.Uint32(hdr[24:28]) && fileSize(path+"-wal") == 0 {
+		if fi, err := f.Stat(); err == nil && fi.Size() < pages*pageSize {
+			return fmt.Errorf("open the memory store %s: %w: the file is %d bytes, but its header says %d pages of %d bytes (a copy that did not finish, or a damaged disk)",
+				path, ErrCutShort, fi.Size(), pages, pageSize)
+		}
+	}
 	return nil
 }

@@ -97,6 +97,8 @@ var (
 	ErrTooNew = errors.New("this database was written by a newer Cairn; upgrade Cairn")
 	ErrFull   = errors.New("the disk holding the memory store is full; free some space and retry (nothing acknowledged was lost)")
 	ErrClosed = errors.New("the memory store is closed")
+	// ErrCutShort is a store file shorter than its own header says.
+	ErrCutShort = errors.New("the file was cut short")
 )
 
 const (

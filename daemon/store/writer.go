@@ -736,6 +736,18 @@ func isStorage(err error) bool {
 
 // classify maps a full disk to ErrFull (keeping SQLite's words), and leaves
 // every other error as it is.
+// IsDamaged reports whether err is SQLite finding the store's file
+// damaged (a malformed page or not a database at all), which no retry
+// mends.
+func IsDamaged(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code() & 0xff
+	return c == sqlite3.SQLITE_CORRUPT || c == sqlite3.SQLITE_NOTADB
+}
+
 func classify(err error) error {
 	if err == nil || errors.Is(err, ErrFull) {
 		return err
