@@ -112,3 +112,36 @@ func TestDamagedPagesAre503(t *testing.T) {
 	d.Signal(t, syscall.SIGTERM)
 	d.Wait(t, 20*time.Second)
 }
+
+// TestRacingStartsOnABrokenStoreAllSayWhy: ten `cairn remember` at once,
+// no daemon running, the store's schema overwritten (its header intact, so
+// the daemon serves a moment before the open fails): each fails with the
+// store's reason (exit 5). None says "already running" of a daemon that
+// won the race and stopped at once.
+func TestRacingStartsOnABrokenStoreAllSayWhy(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	path := damagedStore(t, env)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte(strings.Repeat("\xa5", 4096-100)), 100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var ps []*proctest.Proc
+	for i := range 10 {
+		ps = append(ps, proctest.Start(t, env, cairnBin, "remember", fmt.Sprintf("note %d", i)))
+	}
+	for i, p := range ps {
+		code := p.Wait(t, 60*time.Second)
+		// Exit 5 from a start that met the damage itself; 1 from a
+		// request the daemon answered 503 (or closed) as it stopped.
+		errOut := p.Stderr()
+		if code != exitcode.DataDirBad && code != exitcode.Failure || strings.Contains(errOut, "already running") ||
+			!strings.Contains(errOut, "memory store") && !strings.Contains(errOut, "cairn doctor") {
+			t.Errorf("remember %d: exit %d, want 5 or 1 with the store's reason or 'cairn doctor': %s", i, code, errOut)
+		}
+	}
+}

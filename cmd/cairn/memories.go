@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -50,7 +51,13 @@ func connect(cmd *cobra.Command) (*client.Client, error) {
 			fmt.Fprintf(cmd.ErrOrStderr(), "cairn: started the daemon at %s (PID %d)\n", res.Addr, res.PID)
 		}
 	}
-	return client.Discover(p)
+	c, err := client.Discover(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		// It was running a moment ago (found or just started), and a
+		// daemon removes its discovery file only as it stops.
+		return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("the daemon stopped right after it was found (it may have stopped on an error); run 'cairn doctor' (%v)", err))
+	}
+	return c, err
 }
 
 // apiError turns the daemon's answer into what the CLI says: the daemon's
@@ -64,6 +71,15 @@ func apiError(err error) error {
 			msg = strings.Replace(msg, se.Field+": ", flag+" ", 1)
 		}
 		return exitcode.New(exitcode.Failure, msg)
+	}
+	// The daemon was found (and proven), so it was there: a request that
+	// then fails on its way (refused, closed, reset, the discovery file
+	// gone on a redial) is a daemon that went away before it answered: it
+	// stopped, on an error or when told to. Impostors, timeouts and a
+	// canceled command keep their own messages.
+	var ue *url.Error
+	if errors.As(err, &ue) && !ue.Timeout() && !client.IsImpostor(err) && !errors.Is(err, context.Canceled) {
+		return exitcode.New(exitcode.Failure, fmt.Sprintf("the daemon went away before it answered (it may have stopped on an error); run 'cairn doctor' (%v)", err))
 	}
 	return err
 }
@@ -211,6 +227,9 @@ words. Without words, the newest memories.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 1 || limit > 200 {
 				return usage("--limit takes a number from 1 to 200")
+			}
+			if maxBytes < 0 {
+				return usage("--max-bytes takes a number of bytes, 1 or more (leave it out for no limit)")
 			}
 			q := url.Values{"limit": {strconv.Itoa(limit)}}
 			if len(args) > 0 {

@@ -156,6 +156,10 @@ func TestImportAndInputEdges(t *testing.T) {
 		t.Errorf("text that is not UTF-8 was stored: %s", out)
 	}
 
+	if code, _, errOut := cairn(t, env, "recall", "--max-bytes", "-5", "x"); code != 2 || !strings.Contains(errOut, "--max-bytes") {
+		t.Errorf("recall --max-bytes -5: exit %d, want 2 naming the flag: %s", code, errOut)
+	}
+
 	full := strings.Repeat("x", 64<<10)
 	if code, out, errOut := proctest.RunWithInput(t, env, full+"\n", cairnBin, "remember"); code != 0 {
 		t.Errorf("64 KiB and a newline on standard input: exit %d %s%s", code, out, errOut)

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -196,12 +197,21 @@ func dialRedialing(ctx context.Context, addr string) (net.Conn, error) {
 }
 
 // transientError is a connection that broke before the proof completed
-// (reset, closed, timed out): a daemon shedding load or shutting down, not
-// an impostor. Nothing was sent with the token on it, so a retry is safe
-// for any request.
-type transientError struct{ err error }
+// (reset, closed, timed out), or a proof from this data dir's daemon as it
+// stops: a daemon shedding load or shutting down, not an impostor. Nothing
+// was sent with the token on it, so a retry is safe for any request. One
+// that persists is its verdict, when it has one: a daemon that answers
+// after every retry without holding the lock is not stopping.
+type transientError struct {
+	err      error
+	verdict  *ProofError // what it means if it does not go away; nil: stays transient
+	stopping bool        // the daemon proved itself and is shutting down
+}
 
 func (e *transientError) Error() string {
+	if e.stopping {
+		return e.err.Error()
+	}
 	return "the connection broke before the daemon proved itself: " + e.err.Error()
 }
 func (e *transientError) Unwrap() error { return e.err }
@@ -218,14 +228,14 @@ func (c *Client) prove(conn net.Conn) error {
 	nonce := proof.NewNonce()
 	if _, err := fmt.Fprintf(conn, "GET %s?nonce=%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cairn-client\r\n\r\n",
 		proof.Path, nonce, c.addr); err != nil {
-		return &transientError{err}
+		return &transientError{err: err}
 	}
 	br := bufio.NewReaderSize(conn, 2*proof.MaxAnswerBytes)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		var ne net.Error
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.As(err, &ne) {
-			return &transientError{err}
+			return &transientError{err: err}
 		}
 		return &ProofError{c.addr, fmt.Sprintf("it did not answer the challenge with HTTP: %v", err)}
 	}
@@ -233,10 +243,10 @@ func (c *Client) prove(conn net.Conn) error {
 	resp.Body.Close()
 	switch {
 	case err != nil:
-		return &transientError{err}
+		return &transientError{err: err}
 	case resp.StatusCode != http.StatusOK:
 		return &ProofError{c.addr, fmt.Sprintf("it answered the challenge with HTTP %d", resp.StatusCode)}
-	case br.Buffered() > 0 || resp.Close:
+	case br.Buffered() > 0:
 		// Anything past the answer would be read as the next response.
 		return &ProofError{c.addr, "it answered the challenge with more than one answer"}
 	}
@@ -247,10 +257,23 @@ func (c *Client) prove(conn net.Conn) error {
 	if !proof.Verify(c.token, nonce, c.addr.String(), a) {
 		return &ProofError{c.addr, "it does not hold this data dir's control token"}
 	}
+	// From here it is this data dir's daemon: only it holds the token. A
+	// daemon that is stopping closes the connection after its answer
+	// (http.Server's Connection: close while it shuts down) and gives up
+	// the lock a moment later; neither makes it an impostor, and nothing
+	// is sent on this connection, so the request is tried again (and then
+	// meets the next daemon, or none).
+	if resp.Close {
+		return &transientError{err: fmt.Errorf("the daemon at %s (PID %d) is stopping", c.addr, a.PID), stopping: true}
+	}
 	if c.lockPath != "" {
 		// The lock is the truth; discovery is a hint.
 		if holder, err := lock.ReadRecord(c.lockPath); err != nil || holder != a.PID {
-			return &ProofError{c.addr, fmt.Sprintf("the daemon that answered (PID %d) does not hold the data dir's lock", a.PID)}
+			return &transientError{
+				err:      fmt.Errorf("the daemon at %s (PID %d) no longer holds the data dir's lock: it is stopping", c.addr, a.PID),
+				verdict:  &ProofError{c.addr, fmt.Sprintf("the daemon that answered (PID %d) does not hold the data dir's lock", a.PID)},
+				stopping: true,
+			}
 		}
 	}
 	conn.SetDeadline(time.Time{})
@@ -449,7 +472,14 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := c.http.Do(req)
 		var te *transientError
-		if err == nil || attempt == 2 || !errors.As(err, &te) {
+		if err == nil || !errors.As(err, &te) {
+			return resp, err
+		}
+		if attempt == 2 {
+			var ue *url.Error
+			if te.verdict != nil && errors.As(err, &ue) {
+				return resp, &url.Error{Op: ue.Op, URL: ue.URL, Err: te.verdict}
+			}
 			return resp, err
 		}
 		if req.Body != nil {

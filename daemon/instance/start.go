@@ -57,12 +57,32 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
 			"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
 	}
+	// A start that loses the race to another one exits 0, and the winner
+	// is then what we report. A winner already gone again (it stopped on
+	// an error, a damaged store say) is no answer: start once more, which
+	// meets that error itself and reports it.
+	for attempt := 0; ; attempt++ {
+		res, lostToTheDead, err := launchOnce(ctx, p, opts, exe)
+		if !lostToTheDead {
+			return res, err
+		}
+		if attempt == 1 {
+			return res, exitcode.New(exitcode.Failure, fmt.Sprintf(
+				"twice another start of the daemon won the race and its daemon stopped at once; run 'cairn doctor' to see why (or read %s)", p.DaemonLog))
+		}
+	}
+}
+
+// launchOnce is one launch and wait of Start. lostToTheDead: the daemon
+// exited 0 because another won the race, and no daemon answers now.
+func launchOnce(ctx context.Context, p paths.Paths, opts StartOptions, exe string) (res StartResult, lostToTheDead bool, err error) {
+	res = StartResult{Log: p.DaemonLog}
 	run, err := launch.Start(launch.Options{Exe: exe, Port: opts.Port, Supervisor: "cli", Out: p.DaemonOut})
 	if oe := (*launch.OutputError)(nil); errors.As(err, &oe) {
-		return res, exitcode.New(exitcode.DataDirBad, oe.Error())
+		return res, false, exitcode.New(exitcode.DataDirBad, oe.Error())
 	}
 	if err != nil {
-		return res, err
+		return res, false, err
 	}
 	cmd := run.Cmd
 	exited := make(chan int, 1)
@@ -77,19 +97,20 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 	addr, err := WaitReady(ctx, p, res.PID, exited)
 	if err == nil {
 		res.Addr = addr.String()
-		return res, nil
+		return res, false, nil
 	}
 	var exit *childExit
 	if !errors.As(err, &exit) {
 		cmd.Process.Kill() // never leave a daemon behind that we gave up on
 		<-exited
-		return res, fmt.Errorf("the daemon did not become ready within %s; see %s", opts.Timeout, p.DaemonLog)
+		return res, false, fmt.Errorf("the daemon did not become ready within %s; see %s", opts.Timeout, p.DaemonLog)
 	}
 	if exit.code == exitcode.OK {
 		// Another daemon won the race and is healthy: that is success.
 		if h, addr, err := client.Probe(context.Background(), p); err == nil {
-			return StartResult{PID: h.PID, Addr: addr.String(), AlreadyRunning: true, Log: p.DaemonLog}, nil
+			return StartResult{PID: h.PID, Addr: addr.String(), AlreadyRunning: true, Log: p.DaemonLog}, false, nil
 		}
+		return res, true, nil
 	}
 	msg := run.LastLine()
 	if msg == "" {
@@ -99,7 +120,7 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 	if code == exitcode.OK || code < 0 {
 		code = exitcode.Failure
 	}
-	return res, exitcode.New(code, msg)
+	return res, false, exitcode.New(code, msg)
 }
 
 type childExit struct{ code int }

@@ -114,6 +114,12 @@ func (p Paths) AddrFiles() []string {
 // existing folder's mode is never changed: it may be a shared folder that
 // CAIRN_HOME points at, and chmodding it would break whoever else uses it.
 func (p Paths) EnsureDataDir() error {
+	// Before anything is made: a link on the way that someone else could
+	// re-point would have the mkdirs below follow it into their choice of
+	// folder (the full check after them would refuse it, too late).
+	if err := checkLinksOnTheWay(p.DataDir); err != nil {
+		return err
+	}
 	if err := mkdirPrivate(p.DataDir); err != nil {
 		return fmt.Errorf("create %s: %w", p.DataDir, err)
 	}

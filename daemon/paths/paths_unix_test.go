@@ -207,4 +207,19 @@ func TestCheckDataDirLinksOnTheWay(t *testing.T) {
 	if err := ForDataDir(theirs, "").CheckDataDir(); !errors.As(err, &de) || !strings.Contains(de.Problem, "owned by") {
 		t.Fatalf("a link another user owns: %v, want a DirError naming its owner", err)
 	}
+	// A data dir to be made beyond their link is refused before anything
+	// is created through it.
+	target := filepath.Join(root, "target")
+	os.Mkdir(target, 0o700)
+	theirs2 := filepath.Join(root, "theirs2")
+	os.Symlink(target, theirs2)
+	if err := os.Lchown(theirs2, 4242, 4242); err != nil {
+		t.Fatal(err)
+	}
+	if err := ForDataDir(filepath.Join(theirs2, "sub", "cairn"), "").EnsureDataDir(); !errors.As(err, &de) || !strings.Contains(de.Problem, "owned by") {
+		t.Fatalf("a data dir beyond a link another user owns: %v, want a DirError naming its owner", err)
+	}
+	if _, err := os.Lstat(filepath.Join(target, "sub")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("EnsureDataDir made a folder through their link before refusing it: %v", err)
+	}
 }
