@@ -40,6 +40,20 @@ func damagedStore(t *testing.T, env *proctest.Env) string {
 	return path
 }
 
+// overwrite writes b over path at off, as a disk error or a stray write
+// would.
+func overwrite(t *testing.T, path string, off int64, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStoreCutShortIsNamed: a store file cut to half its length refuses
 // the start (exit 5) before the daemon says it is ready, and `cairn
 // doctor`, with no daemon running, names it and says what to do.
@@ -73,19 +87,12 @@ func TestDamagedPagesAre503(t *testing.T) {
 	t.Parallel()
 	env := proctest.NewEnv(t)
 	path := damagedStore(t, env)
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	junk := make([]byte, 2*4096)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range junk {
 		junk[i] = byte(r.Uint32())
 	}
-	if _, err := f.WriteAt(junk, 3*4096); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	overwrite(t, path, 3*4096, junk)
 
 	d := serveReady(t, env)
 	damaged := 0
@@ -116,20 +123,14 @@ func TestDamagedPagesAre503(t *testing.T) {
 // TestRacingStartsOnABrokenStoreAllSayWhy: ten `cairn remember` at once,
 // no daemon running, the store's schema overwritten (its header intact, so
 // the daemon serves a moment before the open fails): each fails with the
-// store's reason (exit 5). None says "already running" of a daemon that
-// won the race and stopped at once.
+// store's reason (exit 5, from a start that met it) or, when its request
+// reached the daemon as it stopped, says so and names 'cairn doctor' (exit
+// 1). None says "already running" of a daemon that won the race and
+// stopped at once.
 func TestRacingStartsOnABrokenStoreAllSayWhy(t *testing.T) {
 	t.Parallel()
 	env := proctest.NewEnv(t)
-	path := damagedStore(t, env)
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteAt([]byte(strings.Repeat("\xa5", 4096-100)), 100); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	overwrite(t, damagedStore(t, env), 100, []byte(strings.Repeat("\xa5", 4096-100)))
 	var ps []*proctest.Proc
 	for i := range 10 {
 		ps = append(ps, proctest.Start(t, env, cairnBin, "remember", fmt.Sprintf("note %d", i)))
