@@ -283,6 +283,11 @@ wait:
 		hs.Close()
 	}
 	cancel()
+	// Shutdown closes only the listeners a Serve goroutine has taken up; a
+	// stop that comes first (a store that fails at once) would leave one
+	// bound past the lock's release, and a successor would find the port
+	// held by us. Closing twice is harmless.
+	closeAll(lns)
 	if opening != nil { // stopped while the store was still opening
 		if sr := <-opening; sr.err == nil {
 			mem = sr.st // it finished first

@@ -118,6 +118,7 @@ func TestImportAndInputEdges(t *testing.T) {
 	lines := `{"id":"01KBQ1X9N3W4H6Q2Y8E5R7T0AB","text":"still good","created_at":"2026-01-02T03:04:05Z"}
 {"id":"01KBQ1X9N3W4H6Q2Y8E5R7T0AC","text":"a reminder that lapsed","expires_at":"2026-02-01T00:00:00Z","created_at":"2026-01-02T03:04:05Z"}
 {"id":"01KBQ1X9N3W4H6Q2Y8E5R7T0AD","text":"one"}{"x":1}
+{"id":"01KBQ1X9N3W4H6Q2Y8E5R7T0AE","text":"two"}}
 `
 	if err := os.WriteFile(file, []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
@@ -127,8 +128,9 @@ func TestImportAndInputEdges(t *testing.T) {
 		"Imported 0 new memories; 1 were already there. 1 had expired and were skipped.",
 	} {
 		code, out, errOut := cairn(t, env, "import", file)
-		if code != 1 || !strings.HasPrefix(out, want+"\n") || !strings.Contains(out, "  line 3: body: the line has more than one JSON value") {
-			t.Fatalf("import round %d: exit %d, want 1 (line 3)\n%s%s", round, code, out, errOut)
+		if code != 1 || !strings.HasPrefix(out, want+"\n") || !strings.Contains(out, "  line 3: body: the line has more than one JSON value") ||
+			!strings.Contains(out, "  line 4: body: the line has more than one JSON value") {
+			t.Fatalf("import round %d: exit %d, want 1 (lines 3 and 4)\n%s%s", round, code, out, errOut)
 		}
 	}
 	if code, out, _ := cairn(t, env, "recall", "lapsed"); code != 0 || strings.Contains(out, "lapsed") {

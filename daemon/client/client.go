@@ -196,6 +196,16 @@ func dialRedialing(ctx context.Context, addr string) (net.Conn, error) {
 	}
 }
 
+// withVerdict is err, a transient failure that was not retried away, as
+// the verdict it carries when it has one.
+func withVerdict(err error, te *transientError) error {
+	var ue *url.Error
+	if te.verdict != nil && errors.As(err, &ue) {
+		return &url.Error{Op: ue.Op, URL: ue.URL, Err: te.verdict}
+	}
+	return err
+}
+
 // transientError is a connection that broke before the proof completed
 // (reset, closed, timed out), or a proof from this data dir's daemon as it
 // stops: a daemon shedding load or shutting down, not an impostor. Nothing
@@ -475,17 +485,10 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 		if err == nil || !errors.As(err, &te) {
 			return resp, err
 		}
-		if attempt == 2 {
-			var ue *url.Error
-			if te.verdict != nil && errors.As(err, &ue) {
-				return resp, &url.Error{Op: ue.Op, URL: ue.URL, Err: te.verdict}
-			}
-			return resp, err
+		if attempt == 2 || req.Body != nil && req.GetBody == nil {
+			return resp, withVerdict(err, te)
 		}
 		if req.Body != nil {
-			if req.GetBody == nil {
-				return resp, err
-			}
 			if req.Body, err = req.GetBody(); err != nil {
 				return nil, err
 			}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +200,46 @@ func TestProofMustComeFromTheLockHolder(t *testing.T) {
 		if tc.ok && err != nil || !tc.ok && !IsImpostor(err) {
 			t.Errorf("lock record %q: %v", tc.record, err)
 		}
+	}
+}
+
+// TestProofFromAStoppingDaemonIsTransient: a daemon that proves itself but
+// closes the connection after the answer (http.Server shutting down) is
+// not an impostor: the client tries again (three connections in all),
+// never sends the token on such a connection, and reports it stopping.
+func TestProofFromAStoppingDaemonIsTransient(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := netip.MustParseAddrPort(ln.Addr().String())
+	api := server.New(server.Info{PID: 4242, Addr: addr.String(), StartedAt: time.Now()}, testToken, func() {}).Handler()
+	var conns, withToken atomic.Int32
+	hs := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "" {
+				withToken.Add(1)
+			}
+			w.Header().Set("Connection", "close") // what a shutting-down http.Server sends
+			api.ServeHTTP(w, r)
+		}),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		},
+	}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+
+	_, err = New(addr, testToken).Status(context.Background())
+	if err == nil || IsImpostor(err) || !strings.Contains(err.Error(), "is stopping") {
+		t.Fatalf("status from a stopping daemon: %v; want a transient 'is stopping', not an impostor", err)
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3 (the first and two retries)", n)
+	}
+	if n := withToken.Load(); n != 0 {
+		t.Errorf("the token was sent %d times on connections that closed after the proof", n)
 	}
 }

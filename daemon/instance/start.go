@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/client"
@@ -110,7 +111,14 @@ func launchOnce(ctx context.Context, p paths.Paths, opts StartOptions, exe strin
 		if h, addr, err := client.Probe(context.Background(), p); err == nil {
 			return StartResult{PID: h.PID, Addr: addr.String(), AlreadyRunning: true, Log: p.DaemonLog}, false, nil
 		}
-		return res, true, nil
+		// Lost to a daemon that does not answer now (gone again, or still
+		// starting): start once more, which waits for a live winner as any
+		// start does, or meets the error that stopped it. Only when the
+		// child said it lost: it also exits 0 when stopped while starting,
+		// and that stop must stand.
+		if ctx.Err() == nil && strings.Contains(run.LastLine(), "already running") {
+			return res, true, nil
+		}
 	}
 	msg := run.LastLine()
 	if msg == "" {

@@ -129,18 +129,27 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeFieldError(w, "body", "is not valid UTF-8")
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		field, msg := jsonProblem(err)
+	if field, msg, trailing := decodeOne(body, v); field != "" {
 		writeFieldError(w, field, msg)
 		return false
-	}
-	if dec.More() {
+	} else if trailing {
 		writeFieldError(w, "body", "has more than one JSON value; send one object")
 		return false
 	}
 	return true
+}
+
+// decodeOne decodes b into v with no unknown fields. A problem in the value
+// is field and msg (jsonProblem); trailing is anything but white space
+// after it ("}" and "]" too, which json.Decoder.More lets through).
+func decodeOne(b []byte, v any) (field, msg string, trailing bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		field, msg = jsonProblem(err)
+		return field, msg, false
+	}
+	return "", "", len(bytes.TrimSpace(b[dec.InputOffset():])) > 0
 }
 
 // jsonProblem names the field a decoding error is about, where it can.
@@ -525,7 +534,8 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 		// A memory that has expired since it was exported is skipped, not
 		// refused: the store would purge it anyway, and a backup restored
 		// (or imported twice) after one of its memories expired must still
-		// go in whole.
+		// go in whole. Its other fields are not checked: nothing of it is
+		// stored.
 		if err == nil && m.ExpiresAt != nil && !m.ExpiresAt.After(time.Now()) {
 			res.Expired++
 			continue
@@ -579,13 +589,9 @@ func decodeImportLine(raw []byte) (store.NewMemory, error) {
 		return store.NewMemory{}, errors.New("body: is not valid UTF-8")
 	}
 	var rec importRecord
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rec); err != nil {
-		field, msg := jsonProblem(err)
+	if field, msg, trailing := decodeOne(raw, &rec); field != "" {
 		return store.NewMemory{}, fmt.Errorf("%s: %s", field, msg)
-	}
-	if dec.More() {
+	} else if trailing {
 		return store.NewMemory{}, errors.New("body: the line has more than one JSON value; each line holds one memory")
 	}
 	if rec.Text == nil {

@@ -69,6 +69,8 @@ func TestBadInputIs400NamingTheField(t *testing.T) {
 		{"malformed json", "POST", "/v1/memories", `{"text":`, "body"},
 		{"empty body", "POST", "/v1/memories", ``, "body"},
 		{"two objects", "POST", "/v1/memories", `{"text":"a"}{"text":"b"}`, "body"},
+		{"a brace after", "POST", "/v1/memories", `{"text":"a"}}`, "body"},
+		{"a bracket after", "POST", "/v1/memories", `{"text":"a"} ]`, "body"},
 		{"unknown field", "POST", "/v1/memories", `{"text":"a","colour":"red"}`, "colour"},
 		{"no text", "POST", "/v1/memories", `{"tags":["a"]}`, "text"},
 		{"empty text", "POST", "/v1/memories", `{"text":""}`, "text"},

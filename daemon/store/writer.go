@@ -734,8 +734,6 @@ func isStorage(err error) bool {
 	return false
 }
 
-// classify maps a full disk to ErrFull (keeping SQLite's words), and leaves
-// every other error as it is.
 // IsDamaged reports whether err is SQLite finding the store's file
 // damaged (a malformed page or not a database at all), which no retry
 // mends.
@@ -748,6 +746,8 @@ func IsDamaged(err error) bool {
 	return c == sqlite3.SQLITE_CORRUPT || c == sqlite3.SQLITE_NOTADB
 }
 
+// classify maps a full disk to ErrFull (keeping SQLite's words), and leaves
+// every other error as it is.
 func classify(err error) error {
 	if err == nil || errors.Is(err, ErrFull) {
 		return err
