@@ -208,3 +208,24 @@ func TestNohupKeepsTheDaemonThroughSIGHUP(t *testing.T) {
 	p.Signal(t, syscall.SIGTERM)
 	assertCleanExit(t, env, p)
 }
+
+// TestStatusNamesASquatterOnTheStalePort: after a daemon is killed and
+// another user's program takes the port its discovery file still names,
+// while Cairn's own port is another (free) one, `cairn status` says
+// stopped and names the program at the stale address, not just "stopped".
+func TestStatusNamesASquatterOnTheStalePort(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	_, record := squat(t, env, true)
+	moved := *env
+	moved.Port = proctest.FreePort(t)
+	code, out, errOut := cairn(t, &moved, "status")
+	stale := fmt.Sprintf("127.0.0.1:%d", env.Port)
+	if code != exitcode.PortInUse || !strings.Contains(out+errOut, "stopped") || !strings.Contains(out+errOut, stale) ||
+		!strings.Contains(out+errOut, "not your daemon") {
+		t.Fatalf("status: exit %d, want 3, stopped, naming the program at %s:\n%s%s", code, stale, out, errOut)
+	}
+	if b, _ := os.ReadFile(record); len(b) > 0 {
+		t.Fatalf("the squatter received %q", b)
+	}
+}

@@ -60,6 +60,13 @@ func statusLine(d instance.Diagnosis) string {
 		}
 		return fmt.Sprintf("conflict: the daemon lock is held by %s; %s", d.Lock.Holder, nextStep(d))
 	default:
+		// A daemon killed with -9 leaves its address behind, and whoever
+		// took that port since is named: the port Cairn starts on is free,
+		// but a tool that reads the stale file would meet the other program.
+		if d.Impostor != nil {
+			return fmt.Sprintf("stopped (the discovery file still names %s, where another program answers like Cairn but is not your daemon: %s; nothing was sent to it); %s",
+				d.Impostor.Addr, d.Impostor.Reason, nextStep(d))
+		}
 		return "stopped; " + nextStep(d)
 	}
 }
