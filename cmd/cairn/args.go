@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -65,7 +66,7 @@ func flagError(cmd *cobra.Command, err error) error {
 		if unknown.GetSpecifiedShortnames() != "" {
 			name = "-" + unknown.GetSpecifiedName()
 		}
-		return usage(fmt.Sprintf("%s has no flag %s", cmd.CommandPath(), name))
+		return usage(fmt.Sprintf("%s has no flag %s%s", cmd.CommandPath(), name, dashHint(cmd)))
 	case errors.As(err, &missing):
 		name := "--" + missing.GetSpecifiedName()
 		if missing.GetSpecifiedShortnames() != "" {
@@ -73,5 +74,19 @@ func flagError(cmd *cobra.Command, err error) error {
 		}
 		return usage(fmt.Sprintf("%s needs a value", name))
 	}
+	if hint := dashHint(cmd); hint != "" && strings.HasPrefix(err.Error(), "bad flag syntax") {
+		return usage(err.Error() + hint)
+	}
 	return &usageError{err}
+}
+
+// dashHint is, for the commands that take words (a memory's text, a
+// question), how to give words that start with "-": such words are read
+// as flags.
+func dashHint(cmd *cobra.Command) string {
+	switch cmd.Name() {
+	case "remember", "recall":
+		return fmt.Sprintf("; words that start with '-' are read as flags, so put -- before them: %s -- '-x is a flag'", cmd.CommandPath())
+	}
+	return ""
 }

@@ -213,6 +213,28 @@ func textOf(cmd *cobra.Command, args []string) (string, error) {
 	return text, nil
 }
 
+// maxQuestionBytes bounds the words recall sends: the daemon uses at most
+// 32 of them, and a pasted file would not fit in the request line (its
+// 64 KiB header limit answers 431).
+const maxQuestionBytes = 4 << 10
+
+// question is q cut at a word boundary to maxQuestionBytes, saying so on
+// w when it cuts.
+func question(w io.Writer, q string) string {
+	if len(q) <= maxQuestionBytes {
+		return q
+	}
+	cut := strings.LastIndexAny(q[:maxQuestionBytes+1], " \t\n")
+	if cut <= 0 {
+		cut = maxQuestionBytes
+		for cut > 0 && !utf8.RuneStart(q[cut]) {
+			cut--
+		}
+	}
+	fmt.Fprintf(w, "cairn: the question is %d bytes; only its first %d are sent (recall uses at most 32 of its words)\n", len(q), cut)
+	return q[:cut]
+}
+
 func newRecallCmd() *cobra.Command {
 	var tags []string
 	var project string
@@ -233,7 +255,7 @@ words. Without words, the newest memories.`,
 			}
 			q := url.Values{"limit": {strconv.Itoa(limit)}}
 			if len(args) > 0 {
-				q.Set("q", strings.Join(args, " "))
+				q.Set("q", question(cmd.ErrOrStderr(), strings.Join(args, " ")))
 			}
 			if project != "" {
 				q.Set("project", project)

@@ -158,6 +158,10 @@ func TestImportAndInputEdges(t *testing.T) {
 		t.Errorf("text that is not UTF-8 was stored: %s", out)
 	}
 
+	long := strings.Repeat("still good ", 10_000)
+	if code, out, errOut := cairn(t, env, "recall", long); code != 0 || !strings.Contains(out, "still good") || !strings.Contains(errOut, "only its first") {
+		t.Errorf("recall with a 110 KB question: exit %d, want 0, the match, and a note that it was cut: %s%s", code, out, errOut)
+	}
 	if code, _, errOut := cairn(t, env, "recall", "--max-bytes", "-5", "x"); code != 2 || !strings.Contains(errOut, "--max-bytes") {
 		t.Errorf("recall --max-bytes -5: exit %d, want 2 naming the flag: %s", code, errOut)
 	}

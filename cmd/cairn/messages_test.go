@@ -47,6 +47,9 @@ func TestMessagesReadAsSentences(t *testing.T) {
 		{[]string{"open", "extra"}, 2, `cairn open takes no arguments, got ["extra"]`, "cairn open"},
 		{[]string{"remember"}, 2, "standard input is empty, and a memory needs text; give it as arguments or on standard input", "cairn remember"},
 		{[]string{"export", "a", "b"}, 2, "cairn export takes at most one file name", "cairn export"},
+		{[]string{"remember", "-x is a flag"}, 2, "cairn remember has no flag -x; words that start with '-' are read as flags, so put -- before them: cairn remember -- '-x is a flag'", "cairn remember"},
+		{[]string{"remember", "-----BEGIN notes"}, 2, "bad flag syntax: -----BEGIN notes; words that start with '-' are read as flags, so put -- before them: cairn remember -- '-x is a flag'", "cairn remember"},
+		{[]string{"recall", "--c++"}, 2, "cairn recall has no flag --c++; words that start with '-' are read as flags, so put -- before them: cairn recall -- '-x is a flag'", "cairn recall"},
 		// Not usage errors: no pointer to --help.
 		{[]string{"import", "/no/such/file"}, 1, "cannot read /no/such/file: no such file or directory", ""},
 		{[]string{"export", "/no/such/folder/memories.jsonl"}, 1, "cannot write /no/such/folder/memories.jsonl: the folder /no/such/folder does not exist", ""},

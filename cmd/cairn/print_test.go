@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cairnlabs/cairn/daemon/api"
 )
@@ -24,5 +27,24 @@ func TestPrintMemoryEscapesControlCharacters(t *testing.T) {
 		"    \\x1b]8;;http://evil.example\\x07x\n"
 	if got := b.String(); got != want {
 		t.Errorf("printed\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestQuestionIsCutAtAWordOrRune: a question over maxQuestionBytes is cut
+// at its last space before the limit, or, with none, at a rune boundary,
+// and the cut is said.
+func TestQuestionIsCutAtAWordOrRune(t *testing.T) {
+	var note strings.Builder
+	if q := question(&note, "short words"); q != "short words" || note.Len() != 0 {
+		t.Fatalf("a short question changed: %q, note %q", q, note.String())
+	}
+	words := strings.Repeat("abc ", 2000) // 8000 bytes
+	q := question(&note, words)
+	if len(q) > maxQuestionBytes || strings.HasSuffix(q, "ab") || !strings.HasPrefix(words, q) || !strings.Contains(note.String(), "only its first") {
+		t.Fatalf("cut at %d bytes, ending %q; note %q", len(q), q[len(q)-5:], note.String())
+	}
+	runes := strings.Repeat("é", 3000) // 6000 bytes, no space
+	if q := question(io.Discard, runes); len(q) > maxQuestionBytes || !utf8.ValidString(q) || !strings.HasPrefix(runes, q) {
+		t.Fatalf("cut without spaces: %d bytes, valid UTF-8 %v", len(q), utf8.ValidString(q))
 	}
 }
