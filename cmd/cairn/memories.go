@@ -539,6 +539,7 @@ func runImport(ctx context.Context, c *client.Client, in io.Reader, out, progres
 		total.Created += res.Created
 		total.Duplicate += res.Duplicate
 		total.Expired += res.Expired
+		total.Differs += res.Differs
 		for _, e := range res.Errors {
 			total.Errors = append(total.Errors, api.ImportError{Line: batchStart + e.Line - 1, Error: e.Error})
 		}
@@ -593,6 +594,9 @@ func reportImport(out io.Writer, total api.ImportResult) {
 	fmt.Fprintf(out, "Imported %d new memories; %d were already there.", total.Created, total.Duplicate)
 	if total.Expired > 0 {
 		fmt.Fprintf(out, " %d had expired and were skipped.", total.Expired)
+	}
+	if total.Differs > 0 {
+		fmt.Fprintf(out, " %d had the id of a memory here with other content; the one here was kept.", total.Differs)
 	}
 	fmt.Fprintln(out)
 	for i, e := range total.Errors {

@@ -136,6 +136,17 @@ func TestImportAndInputEdges(t *testing.T) {
 	if code, out, _ := cairn(t, env, "recall", "lapsed"); code != 0 || strings.Contains(out, "lapsed") {
 		t.Fatalf("the expired memory was stored: exit %d %s", code, out)
 	}
+	// The same id with other text (edited on one side since the export):
+	// counted, and the memory here kept.
+	edited := filepath.Join(t.TempDir(), "edited.jsonl")
+	os.WriteFile(edited, []byte(`{"id":"01KBQ1X9N3W4H6Q2Y8E5R7T0AB","text":"edited elsewhere","created_at":"2026-01-02T03:04:05Z"}`+"\n"), 0o600)
+	if code, out, errOut := cairn(t, env, "import", edited); code != 0 ||
+		out != "Imported 0 new memories; 0 were already there. 1 had the id of a memory here with other content; the one here was kept.\n" {
+		t.Fatalf("import of an edited memory: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := cairn(t, env, "get", "01KBQ1X9N3W4H6Q2Y8E5R7T0AB"); code != 0 || !strings.Contains(out, "still good") {
+		t.Fatalf("the memory here was not kept: exit %d %s", code, out)
+	}
 
 	garbage := filepath.Join(t.TempDir(), "garbage.jsonl")
 	os.WriteFile(garbage, []byte(strings.Repeat("not json at all\n", 500)), 0o600)

@@ -78,6 +78,7 @@ type ImportResult struct {
 	Created   int           `json:"created"`
 	Duplicate int           `json:"duplicate"` // already there (same id, or the same text, tags and project)
 	Expired   int           `json:"expired"`   // past their expires_at: skipped, as the store would purge them
+	Differs   int           `json:"differs"`   // an id already here with other text, tags or project: the one here kept
 	Errors    []ImportError `json:"errors"`
 }
 

@@ -468,7 +468,7 @@ func FuzzImportLines(f *testing.F) {
 				nonBlank[i+1] = true
 			}
 		}
-		if res.Created+res.Duplicate+res.Expired+len(res.Errors) != lines {
+		if res.Created+res.Duplicate+res.Expired+res.Differs+len(res.Errors) != lines {
 			t.Fatalf("import of %d lines answered %+v", lines, res)
 		}
 		for _, e := range res.Errors {

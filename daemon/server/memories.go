@@ -544,9 +544,12 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 			var put store.PutResult
 			put, err = st.Put(r.Context(), m)
 			if err == nil {
-				if put.Status == store.StatusDuplicate {
+				switch put.Status {
+				case store.StatusDuplicate:
 					res.Duplicate++
-				} else {
+				case store.StatusDiffers:
+					res.Differs++
+				default:
 					res.Created++
 				}
 				continue

@@ -49,6 +49,10 @@ const (
 	StatusCreated   = "created"
 	StatusDuplicate = "duplicate" // an identical live memory (or the same id) exists; nothing written
 	StatusReplaced  = "replaced"  // written; the live memory with the same key and project is superseded
+	// StatusDiffers: an import's id is here already, with other text, tags
+	// or project (one side was edited since); nothing written, the memory
+	// here is kept.
+	StatusDiffers = "differs"
 )
 
 // Patch changes a memory in place. Nil or empty fields are left alone.

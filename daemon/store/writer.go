@@ -414,20 +414,27 @@ func nullStr(s string) any {
 
 func (w *batchWriter) put(ctx context.Context, m NewMemory) response {
 	nowMs := w.now.UnixMilli()
+	hash := contentHash(m.Project, m.Tags, m.Text)
 	if m.ID != "" {
 		var created int64
-		row, err := w.queryRow(ctx, "SELECT created_at FROM memories WHERE id = ?", m.ID)
+		var have []byte
+		row, err := w.queryRow(ctx, "SELECT created_at, hash FROM memories WHERE id = ?", m.ID)
 		if err != nil {
 			return response{err: err}
 		}
-		switch err := row.Scan(&created); {
+		switch err := row.Scan(&created, &have); {
 		case err == nil:
-			return response{put: PutResult{ID: m.ID, Status: StatusDuplicate, CreatedAt: fromMs(created)}}
+			// The same id is the same memory; whether it still says the
+			// same is the hash's to tell (kept up by every edit).
+			status := StatusDuplicate
+			if !bytes.Equal(have, hash) {
+				status = StatusDiffers
+			}
+			return response{put: PutResult{ID: m.ID, Status: status, CreatedAt: fromMs(created)}}
 		case !errors.Is(err, sql.ErrNoRows):
 			return response{err: err}
 		}
 	}
-	hash := contentHash(m.Project, m.Tags, m.Text)
 	dup, err := w.findDuplicate(ctx, hash, m, nowMs)
 	if err != nil || dup.ID != "" {
 		return response{put: dup, err: err}

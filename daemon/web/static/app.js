@@ -230,7 +230,7 @@ async function importFile(input) {
   const out = $("#import-result");
   out.textContent = "Importing…";
   const lines = (await file.text()).split("\n");
-  const total = { created: 0, duplicate: 0, expired: 0, errors: [] };
+  const total = { created: 0, duplicate: 0, expired: 0, differs: 0, errors: [] };
   const limit = 512 * 1024;
   let batch = [], size = 0, first = 1;
   const send = async () => {
@@ -241,6 +241,7 @@ async function importFile(input) {
     total.created += data.created;
     total.duplicate += data.duplicate;
     total.expired += data.expired || 0;
+    total.differs += data.differs || 0;
     for (const e of data.errors || []) total.errors.push(`line ${first + e.line - 1}: ${e.error}`);
     first += batch.length;
     batch = []; size = 0;
@@ -254,6 +255,7 @@ async function importFile(input) {
     await send();
     out.textContent = `Imported ${total.created} new memories; ${total.duplicate} were already there.` +
       (total.expired ? ` ${total.expired} had expired and were skipped.` : "") +
+      (total.differs ? ` ${total.differs} had the id of a memory here with other content; the one here was kept.` : "") +
       (total.errors.length ? ` Refused: ${total.errors.join("; ")}` : "");
   } catch (e) {
     out.textContent = "Import failed: " + e.message;
