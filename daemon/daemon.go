@@ -25,6 +25,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/launch"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/poll"
@@ -93,7 +94,7 @@ func RunForeground(ctx context.Context, opts Options) error {
 	// Single-instance guard, before touching anything: a supervisor such as
 	// launchd KeepAlive must see exit 0 here, not a respawn loop.
 	if h, addr, err := client.Probe(ctx, p); err == nil {
-		fmt.Fprintf(opts.Stdout, "Cairn is already running at %s (PID %d); nothing to start.\n", addr, h.PID)
+		fmt.Fprintln(opts.Stdout, launch.AlreadyRunning(addr.String(), h.PID))
 		return nil
 	}
 
@@ -149,7 +150,7 @@ func RunForeground(ctx context.Context, opts Options) error {
 
 	// The store's header, before anyone is told the daemon runs: a database
 	// a newer Cairn wrote refuses the start (exit 5) in microseconds.
-	if err := store.CheckVersion(p.Store); err != nil {
+	if err := store.CheckHeader(p.Store); err != nil {
 		log.Error("memory store unusable", "path", p.Store, "err", err)
 		return exitcode.New(exitcode.DataDirBad, storeError(p, err))
 	}
@@ -366,7 +367,7 @@ func takeLock(ctx context.Context, p paths.Paths, opts Options) (*lock.Lock, err
 				"cannot use the daemon lock: %v. Fix the permissions of %s or point CAIRN_HOME at a writable folder.", err, p.DataDir))
 		}
 		if h, addr, err := client.Probe(ctx, p); err == nil {
-			fmt.Fprintf(opts.Stdout, "Cairn is already running at %s (PID %d); nothing to start.\n", addr, h.PID)
+			fmt.Fprintln(opts.Stdout, launch.AlreadyRunning(addr.String(), h.PID))
 			return nil, errAlreadyRunning
 		}
 		holder = nil

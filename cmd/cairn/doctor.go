@@ -65,7 +65,7 @@ func checkStoppedStore(d *instance.Diagnosis, path string) {
 	if d.State == instance.StateRunning {
 		return // the daemon checked it in full (d.Store)
 	}
-	err := store.CheckVersion(path)
+	err := store.CheckHeader(path)
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrTooNew):

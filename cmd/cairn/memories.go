@@ -194,14 +194,16 @@ func textOf(cmd *cobra.Command, args []string) (string, error) {
 	if len(args) == 0 && isTerminal(os.Stdin) {
 		return "", usage("give the text as arguments ('cairn remember the build needs Go 1.26') or on standard input")
 	}
-	// Up to a line ending more than a memory holds: the ending is trimmed,
-	// so a full 64 KiB line (echo, a file's last newline) still fits.
-	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxTextBytes+3))
+	// A memory and a line ending ("\r\n" at most), which is trimmed, so a
+	// full 64 KiB line (echo, a file's last newline) still fits; a byte
+	// more than that means there is more than fits.
+	const readAtMost = maxTextBytes + len("\r\n") + 1
+	data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), int64(readAtMost)))
 	if err != nil {
 		return "", fmt.Errorf("read standard input: %w", err)
 	}
 	text := strings.TrimRight(string(data), "\r\n")
-	if len(data) > maxTextBytes+2 || len(text) > maxTextBytes {
+	if len(data) == readAtMost || len(text) > maxTextBytes {
 		return "", usage(fmt.Sprintf("standard input is larger than %d KiB, the most one memory holds; split it into smaller memories", maxTextBytes>>10))
 	}
 	if !utf8.ValidString(text) {

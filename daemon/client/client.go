@@ -213,16 +213,15 @@ func withVerdict(err error, te *transientError) error {
 // that persists is its verdict, when it has one: a daemon that answers
 // after every retry without holding the lock is not stopping.
 type transientError struct {
-	err      error
-	verdict  *ProofError // what it means if it does not go away; nil: stays transient
-	stopping bool        // the daemon proved itself and is shutting down
+	err     error
+	verdict *ProofError // what it means if it does not go away; nil: stays transient
 }
 
-func (e *transientError) Error() string {
-	if e.stopping {
-		return e.err.Error()
-	}
-	return "the connection broke before the daemon proved itself: " + e.err.Error()
+func (e *transientError) Error() string { return e.err.Error() }
+
+// broke is a connection that broke before the proof completed.
+func broke(err error) *transientError {
+	return &transientError{err: fmt.Errorf("the connection broke before the daemon proved itself: %w", err)}
 }
 func (e *transientError) Unwrap() error { return e.err }
 
@@ -238,14 +237,14 @@ func (c *Client) prove(conn net.Conn) error {
 	nonce := proof.NewNonce()
 	if _, err := fmt.Fprintf(conn, "GET %s?nonce=%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cairn-client\r\n\r\n",
 		proof.Path, nonce, c.addr); err != nil {
-		return &transientError{err: err}
+		return broke(err)
 	}
 	br := bufio.NewReaderSize(conn, 2*proof.MaxAnswerBytes)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		var ne net.Error
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.As(err, &ne) {
-			return &transientError{err: err}
+			return broke(err)
 		}
 		return &ProofError{c.addr, fmt.Sprintf("it did not answer the challenge with HTTP: %v", err)}
 	}
@@ -253,7 +252,7 @@ func (c *Client) prove(conn net.Conn) error {
 	resp.Body.Close()
 	switch {
 	case err != nil:
-		return &transientError{err: err}
+		return broke(err)
 	case resp.StatusCode != http.StatusOK:
 		return &ProofError{c.addr, fmt.Sprintf("it answered the challenge with HTTP %d", resp.StatusCode)}
 	case br.Buffered() > 0:
@@ -274,15 +273,14 @@ func (c *Client) prove(conn net.Conn) error {
 	// is sent on this connection, so the request is tried again (and then
 	// meets the next daemon, or none).
 	if resp.Close {
-		return &transientError{err: fmt.Errorf("the daemon at %s (PID %d) is stopping", c.addr, a.PID), stopping: true}
+		return &transientError{err: fmt.Errorf("the daemon at %s (PID %d) is stopping", c.addr, a.PID)}
 	}
 	if c.lockPath != "" {
 		// The lock is the truth; discovery is a hint.
 		if holder, err := lock.ReadRecord(c.lockPath); err != nil || holder != a.PID {
 			return &transientError{
-				err:      fmt.Errorf("the daemon at %s (PID %d) no longer holds the data dir's lock: it is stopping", c.addr, a.PID),
-				verdict:  &ProofError{c.addr, fmt.Sprintf("the daemon that answered (PID %d) does not hold the data dir's lock", a.PID)},
-				stopping: true,
+				err:     fmt.Errorf("the daemon at %s (PID %d) no longer holds the data dir's lock: it is stopping", c.addr, a.PID),
+				verdict: &ProofError{c.addr, fmt.Sprintf("the daemon that answered (PID %d) does not hold the data dir's lock", a.PID)},
 			}
 		}
 	}

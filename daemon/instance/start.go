@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/cairnlabs/cairn/daemon/client"
@@ -116,7 +115,7 @@ func launchOnce(ctx context.Context, p paths.Paths, opts StartOptions, exe strin
 		// start does, or meets the error that stopped it. Only when the
 		// child said it lost: it also exits 0 when stopped while starting,
 		// and that stop must stand.
-		if ctx.Err() == nil && strings.Contains(run.LastLine(), "already running") {
+		if ctx.Err() == nil && run.SaidAlreadyRunning() {
 			return res, true, nil
 		}
 	}

@@ -78,6 +78,21 @@ func Start(o Options) (*Run, error) {
 // PID is the daemon's process ID.
 func (r *Run) PID() int { return r.Cmd.Process.Pid }
 
+// alreadyRunning begins the line `cairn serve --foreground` prints when it
+// exits 0 because a healthy daemon already runs (AlreadyRunning).
+const alreadyRunning = "Cairn is already running at "
+
+// AlreadyRunning is that line, for the daemon at addr with pid. Exit 0 also
+// ends a clean stop, so this line is how a launcher tells "lost the race to
+// another start" from "stopped while starting" (SaidAlreadyRunning): the
+// one line of the daemon's output that is read, not only shown.
+func AlreadyRunning(addr string, pid int) string {
+	return fmt.Sprintf("%s%s (PID %d); nothing to start.", alreadyRunning, addr, pid)
+}
+
+// SaidAlreadyRunning reports whether this run's last line is AlreadyRunning's.
+func (r *Run) SaidAlreadyRunning() bool { return strings.HasPrefix(r.LastLine(), alreadyRunning) }
+
 // LastLine is the last line this run printed, without the "cairn: "
 // prefix: the daemon's one-line reason for an exit that is not a crash.
 func (r *Run) LastLine() string {

@@ -83,8 +83,8 @@ func TestTooNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if err := CheckVersion(path); !errors.Is(err, ErrTooNew) {
-		t.Fatalf("CheckVersion of a newer database: %v, want ErrTooNew", err)
+	if err := CheckHeader(path); !errors.Is(err, ErrTooNew) {
+		t.Fatalf("CheckHeader of a newer database: %v, want ErrTooNew", err)
 	}
 	_, err = Open(path, Options{})
 	if !errors.Is(err, ErrTooNew) || !strings.Contains(err.Error(), "upgrade Cairn") {
@@ -95,18 +95,18 @@ func TestTooNew(t *testing.T) {
 	}
 }
 
-// TestCheckVersion: the header check passes a missing, empty or current
+// TestCheckHeader: the header check passes a missing, empty or current
 // store and refuses what is not a database.
-func TestCheckVersion(t *testing.T) {
+func TestCheckHeader(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cairn.db")
-	if err := CheckVersion(path); err != nil {
+	if err := CheckHeader(path); err != nil {
 		t.Fatalf("missing store: %v", err)
 	}
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckVersion(path); err != nil {
+	if err := CheckHeader(path); err != nil {
 		t.Fatalf("empty store: %v", err)
 	}
 	os.Remove(path)
@@ -115,7 +115,7 @@ func TestCheckVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if err := CheckVersion(path); err != nil {
+	if err := CheckHeader(path); err != nil {
 		t.Fatalf("current store: %v", err)
 	}
 	for name, data := range map[string]string{
@@ -126,17 +126,17 @@ func TestCheckVersion(t *testing.T) {
 		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := CheckVersion(p); err == nil || errors.Is(err, ErrTooNew) {
+		if err := CheckHeader(p); err == nil || errors.Is(err, ErrTooNew) {
 			t.Fatalf("%s file: %v, want refused as not a database", name, err)
 		}
 	}
 }
 
-// TestCheckVersionCutShort: a store file shorter than its header says is
+// TestCheckHeaderCutShort: a store file shorter than its header says is
 // refused as cut short, unless the WAL holds frames (a checkpoint that
 // stopped half way, which SQLite completes from the WAL); a store that
 // only grew is fine.
-func TestCheckVersionCutShort(t *testing.T) {
+func TestCheckHeaderCutShort(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cairn.db")
 	s, err := Open(path, Options{})
 	if err != nil {
@@ -152,20 +152,20 @@ func TestCheckVersionCutShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckVersion(path); err != nil {
+	if err := CheckHeader(path); err != nil {
 		t.Fatalf("a whole store: %v", err)
 	}
 	if err := os.Truncate(path, fi.Size()/2); err != nil {
 		t.Fatal(err)
 	}
-	err = CheckVersion(path)
+	err = CheckHeader(path)
 	if !errors.Is(err, ErrCutShort) || !strings.Contains(err.Error(), fmt.Sprint(fi.Size()/2)) {
 		t.Fatalf("a store cut to half: %v, want ErrCutShort naming its size", err)
 	}
 	if err := os.WriteFile(path+"-wal", []byte("frames"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckVersion(path); err != nil {
+	if err := CheckHeader(path); err != nil {
 		t.Fatalf("cut short with frames in the WAL: %v, want it left to Open", err)
 	}
 }

@@ -164,15 +164,16 @@ func migrate(ctx context.Context, conn *sql.Conn, target int) (err error) {
 	return err
 }
 
-// CheckVersion reads the schema version from the database file's header
-// (its user_version field), without opening the database: microseconds,
-// where Open costs the daemon milliseconds. The daemon asks it before it
-// serves, so a database written by a newer Cairn (ErrTooNew) or a file
-// that is not a database refuses the start before anyone is told the
-// daemon is ready; Open, after the daemon serves, still checks in full
+// CheckHeader reads the database file's header without opening the
+// database (microseconds, where Open costs the daemon milliseconds): the
+// schema version (its user_version field), and the page count against the
+// file's size. The daemon asks it before it serves, so a database written
+// by a newer Cairn (ErrTooNew), a file that is not a database or one cut
+// short (ErrCutShort) refuses the start before anyone is told the daemon
+// is ready; Open, after the daemon serves, still checks in full
 // (the header can lag a newer Cairn's migration that is only in the WAL).
 // A missing or empty file is a new store: nil.
-func CheckVersion(path string) error {
+func CheckHeader(path string) error {
 	f, err := safefile.Open(path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
