@@ -15,15 +15,14 @@ LDFLAGS := -X github.com/cairnlabs/cairn/daemon/version.Version=$(VERSION) \
 	-X github.com/cairnlabs/cairn/internal/update.FeedURL=$(UPDATE_URL)
 
 # Packages that must build without cgo on every OS we ship.
-PORTABLE := ./cmd/cairn ./daemon/... ./tray/loginitem ./internal/runkey/... ./internal/update/...
+PORTABLE := ./cmd/cairn ./cmd/cairn-mcp ./daemon/... ./tray/loginitem ./internal/runkey/... ./internal/update/...
 
 .PHONY: all build run test deps vet fmt-check check-libc cross bench soak soak-run fuzz clean dist check-dist dist-darwin
 
 all: build
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/cairn ./cmd/cairn
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/cairn-tray ./cmd/cairn-tray
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/cairn ./cmd/cairn-mcp ./cmd/cairn-tray
 
 ## run: build both binaries and run the tray, which starts and supervises the
 ## daemon. Without a desktop (no session bus or no tray host) it keeps
@@ -91,7 +90,8 @@ check-dist:
 ## dist-darwin: on a Mac with Xcode, build the menu-bar tray (cgo) for both
 ## architectures and complete dist/darwin/Cairn.app. Then sign and notarise:
 ##   codesign --force --options runtime --timestamp -s "Developer ID Application: …" \
-##     dist/darwin/Cairn.app/Contents/MacOS/cairn dist/darwin/Cairn.app/Contents/MacOS/cairn-tray
+##     dist/darwin/Cairn.app/Contents/MacOS/cairn dist/darwin/Cairn.app/Contents/MacOS/cairn-mcp \
+##     dist/darwin/Cairn.app/Contents/MacOS/cairn-tray
 ##   codesign --force --options runtime --timestamp -s "Developer ID Application: …" dist/darwin/Cairn.app
 ##   ditto -c -k --keepParent dist/darwin/Cairn.app dist/Cairn_$(VERSION)_darwin_universal.zip
 ##   xcrun notarytool submit dist/Cairn_$(VERSION)_darwin_universal.zip --keychain-profile cairn --wait

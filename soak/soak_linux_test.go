@@ -48,6 +48,7 @@ import (
 
 const (
 	cairnPkg    = "github.com/cairnlabs/cairn/cmd/cairn"
+	cairnMCPPkg = "github.com/cairnlabs/cairn/cmd/cairn-mcp"
 	trayPkg     = "github.com/cairnlabs/cairn/cmd/cairn-tray"
 	holdportPkg = "github.com/cairnlabs/cairn/internal/proctest/holdport"
 	floodPkg    = "github.com/cairnlabs/cairn/internal/proctest/flood"
@@ -128,7 +129,8 @@ func randomSeed() uint64 {
 func (s *soak) setUp() {
 	t := s.t
 	dir := t.TempDir()
-	bins, err := proctest.Build(dir, cairnPkg, trayPkg, holdportPkg, floodPkg)
+	// cairn-mcp beside cairn: the bridges run `cairn mcp`.
+	bins, err := proctest.Build(dir, cairnPkg, cairnMCPPkg, trayPkg, holdportPkg, floodPkg)
 	if err != nil {
 		t.Fatal(err)
 	}

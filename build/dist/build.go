@@ -47,14 +47,15 @@ func (p platform) exe(name string) string {
 	return name
 }
 
-// commands are the programs built for p. The macOS tray needs cgo and a
-// Mac (make dist-darwin); what builds here for darwin without cgo is the
+// commands are the programs built for p: cairn, cairn-mcp (which `cairn
+// mcp` runs, from beside cairn) and the tray. The macOS tray needs cgo and
+// a Mac (make dist-darwin); what builds here for darwin without cgo is the
 // headless stub, which is never shipped as the tray.
 func (p platform) commands() []string {
 	if p.os == "darwin" {
-		return []string{"cairn"}
+		return []string{"cairn", "cairn-mcp"}
 	}
-	return []string{"cairn", "cairn-tray"}
+	return []string{"cairn", "cairn-mcp", "cairn-tray"}
 }
 
 // bin returns the path of a command built for p.

@@ -80,14 +80,20 @@ func (b *builder) darwinSkeleton() error {
 	if err := os.WriteFile(filepath.Join(contents, "Resources", "cairn.icns"), icns, 0o644); err != nil {
 		return err
 	}
-	amd, arm := b.bin(platform{"darwin", "amd64"}, "cairn"), b.bin(platform{"darwin", "arm64"}, "cairn")
 	macos := filepath.Join(contents, "MacOS")
-	if lipo := findLipo(); lipo != "" {
-		return b.run(b.root, nil, lipo, "-create", "-output", filepath.Join(macos, "cairn"), amd, arm)
-	}
-	for arch, src := range map[string]string{"amd64": amd, "arm64": arm} {
-		if err := copyFile(src, filepath.Join(macos, "cairn-"+arch), 0o755); err != nil {
-			return err
+	lipo := findLipo()
+	for _, name := range (platform{os: "darwin"}).commands() {
+		amd, arm := b.bin(platform{"darwin", "amd64"}, name), b.bin(platform{"darwin", "arm64"}, name)
+		if lipo != "" {
+			if err := b.run(b.root, nil, lipo, "-create", "-output", filepath.Join(macos, name), amd, arm); err != nil {
+				return err
+			}
+			continue
+		}
+		for arch, src := range map[string]string{"amd64": amd, "arm64": arm} {
+			if err := copyFile(src, filepath.Join(macos, name+"-"+arch), 0o755); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -132,8 +138,10 @@ func (b *builder) darwinApp() error {
 	}
 	for _, arch := range []string{"amd64", "arm64"} {
 		p := platform{"darwin", arch}
-		if err := b.goBuild(p, "./cmd/cairn", b.bin(p, "cairn"), ""); err != nil {
-			return err
+		for _, name := range p.commands() {
+			if err := b.goBuild(p, "./cmd/"+name, b.bin(p, name), ""); err != nil {
+				return err
+			}
 		}
 		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", b.ldflags(), "-o", b.bin(p, "cairn-tray"), "./cmd/cairn-tray"}
 		env := []string{"CGO_ENABLED=1", "GOOS=darwin", "GOARCH=" + arch, "GOFLAGS=-mod=readonly", "MACOSX_DEPLOYMENT_TARGET=" + minimumMacOS}

@@ -26,6 +26,7 @@ func (b *builder) linuxContents(p platform, docs []content) []content {
 	linux := filepath.Join(b.root, "build", "linux")
 	cs := []content{
 		{src: b.bin(p, "cairn"), dst: "/usr/bin/cairn", mode: 0o755},
+		{src: b.bin(p, "cairn-mcp"), dst: "/usr/bin/cairn-mcp", mode: 0o755},
 		{src: b.bin(p, "cairn-tray"), dst: "/usr/bin/cairn-tray", mode: 0o755},
 		{src: filepath.Join(linux, "cairn-tray.desktop"), dst: "/usr/share/applications/cairn-tray.desktop", mode: 0o644},
 		{src: filepath.Join(linux, "copyright"), dst: "/usr/share/doc/cairn/copyright", mode: 0o644},
@@ -88,5 +89,5 @@ func (b *builder) linuxPackage(p platform, format string, docs []content) (artif
 	if err := b.run(b.root, env, b.tools["nfpm"], "package", "--config", conf, "--packager", format, "--target", filepath.Join(b.out, name)); err != nil {
 		return artifact{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return artifact{name: name, binaries: []string{b.bin(p, "cairn"), b.bin(p, "cairn-tray")}}, nil
+	return artifact{name: name, binaries: []string{b.bin(p, "cairn"), b.bin(p, "cairn-mcp"), b.bin(p, "cairn-tray")}}, nil
 }

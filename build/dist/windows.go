@@ -10,6 +10,7 @@ import (
 // windowsInfo describes each Windows program in its version resource.
 var windowsInfo = map[string]string{
 	"cairn":      "Cairn command line and daemon",
+	"cairn-mcp":  "Cairn MCP server",
 	"cairn-tray": "Cairn tray",
 }
 
@@ -26,7 +27,7 @@ func (b *builder) windowsResources() (func(), error) {
 		}
 		written = nil
 	}
-	for _, name := range []string{"cairn", "cairn-tray"} {
+	for _, name := range (platform{os: "windows"}).commands() {
 		cfg, err := json.MarshalIndent(b.winresConfig(name), "", "  ")
 		if err != nil {
 			return cleanup, err

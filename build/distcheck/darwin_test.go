@@ -69,19 +69,22 @@ func TestAppBundleCarriesNoHeadlessTray(t *testing.T) {
 	}
 }
 
-// TestUniversalCairn: Contents/MacOS/cairn holds both architectures (the
-// build joins them with llvm-lipo, which scripts/test-deps.sh installs).
+// TestUniversalCairn: Contents/MacOS/cairn and cairn-mcp each hold both
+// architectures (the build joins them with llvm-lipo, which
+// scripts/test-deps.sh installs).
 func TestUniversalCairn(t *testing.T) {
-	f, err := macho.OpenFat(filepath.Join(appContents(), "MacOS", "cairn"))
-	if err != nil {
-		t.Fatalf("Contents/MacOS/cairn: %v", err)
-	}
-	defer f.Close()
-	got := map[macho.Cpu]bool{}
-	for _, a := range f.Arches {
-		got[a.Cpu] = true
-	}
-	if len(f.Arches) != 2 || !got[macho.CpuAmd64] || !got[macho.CpuArm64] {
-		t.Errorf("universal cairn holds %v, want amd64 and arm64", f.Arches)
+	for _, name := range []string{"cairn", "cairn-mcp"} {
+		f, err := macho.OpenFat(filepath.Join(appContents(), "MacOS", name))
+		if err != nil {
+			t.Fatalf("Contents/MacOS/%s: %v", name, err)
+		}
+		got := map[macho.Cpu]bool{}
+		for _, a := range f.Arches {
+			got[a.Cpu] = true
+		}
+		if len(f.Arches) != 2 || !got[macho.CpuAmd64] || !got[macho.CpuArm64] {
+			t.Errorf("universal %s holds %v, want amd64 and arm64", name, f.Arches)
+		}
+		f.Close()
 	}
 }

@@ -303,8 +303,8 @@ func extract(t *testing.T, file string) string {
 	return dir
 }
 
-// TestVersionIsStamped runs this machine's cairn and cairn-tray from the
-// archive.
+// TestVersionIsStamped runs this machine's cairn, cairn-mcp and cairn-tray
+// from the archive.
 func TestVersionIsStamped(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Fatalf("dist is checked on Linux, not %s", runtime.GOOS)
@@ -317,6 +317,7 @@ func TestVersionIsStamped(t *testing.T) {
 	}{
 		{[]string{"cairn", "--version"}, "cairn " + *version + "\n"},
 		{[]string{"cairn", "version"}, "cairn " + *version + " ("},
+		{[]string{"cairn-mcp", "--version"}, "cairn-mcp " + *version + "\n"},
 		{[]string{"cairn-tray", "--version"}, "cairn-tray " + *version + "\n"},
 	} {
 		out, err := exec.Command(filepath.Join(dir, c.args[0]), c.args[1:]...).CombinedOutput()

@@ -157,6 +157,7 @@ func TestManPages(t *testing.T) {
 		"cairn.1.gz":                 "cairn - Cairn: a local memory daemon",
 		"cairn-serve.1.gz":           "127.0.0.1:<port>", // help text as written, not eaten as HTML
 		"cairn-service-install.1.gz": "cairn-service-install -",
+		"cairn-mcp.1.gz":             "cairn-mcp - Serve Cairn's memory to an AI tool", // also /usr/bin/cairn-mcp's page
 		"cairn-tray.1.gz":            "cairn-tray - Cairn in the system tray",
 	} {
 		if out := render(page); !strings.Contains(out, "NAME") || !strings.Contains(strings.Join(strings.Fields(out), " "), want) {

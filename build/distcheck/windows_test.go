@@ -29,6 +29,7 @@ func TestWindowsExecutables(t *testing.T) {
 		dir := filepath.Join(extract(t, filepath.Join(*distDir, name)), strings.TrimSuffix(name, ".zip"))
 		for exe, subsystem := range map[string]uint16{
 			"cairn.exe":      pe.IMAGE_SUBSYSTEM_WINDOWS_CUI, // a console program
+			"cairn-mcp.exe":  pe.IMAGE_SUBSYSTEM_WINDOWS_CUI, // an AI tool's stdio server
 			"cairn-tray.exe": pe.IMAGE_SUBSYSTEM_WINDOWS_GUI, // no console window
 		} {
 			t.Run(arch+"/"+exe, func(t *testing.T) {

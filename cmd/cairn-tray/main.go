@@ -12,10 +12,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -28,6 +26,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/safefile"
 	"github.com/cairnlabs/cairn/daemon/version"
+	"github.com/cairnlabs/cairn/internal/exepath"
 	"github.com/cairnlabs/cairn/internal/rundump"
 	"github.com/cairnlabs/cairn/internal/update"
 	"github.com/cairnlabs/cairn/tray"
@@ -198,18 +197,9 @@ func findDaemon(flagBin string) (string, error) {
 		}
 		return filepath.Abs(flagBin)
 	}
-	name := "cairn"
-	if runtime.GOOS == "windows" {
-		name += ".exe"
+	path, err := exepath.Beside("cairn")
+	if err != nil {
+		return "", fmt.Errorf("%w; pass --daemon-bin", err)
 	}
-	if exe, err := os.Executable(); err == nil {
-		beside := filepath.Join(filepath.Dir(exe), name)
-		if _, err := os.Stat(beside); err == nil {
-			return beside, nil
-		}
-	}
-	if path, err := exec.LookPath(name); err == nil {
-		return filepath.Abs(path)
-	}
-	return "", errors.New("cannot find the cairn binary beside cairn-tray or on PATH; pass --daemon-bin")
+	return path, nil
 }

@@ -16,8 +16,9 @@ import (
 	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
-// The real binaries, built once for every test in this package: cairn, and
-// holdport, a stand-in for another program on the port.
+// The real binaries, built once for every test in this package: cairn
+// (with cairn-mcp beside it, which `cairn mcp` runs), and holdport, a
+// stand-in for another program on the port.
 var cairnBin, holdportBin string
 
 func TestMain(m *testing.M) {
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	bins, err := proctest.Build(dir, "github.com/cairnlabs/cairn/cmd/cairn", "github.com/cairnlabs/cairn/internal/proctest/holdport")
+	bins, err := proctest.Build(dir, "github.com/cairnlabs/cairn/cmd/cairn", "github.com/cairnlabs/cairn/cmd/cairn-mcp", "github.com/cairnlabs/cairn/internal/proctest/holdport")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)

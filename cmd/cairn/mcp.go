@@ -3,16 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/cairnlabs/cairn/daemon/exitcode"
-	"github.com/cairnlabs/cairn/daemon/mcp"
-	"github.com/cairnlabs/cairn/daemon/version"
+	"github.com/cairnlabs/cairn/daemon/mcpconfig"
+	"github.com/cairnlabs/cairn/internal/exepath"
 )
 
 func newMCPCmd() *cobra.Command {
@@ -28,27 +27,25 @@ when none runs. Memories written are stamped with the project (by default
 the name of the git repository the tool runs in) and the tool's name.
 
 Standard output carries only the protocol; logs go to standard error.
-See 'cairn mcp config' for how to add it to a tool.`,
+See 'cairn mcp config' for how to add it to a tool. The server is the
+cairn-mcp program installed beside cairn, which this command becomes.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			port, p, err := portAndPaths(port)
+			// The flags, port and data dir are checked here, so a mistake
+			// reads as it does for every other command.
+			port, _, err := portAndPaths(port)
 			if err != nil {
 				return err
 			}
-			stderr := cmd.ErrOrStderr()
-			log := slog.New(slog.NewTextHandler(stderr, nil)).With("cmd", "cairn mcp")
-			// The SDK says "session connected" and the like at Info.
-			sdkLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("cmd", "cairn mcp")
-			if !cmd.Flags().Changed("project") {
-				if wd, err := os.Getwd(); err == nil {
-					project = mcp.Project(wd)
-				}
+			helper, err := exepath.Beside("cairn-mcp")
+			if err != nil {
+				return fmt.Errorf("%v; it comes with cairn in every package and archive ('make build' builds it)", err)
 			}
-			d := mcp.NewDaemon(p, port, log)
-			defer d.Close()
-			s := mcp.NewServer(mcp.Options{Daemon: d, Project: project, Version: version.Version, Log: sdkLog})
-			log.Info("serving MCP on stdio", "project", project, "data_dir", p.DataDir)
-			return s.Run(cmd.Context(), &sdk.StdioTransport{})
+			args := []string{"--port", strconv.Itoa(port)}
+			if cmd.Flags().Changed("project") {
+				args = append(args, "--project", project)
+			}
+			return runHelper(helper, args)
 		},
 	}
 	f := cmd.Flags()
@@ -69,7 +66,7 @@ func newMCPConfigCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("find this program's path: %w", err)
 			}
-			text, err := mcp.Config(clientName, exe)
+			text, err := mcpconfig.Config(clientName, exe)
 			if err != nil {
 				return usage(err.Error())
 			}
@@ -110,10 +107,10 @@ For Claude Code and VS Code see 'cairn mcp config'.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path := configPath
 			if _, ok := clientTitle[clientName]; !ok || path == "" {
-				p, err := mcp.ConfigPath(clientName)
+				p, err := mcpconfig.ConfigPath(clientName)
 				if !ok {
 					if err == nil {
-						err = fmt.Errorf("--client takes one of %s", strings.Join(mcp.InstallClients, ", "))
+						err = fmt.Errorf("--client takes one of %s", strings.Join(mcpconfig.InstallClients, ", "))
 					}
 					return usage(err.Error())
 				}
@@ -122,16 +119,16 @@ For Claude Code and VS Code see 'cairn mcp config'.`,
 				}
 				path = p
 			}
-			var change mcp.Change
+			var change mcpconfig.Change
 			var err error
 			if install {
 				exe, eerr := os.Executable()
 				if eerr != nil {
 					return fmt.Errorf("find this program's path: %w", eerr)
 				}
-				change, err = mcp.InstallFile(path, exe)
+				change, err = mcpconfig.InstallFile(path, exe)
 			} else {
-				change, err = mcp.UninstallFile(path)
+				change, err = mcpconfig.UninstallFile(path)
 			}
 			if err != nil {
 				return exitcode.New(exitcode.Failure, err.Error())
@@ -155,27 +152,27 @@ The files are those of 'cairn mcp install --help'.`
 }
 
 // printChange says what InstallFile or UninstallFile did, and to which file.
-func printChange(w io.Writer, c mcp.Change, client string) {
+func printChange(w io.Writer, c mcpconfig.Change, client string) {
 	restart := "Restart " + client + " to pick up the change."
 	switch c.Action {
-	case mcp.Installed:
+	case mcpconfig.Installed:
 		verb := "Added cairn to"
 		if c.Created {
 			verb = "Created"
 		}
 		fmt.Fprintf(w, "%s %s (mcpServers.cairn runs this cairn with \"mcp\").\n", verb, c.Path)
-	case mcp.Updated:
+	case mcpconfig.Updated:
 		was := ""
 		if c.Previous != "" {
 			was = " (it ran " + c.Previous + ")"
 		}
 		fmt.Fprintf(w, "Updated mcpServers.cairn in %s to run this cairn%s.\n", c.Path, was)
-	case mcp.AlreadyInstalled:
+	case mcpconfig.AlreadyInstalled:
 		fmt.Fprintf(w, "cairn is already installed in %s; nothing changed.\n", c.Path)
 		return
-	case mcp.Removed:
+	case mcpconfig.Removed:
 		fmt.Fprintf(w, "Removed mcpServers.cairn from %s.\n", c.Path)
-	case mcp.NotInstalled:
+	case mcpconfig.NotInstalled:
 		fmt.Fprintf(w, "cairn is not installed in %s; nothing changed.\n", c.Path)
 		return
 	}

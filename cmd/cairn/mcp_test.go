@@ -447,3 +447,51 @@ func TestMCPConfig(t *testing.T) {
 		t.Errorf("unknown client: exit %d %s", code, errOut)
 	}
 }
+
+// TestMCPRunsTheHelper: `cairn mcp` becomes cairn-mcp (the same process,
+// so the AI tool's handle on it stays true), the helper refuses a bad
+// command line on its own, and a cairn without its helper says what is
+// missing.
+func TestMCPRunsTheHelper(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	cmd := exec.Command(cairnBin, "mcp", "--project", "p")
+	cmd.Env = env.Environ()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	helper := filepath.Join(filepath.Dir(cairnBin), "cairn-mcp")
+	proctest.Eventually(t, 10*time.Second, "cairn mcp to become cairn-mcp", func() bool {
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
+		return exe == helper
+	})
+	stdin.Close() // the client is done: the server ends, cleanly
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("cairn mcp after its input closed: %v", err)
+	}
+
+	for _, args := range [][]string{{"--bogus"}, {"stray"}, {"--port", "70000"}} {
+		code, _, errOut := proctest.Run(t, env, helper, args...)
+		if code != 2 || !strings.HasPrefix(errOut, "cairn: ") {
+			t.Errorf("cairn-mcp %q: exit %d, %q; want 2 and one sentence", args, code, errOut)
+		}
+	}
+
+	alone := filepath.Join(t.TempDir(), "cairn")
+	data, err := os.ReadFile(cairnBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(alone, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env.Extra = append(env.Extra, "PATH="+t.TempDir())
+	code, _, errOut := proctest.Run(t, env, alone, "mcp")
+	if code != 1 || !strings.Contains(errOut, "cannot find cairn-mcp beside this program or on PATH; it comes with cairn") {
+		t.Errorf("cairn mcp without cairn-mcp: exit %d, %q", code, errOut)
+	}
+}

@@ -1,12 +1,16 @@
 // Package exepath holds what the files that start Cairn by path (service
 // definitions, login items) need to know about a path: whether the file
-// formats can carry it, and whether two paths name the same binary.
+// formats can carry it, and whether two paths name the same binary; and
+// how one of Cairn's programs finds another (Beside).
 package exepath
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -40,4 +44,34 @@ func Same(a, b string) bool {
 	fa, errA := os.Stat(a)
 	fb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// Beside finds Cairn's program name (name.exe on Windows): in the folder of
+// the running executable, where every package and archive puts Cairn's
+// programs together, or the folder its symlink points into; else on PATH,
+// for a binary copied somewhere alone. The path it returns is absolute.
+func Beside(name string) (string, error) {
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if exe, err := os.Executable(); err == nil {
+		dirs := []string{filepath.Dir(exe)}
+		if real, err := filepath.EvalSymlinks(exe); err == nil && filepath.Dir(real) != dirs[0] {
+			dirs = append(dirs, filepath.Dir(real))
+		}
+		for _, dir := range dirs {
+			p := filepath.Join(dir, name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p, nil
+			}
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", fmt.Errorf("cannot find %s beside this program or on PATH", name)
+		}
+		return "", fmt.Errorf("cannot find %s: %w", name, err)
+	}
+	return filepath.Abs(p)
 }

@@ -1,8 +1,10 @@
 package exepath
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -59,5 +61,39 @@ func TestSame(t *testing.T) {
 		if got := Same(c.a, c.b); got != c.want {
 			t.Errorf("Same(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+// TestBeside: a program in this executable's folder first, then PATH, and
+// a clear error when it is in neither.
+func TestBeside(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := func(name string) string {
+		if runtime.GOOS == "windows" {
+			return name + ".exe"
+		}
+		return name
+	}
+	name := fmt.Sprintf("exepath-beside-%d", os.Getpid())
+	beside := filepath.Join(filepath.Dir(self), exe(name))
+	onPath := t.TempDir()
+	for _, f := range []string{beside, filepath.Join(onPath, exe(name)), filepath.Join(onPath, exe(name+"-path"))} {
+		if err := os.WriteFile(f, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove(f) })
+	}
+	t.Setenv("PATH", onPath)
+	if got, err := Beside(name); err != nil || got != beside {
+		t.Errorf("Beside(%q) = %q, %v; want the one beside the executable, %q", name, got, err, beside)
+	}
+	if got, err := Beside(name + "-path"); err != nil || got != filepath.Join(onPath, exe(name+"-path")) {
+		t.Errorf("Beside on PATH = %q, %v", got, err)
+	}
+	if _, err := Beside(name + "-nowhere"); err == nil || !strings.Contains(err.Error(), "cannot find "+exe(name+"-nowhere")+" beside this program or on PATH") {
+		t.Errorf("Beside of a missing program: %v", err)
 	}
 }
