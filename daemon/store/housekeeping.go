@@ -19,9 +19,13 @@ const (
 	commonMaxDocs    = 1000        // or in more than this many
 	commonWindow     = 2000        // about how many matches a query of only common terms ranks
 	commonFirstAfter = time.Second // the first scan, after Open
-	optimizeIdleFor  = 5 * time.Minute
-	walBusy          = 200 // ms a checkpoint waits for readers before it gives up until the next batch
+	walBusy          = 200         // ms a checkpoint waits for readers before it gives up until the next batch
 )
+
+// optimizeIdleFor is how long the store is idle after writes before
+// housekeeping merges the FTS index and gives the WAL's space back. A
+// variable for tests.
+var optimizeIdleFor = 5 * time.Minute
 
 // housekeeping purges expired memories, refreshes the common-term cache,
 // and merges the FTS index and checkpoints the WAL when the store is idle.
@@ -61,13 +65,34 @@ func (s *Store) housekeeping() {
 		case <-idle.C:
 			if dirty {
 				s.send(ctx, &request{kind: opOptimize})
-				s.hmu.Lock()
-				s.checkpoint(ctx, s.hconn, walBusy, ckRelease, nil)
-				s.hmu.Unlock()
+				s.idleCheckpoint(ctx)
 				dirty = false
 			}
 		}
 	}
+}
+
+// idleCheckpoint copies the whole WAL into the database and truncates it,
+// on a connection opened for it: the writer can take new writes meanwhile,
+// and no connection is kept open (and opened while the daemon starts) for
+// a job done once per idle spell.
+func (s *Store) idleCheckpoint(ctx context.Context) {
+	db, err := sql.Open("sqlite", dsn(s.path, false))
+	if err != nil {
+		s.log.Warn("memory store: open a connection for the idle checkpoint", "err", err)
+		return
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("memory store: open a connection for the idle checkpoint", "err", err)
+		}
+		return
+	}
+	defer conn.Close()
+	s.checkpoint(ctx, conn, busyTimeout, ckRelease, nil)
 }
 
 // ckMode says what a checkpoint is for.

@@ -129,12 +129,9 @@ type Store struct {
 	opts     Options
 	wdb      *sql.DB // one connection, owned by the writer goroutine
 	rdb      *sql.DB // readers, query_only
-	hdb      *sql.DB // housekeeping: checkpoints
 	wconn    *sql.Conn
-	hconn    *sql.Conn
 
-	rs  readStmts
-	hmu sync.Mutex // serializes use of hconn (checkpoints, Check)
+	rs readStmts
 
 	mu     sync.RWMutex // held shared while sending a request, exclusively by Close
 	closed bool
@@ -253,19 +250,6 @@ func open(ctx context.Context, path string, opts Options, target int) (*Store, e
 	s.rdb.SetMaxOpenConns(readers)
 	s.rdb.SetMaxIdleConns(readers)
 	s.rdb.SetConnMaxLifetime(0)
-	if s.hdb, err = sql.Open("sqlite", dsn(path, false)); err != nil {
-		return fail("open the housekeeping connection", err)
-	}
-	s.hdb.SetMaxOpenConns(1)
-	if s.hconn, err = s.hdb.Conn(ctx); err != nil {
-		return fail("connect housekeeping", classify(err))
-	}
-	// The checkpoint may wait for the writer and readers, and while it waits
-	// it holds writers off: keep that short and let the next one finish.
-	if _, err := s.hconn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", walBusy)); err != nil {
-		return fail("configure housekeeping", err)
-	}
-
 	// The live count and the last write come from meta (migration 3),
 	// which triggers keep exact: a scan of memories here cost ~20 ms of
 	// start-up at 100,000 memories. Only a store held at an older schema
@@ -401,8 +385,14 @@ func (s *Store) Close() error {
 	s.hcancel() // the first common-term scan takes ~200 ms at 100,000 memories
 	close(s.hquit)
 	<-s.hdone
+	// The writer has stopped, so its connection is free for the last
+	// checkpoint; a reader still in a query holds it up walBusy at most.
 	var errs []error
-	if _, err := s.hconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+	_, err := s.wconn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA busy_timeout = %d", walBusy))
+	if err == nil {
+		_, err = s.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+	if err != nil {
 		errs = append(errs, fmt.Errorf("checkpoint the WAL: %w", err))
 	}
 	errs = append(errs, s.closeDBs())
@@ -415,12 +405,10 @@ func (s *Store) Close() error {
 func (s *Store) closeDBs() error {
 	s.hcancel()
 	var errs []error
-	for _, c := range []*sql.Conn{s.wconn, s.hconn} {
-		if c != nil {
-			errs = append(errs, c.Close())
-		}
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.Close())
 	}
-	for _, db := range []*sql.DB{s.rdb, s.hdb, s.wdb} {
+	for _, db := range []*sql.DB{s.rdb, s.wdb} {
 		if db != nil {
 			errs = append(errs, db.Close())
 		}
