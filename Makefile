@@ -24,7 +24,7 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/cairn ./cmd/cairn-mcp ./cmd/cairn-tray
 
-## run: build both binaries and run the tray, which starts and supervises the
+## run: build the three programs and run the tray, which starts and supervises the
 ## daemon. Without a desktop (no session bus or no tray host) it keeps
 ## supervising headless and says so. Ctrl-C quits it and stops the daemon.
 run: build

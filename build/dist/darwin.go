@@ -52,8 +52,9 @@ func (b *builder) infoPlist() ([]byte, error) {
 func (b *builder) appDir() string { return filepath.Join(b.out, "darwin", "Cairn.app") }
 
 // darwinSkeleton writes Cairn.app without its tray: Info.plist, the icon
-// and Contents/MacOS/cairn, universal when llvm-lipo is installed (else
-// cairn-amd64 and cairn-arm64 side by side). The darwin build of
+// and Contents/MacOS/cairn and cairn-mcp, universal when llvm-lipo is
+// installed (else each as -amd64 and -arm64 side by side, a skeleton only:
+// make dist-darwin, which ships, always joins them). The darwin build of
 // cmd/cairn-tray made here without cgo is only the headless stub, so it is
 // never put into the bundle: make dist-darwin builds the real one on a Mac.
 func (b *builder) darwinSkeleton() error {

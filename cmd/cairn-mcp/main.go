@@ -41,6 +41,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	project := f.StringP("project", "p", "", "the project memories are written to (default: the git repository's folder name)")
 	port := f.Int("port", 0, "TCP port on 127.0.0.1 (default $CAIRN_PORT or 7070)")
 	showVersion := f.Bool("version", false, "print the version and exit")
+	// `cairn mcp` names itself: the daemon started when none runs is the
+	// cairn the AI tool ran, as when the bridge lived in that process.
+	cairn := f.String("cairn", "", "the cairn binary to start the daemon with (default: the one beside this program, else on PATH)")
+	f.MarkHidden("cairn")
 	if err := f.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprintln(stdout, "Usage: cairn-mcp [--project P] [--port N] [--version]\n\nThe MCP server that 'cairn mcp' runs; see 'cairn mcp --help'.")
@@ -76,10 +80,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The SDK says "session connected" and the like at Info.
 	sdkLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("cmd", "cairn mcp")
 	d := mcp.NewDaemon(p, n, log)
-	// The daemon it starts when none runs is the cairn beside it.
-	if d.Exe, err = exepath.Beside("cairn"); err != nil {
-		fmt.Fprintf(stderr, "cairn: %v; install Cairn whole (cairn and cairn-mcp come together)\n", err)
-		return exitcode.Failure
+	d.Exe = *cairn
+	if d.Exe == "" {
+		if d.Exe, err = exepath.BesideOrOnPath("cairn"); err != nil {
+			d.NoExe = fmt.Errorf("%w; install Cairn whole (cairn and cairn-mcp come together)", err)
+			log.Warn("no cairn to start the daemon with; a running one is used", "err", err)
+		}
 	}
 	defer d.Close()
 	s := mcp.NewServer(mcp.Options{Daemon: d, Project: *project, Version: version.Version, Log: sdkLog})

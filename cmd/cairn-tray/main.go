@@ -197,7 +197,7 @@ func findDaemon(flagBin string) (string, error) {
 		}
 		return filepath.Abs(flagBin)
 	}
-	path, err := exepath.Beside("cairn")
+	path, err := exepath.BesideOrOnPath("cairn")
 	if err != nil {
 		return "", fmt.Errorf("%w; pass --daemon-bin", err)
 	}

@@ -37,11 +37,19 @@ cairn-mcp program installed beside cairn, which this command becomes.`,
 			if err != nil {
 				return err
 			}
+			// Only beside this cairn: one on PATH could be another
+			// install's, or a project's (AI tools start this in one).
 			helper, err := exepath.Beside("cairn-mcp")
 			if err != nil {
 				return fmt.Errorf("%v; it comes with cairn in every package and archive ('make build' builds it)", err)
 			}
-			args := []string{"--port", strconv.Itoa(port)}
+			// The daemon it starts when none runs is this cairn, as when
+			// the bridge ran in this process.
+			self, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("find this program's path: %w", err)
+			}
+			args := []string{"--cairn", self, "--port", strconv.Itoa(port)}
 			if cmd.Flags().Changed("project") {
 				args = append(args, "--project", project)
 			}

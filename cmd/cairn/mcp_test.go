@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +37,13 @@ type mcpBridge struct {
 // input and waits for it to exit.
 func startMCP(t *testing.T, env *proctest.Env, dir, clientName string, args ...string) *mcpBridge {
 	t.Helper()
-	cmd := exec.Command(cairnBin, append([]string{"mcp"}, args...)...)
+	return startBridge(t, env, dir, clientName, cairnBin, append([]string{"mcp"}, args...)...)
+}
+
+// startBridge is startMCP with any program and arguments.
+func startBridge(t *testing.T, env *proctest.Env, dir, clientName, bin string, args ...string) *mcpBridge {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = env.Environ()
 	cmd.Dir = dir
 	b := &mcpBridge{stderr: &proctest.SyncBuffer{}}
@@ -449,9 +456,11 @@ func TestMCPConfig(t *testing.T) {
 }
 
 // TestMCPRunsTheHelper: `cairn mcp` becomes cairn-mcp (the same process,
-// so the AI tool's handle on it stays true), the helper refuses a bad
-// command line on its own, and a cairn without its helper says what is
-// missing.
+// so the AI tool's handle on it stays true) and names itself as the cairn
+// to start the daemon with; the helper refuses a bad command line on its
+// own; a cairn without its helper says what is missing, and never takes
+// one from PATH; a helper run by hand with no cairn to start still uses a
+// running daemon and says why it cannot start one.
 func TestMCPRunsTheHelper(t *testing.T) {
 	t.Parallel()
 	env := proctest.NewEnv(t)
@@ -465,10 +474,16 @@ func TestMCPRunsTheHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	helper := filepath.Join(filepath.Dir(cairnBin), "cairn-mcp")
-	proctest.Eventually(t, 10*time.Second, "cairn mcp to become cairn-mcp", func() bool {
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
-		return exe == helper
-	})
+	if runtime.GOOS == "linux" {
+		proctest.Eventually(t, 10*time.Second, "cairn mcp to become cairn-mcp", func() bool {
+			exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
+			return exe == helper
+		})
+		argv, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+		if !strings.Contains(string(argv), "\x00--cairn\x00"+cairnBin+"\x00") {
+			t.Errorf("cairn-mcp's command line %q does not name the cairn that ran it", argv)
+		}
+	}
 	stdin.Close() // the client is done: the server ends, cleanly
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("cairn mcp after its input closed: %v", err)
@@ -481,17 +496,29 @@ func TestMCPRunsTheHelper(t *testing.T) {
 		}
 	}
 
-	alone := filepath.Join(t.TempDir(), "cairn")
-	data, err := os.ReadFile(cairnBin)
-	if err != nil {
-		t.Fatal(err)
+	copyTo := func(dir, bin string) string {
+		t.Helper()
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, filepath.Base(bin))
+		if err := os.WriteFile(dst, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dst
 	}
-	if err := os.WriteFile(alone, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	env.Extra = append(env.Extra, "PATH="+t.TempDir())
+	onPath := t.TempDir()
+	copyTo(onPath, helper) // a cairn-mcp on PATH is not this cairn's
+	env.Extra = append(env.Extra, "PATH="+onPath)
+	alone := copyTo(t.TempDir(), cairnBin)
 	code, _, errOut := proctest.Run(t, env, alone, "mcp")
-	if code != 1 || !strings.Contains(errOut, "cannot find cairn-mcp beside this program or on PATH; it comes with cairn") {
-		t.Errorf("cairn mcp without cairn-mcp: exit %d, %q", code, errOut)
+	if code != 1 || !strings.Contains(errOut, "cannot find cairn-mcp beside "+alone+"; it comes with cairn") {
+		t.Errorf("cairn mcp without cairn-mcp beside it: exit %d, %q", code, errOut)
 	}
+
+	b := startBridge(t, env, t.TempDir(), "agent", copyTo(t.TempDir(), helper))
+	b.toolErr(t, "recall", map[string]any{"query": "anything"}, "no Cairn daemon runs, and this bridge cannot start one: cannot find cairn beside this program or on PATH")
+	serveReady(t, env)
+	b.ok(t, "remember", map[string]any{"text": "through a daemon the bridge found"}, nil)
 }

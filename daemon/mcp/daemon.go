@@ -20,6 +20,9 @@ type Daemon struct {
 	// Exe is the cairn binary started when no daemon runs;
 	// os.Executable() when empty.
 	Exe string
+	// NoExe, when set, says why there is no cairn binary to start: a
+	// running daemon is still used, and a start fails with it.
+	NoExe error
 
 	paths paths.Paths
 	port  int
@@ -92,6 +95,9 @@ func (d *Daemon) client(ctx context.Context, stale *client.Client) (*client.Clie
 	_, _, err := client.Probe(ctx, d.paths)
 	if client.IsImpostor(err) {
 		return nil, fmt.Errorf("%v; run 'cairn doctor' to see who holds the port", err)
+	}
+	if err != nil && d.NoExe != nil {
+		return nil, fmt.Errorf("no Cairn daemon runs, and this bridge cannot start one: %w", d.NoExe)
 	}
 	if err != nil {
 		res, err := instance.Start(ctx, d.paths, instance.StartOptions{Exe: d.Exe, Port: d.port})

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -77,6 +78,12 @@ func (s *Store) housekeeping() {
 // and no connection is kept open (and opened while the daemon starts) for
 // a job done once per idle spell.
 func (s *Store) idleCheckpoint(ctx context.Context) {
+	// Opened by name, it must still be the file Open opened: SQLite would
+	// make a new, empty one where it was moved or deleted.
+	if fi, err := os.Stat(s.path); err != nil || !os.SameFile(fi, s.file) {
+		s.log.Warn("memory store: the database file was moved or replaced while the daemon runs; no idle checkpoint (restart the daemon)", "path", s.path, "err", err)
+		return
+	}
 	db, err := sql.Open("sqlite", dsn(s.path, false))
 	if err != nil {
 		s.log.Warn("memory store: open a connection for the idle checkpoint", "err", err)

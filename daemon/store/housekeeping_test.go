@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,3 +44,46 @@ func TestIdleCheckpoint(t *testing.T) {
 		t.Errorf("Get after the idle checkpoint: %+v, %v", m, err)
 	}
 }
+
+// TestIdleCheckpointLeavesAMovedStoreAlone: the idle checkpoint opens the
+// database by name, so when the file has been moved away while the store
+// is open it says so and does nothing, where SQLite would have made a new,
+// empty database in its place. Not parallel, as above.
+func TestIdleCheckpointLeavesAMovedStoreAlone(t *testing.T) {
+	old := optimizeIdleFor
+	optimizeIdleFor = 50 * time.Millisecond
+	defer func() { optimizeIdleFor = old }()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cairn.db")
+	warned := make(chan string, 4)
+	log := slog.New(slog.NewTextHandler(lineFunc(func(line string) {
+		if strings.Contains(line, "moved or replaced") {
+			warned <- line
+		}
+	}), nil))
+	s, err := Open(path, Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustPut(t, s, NewMemory{Text: "written before the file was moved"})
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Rename(path+suffix, filepath.Join(dir, "moved.db"+suffix)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-warned:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no warning from the idle checkpoint within 30 s of the last write")
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the idle checkpoint left a file where the store was: %v", err)
+	}
+}
+
+// lineFunc is an io.Writer that hands each write (slog writes a line at a
+// time) to f.
+type lineFunc func(string)
+
+func (f lineFunc) Write(p []byte) (int, error) { f(string(p)); return len(p), nil }

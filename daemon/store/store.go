@@ -130,6 +130,7 @@ type Store struct {
 	wdb      *sql.DB // one connection, owned by the writer goroutine
 	rdb      *sql.DB // readers, query_only
 	wconn    *sql.Conn
+	file     os.FileInfo // the database file as Open found it
 
 	rs readStmts
 
@@ -185,8 +186,13 @@ func open(ctx context.Context, path string, opts Options, target int) (*Store, e
 	if err := createPrivate(path, target == SchemaVersion); err != nil {
 		return nil, err
 	}
+	file, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open the memory store %s: %w", path, err)
+	}
 	s := &Store{
 		path:   path,
+		file:   file,
 		schema: target,
 		window: commonWindow,
 		now:    opts.Now,
@@ -210,7 +216,6 @@ func open(ctx context.Context, path string, opts Options, target int) (*Store, e
 		s.log.Warn("memory store: commits sync with fsync", "err", err)
 	}
 
-	var err error
 	fail := func(what string, e error) (*Store, error) {
 		s.closeDBs()
 		if ctx.Err() != nil {

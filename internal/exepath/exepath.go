@@ -46,32 +46,52 @@ func Same(a, b string) bool {
 	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
-// Beside finds Cairn's program name (name.exe on Windows): in the folder of
-// the running executable, where every package and archive puts Cairn's
-// programs together, or the folder its symlink points into; else on PATH,
-// for a binary copied somewhere alone. The path it returns is absolute.
+// Beside finds Cairn's program name (name.exe on Windows) where every
+// package and archive puts Cairn's programs: in the folder of the running
+// executable, resolved through symlinks (a link in a bin folder to an
+// install elsewhere finds the install's own), else the folder of the
+// link. The path it returns is absolute.
 func Beside(name string) (string, error) {
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	if exe, err := os.Executable(); err == nil {
-		dirs := []string{filepath.Dir(exe)}
-		if real, err := filepath.EvalSymlinks(exe); err == nil && filepath.Dir(real) != dirs[0] {
-			dirs = append(dirs, filepath.Dir(real))
-		}
-		for _, dir := range dirs {
-			p := filepath.Join(dir, name)
-			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-				return p, nil
-			}
-		}
-	}
-	p, err := exec.LookPath(name)
+	name = exeName(name)
+	exe, err := os.Executable()
 	if err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return "", fmt.Errorf("cannot find %s beside this program or on PATH", name)
-		}
 		return "", fmt.Errorf("cannot find %s: %w", name, err)
 	}
+	var dirs []string
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		dirs = append(dirs, filepath.Dir(real))
+	}
+	if d := filepath.Dir(exe); len(dirs) == 0 || d != dirs[0] {
+		dirs = append(dirs, d)
+	}
+	for _, dir := range dirs {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return filepath.Abs(p)
+		}
+	}
+	return "", fmt.Errorf("cannot find %s beside %s", name, exe)
+}
+
+// BesideOrOnPath is Beside, then PATH (never a relative entry such as
+// "."), for a program copied somewhere alone.
+func BesideOrOnPath(name string) (string, error) {
+	if p, err := Beside(name); err == nil {
+		return p, nil
+	}
+	p, err := exec.LookPath(exeName(name))
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", fmt.Errorf("cannot find %s beside this program or on PATH", exeName(name))
+		}
+		return "", fmt.Errorf("cannot find %s: %w", exeName(name), err)
+	}
 	return filepath.Abs(p)
+}
+
+func exeName(name string) string {
+	if runtime.GOOS == "windows" {
+		return name + ".exe"
+	}
+	return name
 }

@@ -64,8 +64,8 @@ func TestSame(t *testing.T) {
 	}
 }
 
-// TestBeside: a program in this executable's folder first, then PATH, and
-// a clear error when it is in neither.
+// TestBeside: a program in this executable's folder; PATH only for
+// BesideOrOnPath; a clear error when it is in neither.
 func TestBeside(t *testing.T) {
 	self, err := os.Executable()
 	if err != nil {
@@ -87,13 +87,23 @@ func TestBeside(t *testing.T) {
 		t.Cleanup(func() { os.Remove(f) })
 	}
 	t.Setenv("PATH", onPath)
-	if got, err := Beside(name); err != nil || got != beside {
-		t.Errorf("Beside(%q) = %q, %v; want the one beside the executable, %q", name, got, err, beside)
+	for _, find := range []func(string) (string, error){Beside, BesideOrOnPath} {
+		if got, err := find(name); err != nil || got != beside {
+			t.Errorf("%q: %q, %v; want the one beside the executable, %q", name, got, err, beside)
+		}
 	}
-	if got, err := Beside(name + "-path"); err != nil || got != filepath.Join(onPath, exe(name+"-path")) {
-		t.Errorf("Beside on PATH = %q, %v", got, err)
+	if got, err := Beside(name + "-path"); err == nil || !strings.Contains(err.Error(), "cannot find "+exe(name+"-path")+" beside "+self) {
+		t.Errorf("Beside of a program only on PATH = %q, %v; want it not found", got, err)
 	}
-	if _, err := Beside(name + "-nowhere"); err == nil || !strings.Contains(err.Error(), "cannot find "+exe(name+"-nowhere")+" beside this program or on PATH") {
-		t.Errorf("Beside of a missing program: %v", err)
+	if got, err := BesideOrOnPath(name + "-path"); err != nil || got != filepath.Join(onPath, exe(name+"-path")) {
+		t.Errorf("BesideOrOnPath of a program on PATH = %q, %v", got, err)
+	}
+	if _, err := BesideOrOnPath(name + "-nowhere"); err == nil || !strings.Contains(err.Error(), "cannot find "+exe(name+"-nowhere")+" beside this program or on PATH") {
+		t.Errorf("BesideOrOnPath of a missing program: %v", err)
+	}
+	t.Setenv("PATH", ".")
+	t.Chdir(onPath)
+	if got, err := BesideOrOnPath(name + "-path"); err == nil {
+		t.Errorf("BesideOrOnPath took %q from a relative PATH entry", got)
 	}
 }
