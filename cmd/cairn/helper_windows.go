@@ -23,7 +23,9 @@ func runHelper(path string, args []string) error {
 		return fmt.Errorf("run %s: %w", path, err)
 	}
 	// Best effort: without the job the helper still ends when the tool
-	// closes its stdin, as MCP clients do to stop a server.
+	// closes its stdin, as MCP clients do to stop a server. (A tool that
+	// kills cairn.exe in the moment between Start and the assignment
+	// leaves the helper out too: exec cannot start it suspended.)
 	if job, err := killOnCloseJob(); err == nil {
 		if h, err := windows.OpenProcess(windows.PROCESS_SET_QUOTA|windows.PROCESS_TERMINATE, false, uint32(cmd.Process.Pid)); err == nil {
 			_ = windows.AssignProcessToJobObject(job, h)

@@ -475,11 +475,13 @@ func TestMCPRunsTheHelper(t *testing.T) {
 	}
 	helper := filepath.Join(filepath.Dir(cairnBin), "cairn-mcp")
 	if runtime.GOOS == "linux" {
+		// The kernel shows the new exe a moment before the new argv.
+		var argv []byte
 		proctest.Eventually(t, 10*time.Second, "cairn mcp to become cairn-mcp", func() bool {
 			exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
-			return exe == helper
+			argv, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
+			return exe == helper && len(argv) > 0
 		})
-		argv, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
 		if !strings.Contains(string(argv), "\x00--cairn\x00"+cairnBin+"\x00") {
 			t.Errorf("cairn-mcp's command line %q does not name the cairn that ran it", argv)
 		}
@@ -518,7 +520,7 @@ func TestMCPRunsTheHelper(t *testing.T) {
 	}
 
 	b := startBridge(t, env, t.TempDir(), "agent", copyTo(t.TempDir(), helper))
-	b.toolErr(t, "recall", map[string]any{"query": "anything"}, "no Cairn daemon runs, and this bridge cannot start one: cannot find cairn beside this program or on PATH")
+	b.toolErr(t, "recall", map[string]any{"query": "anything"}, "no Cairn daemon answers, and this bridge cannot start one: cannot find cairn beside this program or on PATH")
 	serveReady(t, env)
 	b.ok(t, "remember", map[string]any{"text": "through a daemon the bridge found"}, nil)
 }

@@ -97,7 +97,7 @@ func (d *Daemon) client(ctx context.Context, stale *client.Client) (*client.Clie
 		return nil, fmt.Errorf("%v; run 'cairn doctor' to see who holds the port", err)
 	}
 	if err != nil && d.NoExe != nil {
-		return nil, fmt.Errorf("no Cairn daemon runs, and this bridge cannot start one: %w", d.NoExe)
+		return nil, fmt.Errorf("no Cairn daemon answers, and this bridge cannot start one: %w", d.NoExe)
 	}
 	if err != nil {
 		res, err := instance.Start(ctx, d.paths, instance.StartOptions{Exe: d.Exe, Port: d.port})

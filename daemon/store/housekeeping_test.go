@@ -72,6 +72,10 @@ func TestIdleCheckpointLeavesAMovedStoreAlone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A write after the move (the writer's open file went with it) starts
+	// the idle wait again, so the checkpoint comes after the move even if
+	// the one the first write started already ran.
+	mustPut(t, s, NewMemory{Text: "written after the file was moved"})
 	select {
 	case <-warned:
 	case <-time.After(30 * time.Second):

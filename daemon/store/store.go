@@ -186,13 +186,8 @@ func open(ctx context.Context, path string, opts Options, target int) (*Store, e
 	if err := createPrivate(path, target == SchemaVersion); err != nil {
 		return nil, err
 	}
-	file, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("open the memory store %s: %w", path, err)
-	}
 	s := &Store{
 		path:   path,
-		file:   file,
 		schema: target,
 		window: commonWindow,
 		now:    opts.Now,
@@ -216,6 +211,7 @@ func open(ctx context.Context, path string, opts Options, target int) (*Store, e
 		s.log.Warn("memory store: commits sync with fsync", "err", err)
 	}
 
+	var err error
 	fail := func(what string, e error) (*Store, error) {
 		s.closeDBs()
 		if ctx.Err() != nil {
@@ -232,6 +228,13 @@ func open(ctx context.Context, path string, opts Options, target int) (*Store, e
 	if s.wconn, err = s.wdb.Conn(ctx); err != nil {
 		return fail("connect the writer", classify(err))
 	}
+	// The file the writer has open, for the idle checkpoint, which opens
+	// it again by name. SameFile reads the identity now: on Windows a
+	// FileInfo from Stat would read it at the first comparison, by path.
+	if s.file, err = os.Stat(path); err != nil {
+		return fail("stat the database", err)
+	}
+	os.SameFile(s.file, s.file)
 	var mode string
 	if err := s.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fail("read the journal mode", classify(err))
