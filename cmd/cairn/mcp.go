@@ -49,9 +49,10 @@ cairn-mcp program installed beside cairn, which this command becomes.`,
 			if err != nil {
 				return fmt.Errorf("find this program's path: %w", err)
 			}
-			args := []string{"--cairn", self, "--port", strconv.Itoa(port)}
+			// name=value: a value that starts with '-' stays a value.
+			args := []string{"--cairn=" + self, "--port=" + strconv.Itoa(port)}
 			if cmd.Flags().Changed("project") {
-				args = append(args, "--project", project)
+				args = append(args, "--project="+project)
 			}
 			return runHelper(helper, args)
 		},

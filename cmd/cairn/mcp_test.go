@@ -482,7 +482,7 @@ func TestMCPRunsTheHelper(t *testing.T) {
 			argv, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid))
 			return exe == helper && len(argv) > 0
 		})
-		if !strings.Contains(string(argv), "\x00--cairn\x00"+cairnBin+"\x00") {
+		if !strings.Contains(string(argv), "\x00--cairn="+cairnBin+"\x00") {
 			t.Errorf("cairn-mcp's command line %q does not name the cairn that ran it", argv)
 		}
 	}
