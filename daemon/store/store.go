@@ -309,7 +309,7 @@ func dsn(path string, readOnly bool) string {
 	} else {
 		p = append(p, "_txlock=immediate", "_pragma=wal_autocheckpoint(0)")
 	}
-	return path + "?" + strings.Join(p, "&")
+	return dsnName(path) + strings.Join(p, "&")
 }
 
 // syncWithFdatasync makes SQLite commit with fdatasync(2) rather than
