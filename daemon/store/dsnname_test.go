@@ -7,7 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"testing"
 )
 
@@ -39,15 +39,14 @@ func TestOddPathNames(t *testing.T) {
 	if err := s.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// A name cut at '#' or '%' would be another file, here or above.
-	for d, want := range map[string][]string{root: {filepath.Base(dir)}, dir: {"cairn.db", "cairn.db-shm", "cairn.db-wal"}} {
+	// A name cut at '#' or read with '%41' as 'A' would be another file,
+	// here or above: the store's files are the only ones.
+	for d, prefix := range map[string]string{root: filepath.Base(dir), dir: "cairn.db"} {
 		entries, _ := os.ReadDir(d)
-		var got []string
 		for _, e := range entries {
-			got = append(got, e.Name())
-		}
-		if !slices.Equal(got, want) && !slices.Equal(got, want[:len(want)-1]) && !slices.Equal(got, []string{"cairn.db"}) {
-			t.Errorf("%s holds %q, want %q", d, got, want)
+			if !strings.HasPrefix(e.Name(), prefix) {
+				t.Errorf("%s holds %q, not a file of the store's", d, e.Name())
+			}
 		}
 	}
 }
@@ -66,11 +65,7 @@ func TestNewConnectionsNeedTheStoreFile(t *testing.T) {
 	}
 	defer s.Close()
 	mustPut(t, s, NewMemory{Text: "written before the move"})
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Rename(path+suffix, filepath.Join(dir, "moved.db"+suffix)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	moveStore(t, path, filepath.Join(dir, "moved.db"))
 	if err := s.Check(context.Background()); err == nil {
 		t.Error("Check of a store moved away passed")
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -31,3 +32,14 @@ func mustPut(t testing.TB, s *Store, m NewMemory) PutResult {
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
+
+// moveStore renames the store at path, with its -wal and -shm, to dst, as
+// a user moving it away while it is open would.
+func moveStore(t testing.TB, path, dst string) {
+	t.Helper()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Rename(path+suffix, dst+suffix); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -78,12 +78,6 @@ func (s *Store) housekeeping() {
 // and no connection is kept open (and opened while the daemon starts) for
 // a job done once per idle spell.
 func (s *Store) idleCheckpoint(ctx context.Context) {
-	// Opened by name, it must still be the file Open opened: SQLite would
-	// make a new, empty one where it was moved or deleted.
-	if fi, err := os.Stat(s.path); err != nil || !os.SameFile(fi, s.file) {
-		s.log.Warn("memory store: the database file was moved or replaced while the daemon runs; no idle checkpoint (restart the daemon)", "path", s.path, "err", err)
-		return
-	}
 	db, err := sql.Open("sqlite", dsn(s.path, false))
 	if err != nil {
 		s.log.Warn("memory store: open a connection for the idle checkpoint", "err", err)
@@ -91,15 +85,26 @@ func (s *Store) idleCheckpoint(ctx context.Context) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
+	// Opened by name, it fails on a store moved away (dsnName's mode=rw).
 	conn, err := db.Conn(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("memory store: open a connection for the idle checkpoint", "err", err)
-		}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return
+	case isMissing(s.path):
+		s.log.Warn("memory store: the database file was moved or deleted while the daemon runs; no idle checkpoint (restart the daemon to open it again)", "path", s.path, "err", err)
+		return
+	default:
+		s.log.Warn("memory store: open a connection for the idle checkpoint", "err", err)
 		return
 	}
 	defer conn.Close()
 	s.checkpoint(ctx, conn, busyTimeout, ckRelease, nil)
+}
+
+func isMissing(path string) bool {
+	_, err := os.Lstat(path)
+	return errors.Is(err, os.ErrNotExist)
 }
 
 // ckMode says what a checkpoint is for.

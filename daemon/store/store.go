@@ -130,7 +130,6 @@ type Store struct {
 	wdb      *sql.DB // one connection, owned by the writer goroutine
 	rdb      *sql.DB // readers, query_only
 	wconn    *sql.Conn
-	file     os.FileInfo // the database file as Open found it
 
 	rs readStmts
 
@@ -228,13 +227,6 @@ func open(ctx context.Context, path string, opts Options, target int) (*Store, e
 	if s.wconn, err = s.wdb.Conn(ctx); err != nil {
 		return fail("connect the writer", classify(err))
 	}
-	// The file the writer has open, for the idle checkpoint, which opens
-	// it again by name. SameFile reads the identity now: on Windows a
-	// FileInfo from Stat would read it at the first comparison, by path.
-	if s.file, err = os.Stat(path); err != nil {
-		return fail("stat the database", err)
-	}
-	os.SameFile(s.file, s.file)
 	var mode string
 	if err := s.wconn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fail("read the journal mode", classify(err))
