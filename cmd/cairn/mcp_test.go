@@ -498,14 +498,13 @@ func TestMCPRunsTheHelper(t *testing.T) {
 		}
 	}
 
+	// A hard link, not a copy: a binary just written can fail to run with
+	// "text file busy" while other tests fork (a child holds the write
+	// descriptor for a moment), and what matters here is only the path.
 	copyTo := func(dir, bin string) string {
 		t.Helper()
-		data, err := os.ReadFile(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
 		dst := filepath.Join(dir, filepath.Base(bin))
-		if err := os.WriteFile(dst, data, 0o755); err != nil {
+		if err := os.Link(bin, dst); err != nil {
 			t.Fatal(err)
 		}
 		return dst
