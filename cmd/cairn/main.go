@@ -15,6 +15,7 @@ import (
 
 	"github.com/cairnlabs/cairn/daemon"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/launch"
 	"github.com/cairnlabs/cairn/daemon/paths"
 	"github.com/cairnlabs/cairn/daemon/version"
 )
@@ -29,9 +30,7 @@ func main() {
 // --json reports its failure as a cairn.error/v1 object on stdout instead,
 // so a script reads one JSON document whatever happened.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
-	root.SetArgs(args)
-	cmd, err := root.ExecuteContextC(ctx)
+	cmd, err := execute(ctx, args, stdout, stderr)
 	if err == nil {
 		return exitcode.OK
 	}
@@ -62,6 +61,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", path)
 	}
 	return code
+}
+
+// execute runs the command args names. The daemon's command line as every
+// supervisor writes it (launch.Args) goes straight to the daemon, and cmd
+// is nil then: building the CLI's command tree and parsing it first took
+// ~0.2 ms of the daemon's ~5.5 ms start-to-ready (docs/ARCHITECTURE.md, "A
+// ninth look"). Every other command line, a hand-typed serve included,
+// goes through cobra, whose serve command does the same.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (*cobra.Command, error) {
+	if port, ok := launch.ParseArgs(args); ok {
+		return nil, serveForeground(ctx, port, stdout, stderr)
+	}
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	return root.ExecuteContextC(ctx)
 }
 
 // cobraUnknown is cobra's error for an unknown subcommand, which carries

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -35,22 +37,28 @@ process, 5 data dir unusable.`,
 			if err != nil {
 				return err
 			}
-			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-			tagged := os.Getenv(instance.OutputTagEnv) != ""
-			if tagged {
-				stdout, stderr = instance.TagLines(stdout), instance.TagLines(stderr)
-			}
-			err = daemon.RunForeground(cmd.Context(), daemon.Options{Port: port, Stdout: stdout, Stderr: stderr})
-			if err != nil && tagged {
-				// The reason goes out tagged too, so the `cairn start` that
-				// spawned us finds its own child's line among others'.
-				fmt.Fprintf(stderr, "cairn: %v\n", err)
-				return &silentExit{exitcode.Of(err)}
-			}
-			return err
+			return serveForeground(cmd.Context(), port, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVar(&foreground, "foreground", false, "run in the foreground (the only mode; required)")
 	portFlag(cmd, &port)
 	return cmd
+}
+
+// serveForeground runs the daemon on port, a valid port (resolvePort's).
+// run calls it straight for the command line every supervisor writes
+// (launch.Args), and the serve command for every other spelling.
+func serveForeground(ctx context.Context, port int, stdout, stderr io.Writer) error {
+	tagged := os.Getenv(instance.OutputTagEnv) != ""
+	if tagged {
+		stdout, stderr = instance.TagLines(stdout), instance.TagLines(stderr)
+	}
+	err := daemon.RunForeground(ctx, daemon.Options{Port: port, Stdout: stdout, Stderr: stderr})
+	if err != nil && tagged {
+		// The reason goes out tagged too, so the `cairn start` that
+		// spawned us finds its own child's line among others'.
+		fmt.Fprintf(stderr, "cairn: %v\n", err)
+		return &silentExit{exitcode.Of(err)}
+	}
+	return err
 }

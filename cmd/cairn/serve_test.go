@@ -22,6 +22,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/discovery"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/launch"
 	"github.com/cairnlabs/cairn/daemon/lock"
 	"github.com/cairnlabs/cairn/daemon/proc"
 	"github.com/cairnlabs/cairn/daemon/token"
@@ -68,8 +69,23 @@ func assertCleanExit(t *testing.T, env *proctest.Env, p *proctest.Proc) {
 
 func TestServeWritesDiscoveryAndLock(t *testing.T) {
 	t.Parallel()
-	env := proctest.NewEnv(t)
-	p := serveReady(t, env)
+	// The command line every supervisor writes skips the CLI's parser
+	// (execute); one typed by hand goes through it.
+	t.Run("as typed", func(t *testing.T) {
+		t.Parallel()
+		env := proctest.NewEnv(t)
+		testServeWritesDiscoveryAndLock(t, env, serveReady(t, env))
+	})
+	t.Run("as supervisors write it", func(t *testing.T) {
+		t.Parallel()
+		env := proctest.NewEnv(t)
+		p := proctest.Start(t, env, cairnBin, launch.Args(env.Port)...)
+		waitReady(t, env, p)
+		testServeWritesDiscoveryAndLock(t, env, p)
+	})
+}
+
+func testServeWritesDiscoveryAndLock(t *testing.T, env *proctest.Env, p *proctest.Proc) {
 	ps := env.Paths()
 	want := fmt.Sprintf("127.0.0.1:%d", env.Port)
 	for _, f := range ps.AddrFiles() {

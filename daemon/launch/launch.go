@@ -29,6 +29,20 @@ func Args(port int) []string {
 	return []string{"serve", "--foreground", "--port", strconv.Itoa(port)}
 }
 
+// ParseArgs is the inverse of Args: the port, and whether args is exactly
+// Args(port) for a port in 1-65535. Any other spelling of the same command
+// is not this one: the CLI parses those.
+func ParseArgs(args []string) (port int, ok bool) {
+	if len(args) != 4 || args[0] != "serve" || args[1] != "--foreground" || args[2] != "--port" {
+		return 0, false
+	}
+	port, err := strconv.Atoi(args[3])
+	if err != nil || port < 1 || port > 65535 || strconv.Itoa(port) != args[3] {
+		return 0, false
+	}
+	return port, true
+}
+
 // Options say what to start and for whom.
 type Options struct {
 	Exe  string // the cairn binary

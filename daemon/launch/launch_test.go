@@ -14,6 +14,37 @@ func TestArgs(t *testing.T) {
 	}
 }
 
+func TestParseArgs(t *testing.T) {
+	for _, port := range []int{1, 7070, 65535} {
+		if got, ok := ParseArgs(Args(port)); !ok || got != port {
+			t.Errorf("ParseArgs(Args(%d)) = %d, %v", port, got, ok)
+		}
+	}
+	for _, args := range [][]string{
+		nil,
+		{"serve", "--foreground"},
+		{"serve", "--foreground", "--port"},
+		{"serve", "--foreground", "--port=7070"},
+		{"serve", "--port", "7070", "--foreground"},
+		{"serve", "--foreground", "--port", "7070", "--port", "7071"},
+		{"serve", "--foreground", "--port", "7070", "extra"},
+		{"serve", "--foreground=true", "--port", "7070"},
+		{"start", "--foreground", "--port", "7070"},
+		{"serve", "--foreground", "--port", "0"},
+		{"serve", "--foreground", "--port", "65536"},
+		{"serve", "--foreground", "--port", "-1"},
+		{"serve", "--foreground", "--port", "07070"},
+		{"serve", "--foreground", "--port", "+7070"},
+		{"serve", "--foreground", "--port", "0x1b9e"},
+		{"serve", "--foreground", "--port", " 7070"},
+		{"serve", "--foreground", "--port", "99999999999999999999"},
+	} {
+		if port, ok := ParseArgs(args); ok {
+			t.Errorf("ParseArgs(%q) = %d, true; want not Args' form", args, port)
+		}
+	}
+}
+
 func TestTagLines(t *testing.T) {
 	var buf bytes.Buffer
 	w := TagLines(&buf)
