@@ -498,27 +498,31 @@ func TestMCPRunsTheHelper(t *testing.T) {
 		}
 	}
 
-	// A hard link, not a copy: a binary just written can fail to run with
-	// "text file busy" while other tests fork (a child holds the write
-	// descriptor for a moment), and what matters here is only the path.
-	copyTo := func(dir, bin string) string {
-		t.Helper()
-		dst := filepath.Join(dir, filepath.Base(bin))
-		if err := os.Link(bin, dst); err != nil {
-			t.Fatal(err)
-		}
-		return dst
-	}
 	onPath := t.TempDir()
-	copyTo(onPath, helper) // a cairn-mcp on PATH is not this cairn's
+	placeBinary(t, helper, onPath, "cairn-mcp") // a cairn-mcp on PATH is not this cairn's
 	env.Extra = append(env.Extra, "PATH="+onPath)
-	alone := copyTo(t.TempDir(), cairnBin)
+	alone := placeBinary(t, cairnBin, t.TempDir(), "cairn")
 	code, _, errOut := proctest.Run(t, env, alone, "mcp")
 	if code != 1 || !strings.Contains(errOut, "cannot find cairn-mcp beside "+alone+"; it comes with cairn") {
 		t.Errorf("cairn mcp without cairn-mcp beside it: exit %d, %q", code, errOut)
 	}
 
-	b := startBridge(t, env, t.TempDir(), "agent", copyTo(t.TempDir(), helper))
+	// A package's bin folder often holds only a symlink to the install:
+	// cairn-mcp is found beside what it points at, before one beside the
+	// link (which this one refuses to be).
+	bin := t.TempDir()
+	link := filepath.Join(bin, "cairn")
+	if err := os.Symlink(cairnBin, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "cairn-mcp"), []byte("#!/bin/sh\necho 'a cairn-mcp beside the link' >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := proctest.Run(t, env, link, "mcp"); code != 0 {
+		t.Errorf("cairn mcp through a symlink to cairn: exit %d, %q", code, errOut)
+	}
+
+	b := startBridge(t, env, t.TempDir(), "agent", placeBinary(t, helper, t.TempDir(), "cairn-mcp"))
 	b.toolErr(t, "recall", map[string]any{"query": "anything"}, "no Cairn daemon answers, and this bridge cannot start one: cannot find cairn beside this program or on PATH")
 	serveReady(t, env)
 	b.ok(t, "remember", map[string]any{"text": "through a daemon the bridge found"}, nil)

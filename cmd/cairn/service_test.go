@@ -83,20 +83,12 @@ func withFakeSystemd(t *testing.T, env *proctest.Env) string {
 	return state
 }
 
-// copyCairn puts a copy of the cairn binary in a new folder called name.
+// copyCairn puts the cairn binary in a new folder called name.
 func copyCairn(t *testing.T, name string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	os.MkdirAll(dir, 0o755)
-	data, err := os.ReadFile(cairnBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe := filepath.Join(dir, "cairn")
-	if err := os.WriteFile(exe, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return exe
+	return placeBinary(t, cairnBin, dir, "cairn")
 }
 
 func unitFile(env *proctest.Env) string {
