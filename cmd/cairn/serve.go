@@ -46,7 +46,7 @@ process, 5 data dir unusable.`,
 }
 
 // serveForeground runs the daemon on port, a valid port (resolvePort's).
-// run calls it straight for the command line every supervisor writes
+// execute calls it straight for the command line every supervisor writes
 // (launch.Args), and the serve command for every other spelling.
 func serveForeground(ctx context.Context, port int, stdout, stderr io.Writer) error {
 	tagged := os.Getenv(instance.OutputTagEnv) != ""
