@@ -2,35 +2,49 @@ package main
 
 import (
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/cairnlabs/cairn/daemon/launch"
 )
 
-// execute runs the supervisors' command line without cobra; cobra's serve
-// command must read that command line the same way, or the two would
-// start different daemons.
-func TestSupervisorCommandLineParsesAlike(t *testing.T) {
+// FuzzSupervisorCommandLine: whatever launch.ParseArgs accepts (and
+// execute then runs without cobra), cobra's serve command reads the same
+// way: serve, --foreground, the same port, nothing else. Otherwise the two
+// paths would start different daemons. Arguments are separated by NUL.
+func FuzzSupervisorCommandLine(f *testing.F) {
 	for _, port := range []int{1, 7070, 65535} {
-		args := launch.Args(port)
-		got, ok := launch.ParseArgs(args)
-		if !ok || got != port {
-			t.Fatalf("launch.ParseArgs(%q) = %d, %v", args, got, ok)
+		f.Add(strings.Join(launch.Args(port), "\x00"))
+	}
+	for _, near := range []string{
+		"serve\x00--foreground\x00--port\x0007070",
+		"serve\x00--foreground\x00--port\x00+7070",
+		"serve\x00--foreground\x00--port\x000x1b9e",
+		"serve\x00--foreground\x00--port\x000",
+		"serve\x00--foreground\x00--port=7070",
+		"serve\x00--port\x007070\x00--foreground",
+		"serve\x00--foreground=false\x00--port\x007070",
+	} {
+		f.Add(near)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Split(line, "\x00")
+		port, ok := launch.ParseArgs(args)
+		if !ok {
+			return
 		}
 		cmd, rest, err := newRoot(io.Discard, io.Discard).Find(args)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("launch.ParseArgs accepts %q, cobra finds no command: %v", args, err)
 		}
 		if err := cmd.ParseFlags(rest); err != nil {
-			t.Fatal(err)
+			t.Fatalf("launch.ParseArgs accepts %q, cobra refuses its flags: %v", args, err)
 		}
 		foreground, _ := cmd.Flags().GetBool("foreground")
 		flagPort, _ := cmd.Flags().GetInt("port")
-		if cmd.Name() != "serve" || !foreground || len(cmd.Flags().Args()) > 0 {
-			t.Fatalf("cobra reads %q as %q, foreground %v, arguments %q", args, cmd.CommandPath(), foreground, cmd.Flags().Args())
+		if cmd.Name() != "serve" || !foreground || flagPort != port || len(cmd.Flags().Args()) > 0 {
+			t.Fatalf("launch.ParseArgs reads %q as port %d; cobra as %q, foreground %v, port %d, arguments %q",
+				args, port, cmd.CommandPath(), foreground, flagPort, cmd.Flags().Args())
 		}
-		if p, err := resolvePort(flagPort); err != nil || p != port {
-			t.Errorf("cobra reads %q as port %d (%v); execute uses %d", args, p, err, port)
-		}
-	}
+	})
 }

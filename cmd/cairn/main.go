@@ -40,7 +40,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitcode.Of(err)
 	var usage *usageError
-	isUsage := errors.As(err, &usage) || isCobraUsage(err)
+	// Cobra's own usage errors are known by their text, so only where
+	// cobra ran (cmd is nil when execute ran the daemon without it).
+	isUsage := errors.As(err, &usage) || cmd != nil && isCobraUsage(err)
 	if isUsage {
 		code = exitcode.Usage
 	}
@@ -67,8 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // supervisor writes it (launch.Args) goes straight to the daemon, and cmd
 // is nil then: building the CLI's command tree and parsing it first took
 // ~0.2 ms of the daemon's ~5.5 ms start-to-ready (docs/ARCHITECTURE.md, "A
-// ninth look"). Every other command line, a hand-typed serve included,
-// goes through cobra, whose serve command does the same.
+// ninth look"). Every other command line (another spelling of serve:
+// without --port, --port=N, the flags in another order) goes through
+// cobra, whose serve command does the same.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (*cobra.Command, error) {
 	if port, ok := launch.ParseArgs(args); ok {
 		return nil, serveForeground(ctx, port, stdout, stderr)

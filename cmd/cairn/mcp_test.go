@@ -509,7 +509,9 @@ func TestMCPRunsTheHelper(t *testing.T) {
 
 	// A package's bin folder often holds only a symlink to the install:
 	// cairn-mcp is found beside what it points at, before one beside the
-	// link (which this one refuses to be).
+	// link (which this one refuses to be). On Linux os.Executable has
+	// already resolved the link (/proc/self/exe), so there this checks
+	// the whole way, not Beside's order; on macOS it checks the order too.
 	bin := t.TempDir()
 	link := filepath.Join(bin, "cairn")
 	if err := os.Symlink(cairnBin, link); err != nil {

@@ -79,6 +79,8 @@ func TestServeWritesDiscoveryAndLock(t *testing.T) {
 	t.Run("as supervisors write it", func(t *testing.T) {
 		t.Parallel()
 		env := proctest.NewEnv(t)
+		// CAIRN_PORT names another free port: --port must win over it.
+		env.Extra = append(env.Extra, fmt.Sprintf("CAIRN_PORT=%d", proctest.FreePort(t)))
 		p := proctest.Start(t, env, cairnBin, launch.Args(env.Port)...)
 		waitReady(t, env, p)
 		testServeWritesDiscoveryAndLock(t, env, p)
