@@ -70,7 +70,7 @@ func assertCleanExit(t *testing.T, env *proctest.Env, p *proctest.Proc) {
 func TestServeWritesDiscoveryAndLock(t *testing.T) {
 	t.Parallel()
 	// The command line every supervisor writes skips the CLI's parser
-	// (execute); one typed by hand goes through it.
+	// (execute); one without --port (CAIRN_PORT gives it) goes through it.
 	t.Run("as typed", func(t *testing.T) {
 		t.Parallel()
 		env := proctest.NewEnv(t)
