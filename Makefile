@@ -109,7 +109,7 @@ FUZZ      := ./daemon/server:FuzzRequest ./daemon/server:FuzzRememberBody ./daem
 	./daemon/server:FuzzListQuery ./daemon/server:FuzzProofExchange ./daemon/server:FuzzCodeExchange \
 	./daemon/server:FuzzImportLines ./daemon/server:FuzzAllowedHost ./daemon/store:FuzzQuery \
 	./daemon/store:FuzzMatchExpr ./daemon/store:FuzzRecallFindsItsText ./daemon/store:FuzzCursor \
-	./daemon/mcp:FuzzToolArguments ./cmd/cairn:FuzzPrintMemory ./cmd/cairn:FuzzImportFile \
+	./daemon/mcp:FuzzToolArguments ./cmd/cairn:FuzzPrintMemory ./cmd/cairn:FuzzImportFile ./cmd/cairn:FuzzSupervisorCommandLine \
 	./daemon/proof:FuzzParseAnswer ./daemon/proof:FuzzParseNonce ./daemon/lock:FuzzParseRecord \
 	./daemon/discovery:FuzzParse ./internal/update:FuzzParseVersion ./internal/update:FuzzConfig \
 	./internal/update:FuzzParseRelease
