@@ -21,18 +21,8 @@ func TestNoTakeoverOfAnotherUsersProcess(t *testing.T) {
 		t.Fatal("this test runs the other user's listener as nobody, which needs root (make test runs as root in CI)")
 	}
 	w := newWorld(t, options{actions: true})
-	// nobody must be able to run the binary: a link to it in a world-readable dir.
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-tray-nobody-%d", os.Getpid()))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	// A hard link, not a copy: a binary just written can fail to run with
-	// "text file busy" while other tests fork.
-	bin := filepath.Join(dir, "holdport")
-	if err := os.Link(w.bins.holdport, bin); err != nil {
-		t.Fatal(err)
-	}
+	// nobody must be able to run the binary.
+	bin := proctest.Share(t, w.bins.holdport)
 	other := proctest.StartWith(t, w.env, func(a *syscall.SysProcAttr) {
 		a.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
 	}, bin, "-addr", fmt.Sprintf("127.0.0.1:%d", w.env.Port))

@@ -19,7 +19,7 @@ func TestForeignProcessNameCannotDriveTheTerminal(t *testing.T) {
 	t.Parallel()
 	env := proctest.NewEnv(t)
 	dir := t.TempDir()
-	name := placeBinary(t, holdportBin, dir, "h\x1b]0;PWNED\x07\x1b[2J")
+	name := proctest.Link(t, holdportBin, dir, "h\x1b]0;PWNED\x07\x1b[2J")
 	other := proctest.Start(t, env, name, "-addr", fmt.Sprintf("127.0.0.1:%d", env.Port), "x\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[1A")
 	proctest.Eventually(t, 10*time.Second, "the listener", func() bool { return strings.Contains(other.Stdout(), "ready") || other.Exited() })
 	if other.Exited() {

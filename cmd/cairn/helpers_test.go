@@ -15,20 +15,6 @@ import (
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
-// placeBinary puts bin at dir/name as a hard link, not a copy: a binary
-// just written can fail to run with "text file busy" while other tests
-// fork (a child holds the write descriptor for a moment), and the tests
-// need only another path to the same program. It is the same file to
-// exepath.Same, so a test that needs two different cairns cannot use it.
-func placeBinary(t *testing.T, bin, dir, name string) string {
-	t.Helper()
-	dst := filepath.Join(dir, name)
-	if err := os.Link(bin, dst); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // writeStale leaves what a daemon killed long ago leaves: a lock file whose
 // record names pid (no one holds the lock) and discovery files.
 func writeStale(t *testing.T, env *proctest.Env, pid int) {

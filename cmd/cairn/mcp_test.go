@@ -499,9 +499,9 @@ func TestMCPRunsTheHelper(t *testing.T) {
 	}
 
 	onPath := t.TempDir()
-	placeBinary(t, helper, onPath, "cairn-mcp") // a cairn-mcp on PATH is not this cairn's
+	proctest.Link(t, helper, onPath, "cairn-mcp") // a cairn-mcp on PATH is not this cairn's
 	env.Extra = append(env.Extra, "PATH="+onPath)
-	alone := placeBinary(t, cairnBin, t.TempDir(), "cairn")
+	alone := proctest.Link(t, cairnBin, t.TempDir(), "cairn")
 	code, _, errOut := proctest.Run(t, env, alone, "mcp")
 	if code != 1 || !strings.Contains(errOut, "cannot find cairn-mcp beside "+alone+"; it comes with cairn") {
 		t.Errorf("cairn mcp without cairn-mcp beside it: exit %d, %q", code, errOut)
@@ -524,7 +524,7 @@ func TestMCPRunsTheHelper(t *testing.T) {
 		t.Errorf("cairn mcp through a symlink to cairn: exit %d, %q", code, errOut)
 	}
 
-	b := startBridge(t, env, t.TempDir(), "agent", placeBinary(t, helper, t.TempDir(), "cairn-mcp"))
+	b := startBridge(t, env, t.TempDir(), "agent", proctest.Link(t, helper, t.TempDir(), "cairn-mcp"))
 	b.toolErr(t, "recall", map[string]any{"query": "anything"}, "no Cairn daemon answers, and this bridge cannot start one: cannot find cairn beside this program or on PATH")
 	serveReady(t, env)
 	b.ok(t, "remember", map[string]any{"text": "through a daemon the bridge found"}, nil)

@@ -88,7 +88,7 @@ func copyCairn(t *testing.T, name string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	os.MkdirAll(dir, 0o755)
-	return placeBinary(t, cairnBin, dir, "cairn")
+	return proctest.Link(t, cairnBin, dir, "cairn")
 }
 
 func unitFile(env *proctest.Env) string {

@@ -113,6 +113,21 @@ func (e *Env) Environ() []string {
 	return append(env, e.Extra...)
 }
 
+// Link puts bin at dir/name as a hard link and returns that path. Tests
+// that run a binary from another place link it rather than copy it: a
+// binary just written can fail to run with "text file busy" while other
+// tests fork (a child holds the write descriptor for a moment). The link
+// is the same file, also to exepath.Same, so a test that needs two
+// different binaries cannot use it.
+func Link(t testing.TB, bin, dir, name string) string {
+	t.Helper()
+	dst := filepath.Join(dir, name)
+	if err := os.Link(bin, dst); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 // FreePort returns a TCP port that was free on every address a moment
 // ago. Ports are handed out once per test binary, so parallel tests never
 // share one. They come from below the kernel's ephemeral range (Linux

@@ -94,12 +94,10 @@ func deleteUser(t testing.TB, name string) {
 	}
 }
 
-// Share puts bin in a folder every user can reach and returns its path
-// there, for a process run as another user: the test binaries live in
-// root's private temp dirs. It is a hard link, not a copy: a binary just
-// written can fail to run with "text file busy" while other tests fork (a
-// child holds the write descriptor for a moment). The one file is made
-// readable and runnable by everyone.
+// Share links bin (Link) into a folder every user can reach and returns
+// its path there, for a process run as another user: the test binaries
+// live in root's private temp dirs. The one file is made readable and
+// runnable by everyone.
 func Share(t testing.TB, bin string) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "cairn-shared-bin-")
@@ -108,10 +106,7 @@ func Share(t testing.TB, bin string) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
-	dst := filepath.Join(dir, filepath.Base(bin))
-	if err := os.Link(bin, dst); err != nil {
-		t.Fatal(err)
-	}
+	dst := Link(t, bin, dir, filepath.Base(bin))
 	if err := os.Chmod(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
