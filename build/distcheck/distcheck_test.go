@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
 var (
@@ -296,9 +298,7 @@ func extract(t *testing.T, file string) string {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, e.data, 0o755); err != nil {
-			t.Fatal(err)
-		}
+		proctest.WriteExecutable(t, p, string(e.data), 0o755)
 	}
 	return dir
 }

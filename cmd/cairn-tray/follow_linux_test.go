@@ -181,9 +181,7 @@ func TestQuitWhileSystemctlHangs(t *testing.T) {
 	}
 	t.Cleanup(func() { hold.Close() })
 	script := fmt.Sprintf("#!/bin/sh\necho \"$@\" >> '%s'\nread _ < '%s'\n", asked, gate)
-	if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	proctest.WriteExecutable(t, filepath.Join(bin, "systemctl"), script, 0o700)
 	w.env.Extra = append(w.env.Extra, "PATH="+bin+":"+os.Getenv("PATH"))
 
 	tray := w.startTray()
@@ -238,9 +236,7 @@ func TestOpenThatFailsIsShown(t *testing.T) {
 	w := newWorld(t, options{actions: true})
 	bin := t.TempDir()
 	script := "#!/bin/sh\necho 'xdg-open: no method available for opening '\"$1\" >&2\nexit 3\n"
-	if err := os.WriteFile(filepath.Join(bin, "xdg-open"), []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	proctest.WriteExecutable(t, filepath.Join(bin, "xdg-open"), script, 0o700)
 	w.env.Extra = append(w.env.Extra, "PATH="+bin+":"+os.Getenv("PATH"))
 	tray := w.startTray()
 	item := w.itemOf(tray)

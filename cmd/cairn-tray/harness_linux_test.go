@@ -158,9 +158,7 @@ func (w *world) gatedDaemon() (bin string, release func()) {
 	}
 	bin = filepath.Join(dir, "cairn")
 	script := fmt.Sprintf("#!/bin/sh\nread _ < '%s'\nexec '%s' \"$@\"\n", gate, w.bins.cairn)
-	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
-		w.t.Fatal(err)
-	}
+	proctest.WriteExecutable(w.t, bin, script, 0o700)
 	// Opened read-write, the FIFO never blocks the test, and what is
 	// written waits in it for the script to read, whenever that is.
 	f, err := os.OpenFile(gate, os.O_RDWR, 0)

@@ -401,9 +401,7 @@ func TestCrashLoopGivesUp(t *testing.T) {
 	w := newWorld(t, options{})
 	bin := filepath.Join(t.TempDir(), "cairn")
 	script := "#!/bin/sh\necho 'panic: the store is corrupt' >&2\nexit 2\n"
-	if err := os.WriteFile(bin, []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	proctest.WriteExecutable(t, bin, script, 0o700)
 	tray := w.startTrayWith(bin)
 	item := w.itemOf(tray)
 	// crashes counts the runs of the crashing daemon by their output.

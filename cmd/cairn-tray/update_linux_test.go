@@ -24,9 +24,7 @@ func (w *world) fakeOpener() (opened string) {
 	dir := w.t.TempDir()
 	opened = filepath.Join(dir, "opened")
 	script := "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '" + opened + "'\n"
-	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o700); err != nil {
-		w.t.Fatal(err)
-	}
+	proctest.WriteExecutable(w.t, filepath.Join(dir, "xdg-open"), script, 0o700)
 	w.env.Extra = append(w.env.Extra, "PATH="+dir+":"+os.Getenv("PATH"))
 	return opened
 }

@@ -517,9 +517,7 @@ func TestMCPRunsTheHelper(t *testing.T) {
 	if err := os.Symlink(cairnBin, link); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(bin, "cairn-mcp"), []byte("#!/bin/sh\necho 'a cairn-mcp beside the link' >&2\nexit 3\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	proctest.WriteExecutable(t, filepath.Join(bin, "cairn-mcp"), "#!/bin/sh\necho 'a cairn-mcp beside the link' >&2\nexit 3\n", 0o755)
 	if code, _, errOut := proctest.Run(t, env, link, "mcp"); code != 0 {
 		t.Errorf("cairn mcp through a symlink to cairn: exit %d, %q", code, errOut)
 	}

@@ -69,9 +69,7 @@ func withFakeSystemd(t *testing.T, env *proctest.Env) string {
 	bin := filepath.Join(dir, "bin")
 	os.Mkdir(state, 0o700)
 	os.Mkdir(bin, 0o700)
-	if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte(fakeSystemctl), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	proctest.WriteExecutable(t, filepath.Join(bin, "systemctl"), fakeSystemctl, 0o755)
 	env.Extra = append(env.Extra, "PATH="+bin+":"+os.Getenv("PATH"), "FAKE_SYSTEMD_STATE="+state)
 	t.Cleanup(func() {
 		if b, err := os.ReadFile(filepath.Join(state, "pid")); err == nil {
@@ -277,9 +275,7 @@ func TestServiceWithoutAUserSession(t *testing.T) {
 	env := proctest.NewEnv(t)
 	state := withFakeSystemd(t, env)
 	systemctl := filepath.Join(filepath.Dir(state), "bin", "systemctl")
-	if err := os.WriteFile(systemctl, []byte(noSessionSystemctl), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	proctest.WriteExecutable(t, systemctl, noSessionSystemctl, 0o755)
 	code, out, errOut := cairn(t, env, "service", "install")
 	if code != 1 || !strings.HasPrefix(errOut, "cairn: the service was not installed: there is no systemd user session to run it in: ") ||
 		!strings.Contains(errOut, "No medium found") || !strings.Contains(errOut, "'cairn start'") || strings.Contains(errOut, "--help") {
@@ -293,11 +289,11 @@ func TestServiceWithoutAUserSession(t *testing.T) {
 	}
 
 	// Installed while a session ran; now none does.
-	os.WriteFile(systemctl, []byte(fakeSystemctl), 0o755)
+	proctest.WriteExecutable(t, systemctl, fakeSystemctl, 0o755)
 	if code, out, errOut := cairn(t, env, "service", "install", "--no-start"); code != 0 {
 		t.Fatalf("install --no-start: exit %d\n%s%s", code, out, errOut)
 	}
-	os.WriteFile(systemctl, []byte(noSessionSystemctl), 0o755)
+	proctest.WriteExecutable(t, systemctl, noSessionSystemctl, 0o755)
 	code, out, errOut = cairn(t, env, "service", "status")
 	if code != 3 || !strings.Contains(out, "state     unknown\n") || !strings.Contains(out, "at login  no (read from the files") || strings.Contains(out, "active") ||
 		!strings.Contains(out, "no systemd user session") {

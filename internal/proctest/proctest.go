@@ -128,6 +128,23 @@ func Link(t testing.TB, bin, dir, name string) string {
 	return dst
 }
 
+// WriteExecutable writes a program a test is about to run (a fake
+// systemctl, a shim on PATH) with perm, and returns path. It holds
+// syscall.ForkLock for reading while the file is open for writing, so no
+// test forking in this binary meanwhile can hand its child the write
+// descriptor: until that child execs, every exec of the file fails with
+// "text file busy" (golang/go#22315; O_CLOEXEC closes it only at exec).
+func WriteExecutable(t testing.TB, path, content string, perm os.FileMode) string {
+	t.Helper()
+	syscall.ForkLock.RLock()
+	err := os.WriteFile(path, []byte(content), perm)
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // FreePort returns a TCP port that was free on every address a moment
 // ago. Ports are handed out once per test binary, so parallel tests never
 // share one. They come from below the kernel's ephemeral range (Linux

@@ -392,9 +392,7 @@ func TestHeadlessWithoutBusAddress(t *testing.T) {
 	marker := filepath.Join(shim, "launched")
 	for _, name := range []string{"dbus-launch", "dbus-daemon"} {
 		script := fmt.Sprintf("#!/bin/sh\necho %s >> %s\nexit 1\n", name, marker)
-		if err := os.WriteFile(filepath.Join(shim, name), []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		proctest.WriteExecutable(t, filepath.Join(shim, name), script, 0o755)
 	}
 	pathEnv := "PATH=" + shim + string(os.PathListSeparator) + os.Getenv("PATH")
 	noLaunch := func(t *testing.T) {
