@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/cairnlabs/cairn/daemon/exitcode"
+	"github.com/cairnlabs/cairn/daemon/instance"
 	"github.com/cairnlabs/cairn/daemon/launch"
+	"github.com/cairnlabs/cairn/internal/proctest"
 )
 
 // FuzzSupervisorCommandLine: whatever launch.ParseArgs accepts (and
@@ -47,4 +54,41 @@ func FuzzSupervisorCommandLine(f *testing.F) {
 				args, port, cmd.CommandPath(), foreground, flagPort, cmd.Flags().Args())
 		}
 	})
+}
+
+// TestExecuteSkipsCobraOnlyForTheSupervisorsLine: the command line every
+// supervisor writes runs the daemon without cobra (execute returns no
+// command), every other spelling of it through cobra, and both reach the
+// same daemon: here it refuses a data dir others can write, before it
+// binds anything.
+func TestExecuteSkipsCobraOnlyForTheSupervisorsLine(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(data, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", dir)
+	t.Setenv("CAIRN_HOME", data)
+	t.Setenv(instance.OutputTagEnv, "")
+	port := proctest.FreePort(t)
+	for _, c := range []struct {
+		args  []string
+		cobra bool
+	}{
+		{launch.Args(port), false},
+		{[]string{"serve", "--foreground", "--port=" + strconv.Itoa(port)}, true},
+		{[]string{"serve", "--port", strconv.Itoa(port), "--foreground"}, true},
+	} {
+		var stderr strings.Builder
+		cmd, err := execute(context.Background(), c.args, io.Discard, &stderr)
+		if ranCobra := cmd != nil; ranCobra != c.cobra {
+			t.Errorf("%q: ran cobra %v, want %v", c.args, ranCobra, c.cobra)
+		}
+		if code := exitcode.Of(err); code != exitcode.DataDirBad || !strings.Contains(err.Error(), "group or others") {
+			t.Errorf("%q: exit %d (%v), want %d for the data dir others can write\n%s", c.args, code, err, exitcode.DataDirBad, stderr.String())
+		}
+	}
 }
