@@ -63,6 +63,10 @@ type storeResult struct {
 	// Start-to-ready with the corpus: first starts (the data dir holds only
 	// the copied store), and restarts (one untimed start and stop first).
 	first, restart [2][]sample // cairn, floor
+	// overEmpty is restarts of cairn with the corpus against restarts of
+	// cairn with an empty store (the corpus copied beside it as ballast):
+	// what the memories themselves add to the start, free of the floor.
+	overEmpty [2][]sample
 }
 
 // storeSide is one column: through the daemon's API, or in process.
@@ -116,7 +120,7 @@ func runStore(ctx context.Context, tmp string, progs [2]*program, corpusN, n, wa
 		}
 		fmt.Fprintf(os.Stderr, "%-24s ", label)
 		m := measurement{name: label, run: func(ctx context.Context, prog *program, root string) (sample, error) {
-			return startToReadyWith(ctx, prog, root, corpus, restart)
+			return startToReadyWith(ctx, prog, root, corpus, restart, true)
 		}}
 		starts, err := runMeasurement(ctx, m, progs, dir, n, warmup)
 		fmt.Fprintln(os.Stderr)
@@ -125,6 +129,21 @@ func runStore(ctx context.Context, tmp string, progs [2]*program, corpusN, n, wa
 		}
 		into[0], into[1] = starts[progs[0].name], starts[progs[1].name]
 	}
+
+	// The same program twice, told apart by name: with the corpus as its
+	// store, and with an empty store and the corpus beside it as ballast.
+	fmt.Fprintf(os.Stderr, "%-24s ", "store: over an empty one")
+	full, empty := *progs[0], *progs[0]
+	empty.name += ", empty store"
+	m := measurement{name: "store: over an empty one", run: func(ctx context.Context, prog *program, root string) (sample, error) {
+		return startToReadyWith(ctx, prog, root, corpus, true, prog != &empty)
+	}}
+	starts, err := runMeasurement(ctx, m, [2]*program{&full, &empty}, dir, n, warmup)
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return nil, fmt.Errorf("restart-to-ready with and without the corpus: %w", err)
+	}
+	res.overEmpty[0], res.overEmpty[1] = starts[full.name], starts[empty.name]
 	return res, nil
 }
 
@@ -488,8 +507,10 @@ func sampleLoad(dbPath string, pid int, side *storeSide) (stop func()) {
 // restart, an untimed start and stop come first, so the timed start finds
 // what every start of a store that holds memories finds: the token, the
 // log and ~/.cairn already made. A first start makes them while it is
-// timed, which no store with memories in it ever needs.
-func startToReadyWith(ctx context.Context, prog *program, root, corpus string, restart bool) (sample, error) {
+// timed, which no store with memories in it ever needs. Without asStore
+// the copy lies beside the data dir as ballast and cairn makes an empty
+// store.
+func startToReadyWith(ctx context.Context, prog *program, root, corpus string, restart, asStore bool) (sample, error) {
 	s, err := newSandbox(root)
 	if err != nil {
 		return sample{}, err
@@ -498,7 +519,11 @@ func startToReadyWith(ctx context.Context, prog *program, root, corpus string, r
 	// The floor gets the copy too, though it never reads it: a 40 MB copy
 	// just written (and the last run's just deleted) keeps the kernel's
 	// journal and writeback busy for a while, and that must land on both.
-	if err := copyFile(filepath.Join(s.data, "cairn.db"), corpus); err != nil {
+	copyTo := filepath.Join(s.data, "cairn.db")
+	if !asStore {
+		copyTo = filepath.Join(s.dir, "ballast")
+	}
+	if err := copyFile(copyTo, corpus); err != nil {
 		return sample{}, err
 	}
 	if restart {
@@ -572,6 +597,8 @@ func reportStore(w io.Writer, r *storeResult, n int) {
 	row(fmt.Sprintf("start-to-ready with %d memories, median (a restart)", r.n), starts(r.restart),
 		fmt.Sprintf("store.Open %s", msStr(median(raw.open))), fmt.Sprintf("≤ %.1f× floor", goalRatio), float64(c)/float64(f) <= goalRatio)
 	fmt.Fprintf(w, "| start-to-ready with %d memories, median (a first start: token, log, ~/.cairn made while timed) | %s | — | — (context) | — |\n", r.n, starts(r.first))
+	c, e := median(r.overEmpty[0]), median(r.overEmpty[1])
+	fmt.Fprintf(w, "| restart-to-ready with %d memories over one with an empty store, median (what the memories add) | cairn %s / cairn %s = %.2f× | — | — (context) | — |\n", r.n, msStr(c), msStr(e), float64(c)/float64(e))
 
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Recall by class, p50 / p99 (ms), through HTTP | raw:")
