@@ -435,9 +435,14 @@ func (w *batchWriter) put(ctx context.Context, m NewMemory) response {
 			return response{err: err}
 		}
 	}
-	dup, err := w.findDuplicate(ctx, hash, m, nowMs)
-	if err != nil || dup.ID != "" {
-		return response{put: dup, err: err}
+	if m.ID == "" {
+		// An import is by id alone: a memory that says what another one
+		// says (PATCH can make two alike) still arrives, or a round trip
+		// through export and import would lose it.
+		dup, err := w.findDuplicate(ctx, hash, m, nowMs)
+		if err != nil || dup.ID != "" {
+			return response{put: dup, err: err}
+		}
 	}
 
 	id := m.ID
@@ -531,9 +536,12 @@ func (w *batchWriter) put(ctx context.Context, m NewMemory) response {
 }
 
 // findDuplicate looks for a live memory with the same hash and compares it
-// in full (the hash is truncated, so a match is only a candidate).
+// in full (the hash is truncated, so a match is only a candidate). A write
+// with a key is a duplicate only of a memory with that key, so the key is
+// never dropped; one without a key, of any. A duplicate never makes the
+// memory expire sooner: no expiry, or a later one, replaces its expiry.
 func (w *batchWriter) findDuplicate(ctx context.Context, hash []byte, m NewMemory, nowMs int64) (PutResult, error) {
-	st, err := w.stmt(ctx, `SELECT seq, id, created_at, text, project FROM memories
+	st, err := w.stmt(ctx, `SELECT seq, id, created_at, text, project, coalesce(key, ''), expires_at FROM memories
 		WHERE hash = ? AND superseded_by IS NULL AND (expires_at IS NULL OR expires_at > ?)`)
 	if err != nil {
 		return PutResult{}, err
@@ -545,16 +553,17 @@ func (w *batchWriter) findDuplicate(ctx context.Context, hash []byte, m NewMemor
 	type cand struct {
 		seq, created int64
 		id           string
+		expires      sql.NullInt64
 	}
 	var cands []cand
 	for rows.Next() {
 		var c cand
-		var text, project string
-		if err := rows.Scan(&c.seq, &c.id, &c.created, &text, &project); err != nil {
+		var text, project, key string
+		if err := rows.Scan(&c.seq, &c.id, &c.created, &text, &project, &key, &c.expires); err != nil {
 			rows.Close()
 			return PutResult{}, err
 		}
-		if text == m.Text && project == m.Project {
+		if text == m.Text && project == m.Project && (m.Key == "" || key == m.Key) {
 			cands = append(cands, c)
 		}
 	}
@@ -566,9 +575,19 @@ func (w *batchWriter) findDuplicate(ctx context.Context, hash []byte, m NewMemor
 		if err != nil {
 			return PutResult{}, err
 		}
-		if slices.Equal(tags, m.Tags) {
-			return PutResult{ID: c.id, Status: StatusDuplicate, CreatedAt: fromMs(c.created)}, nil
+		if !slices.Equal(tags, m.Tags) {
+			continue
 		}
+		if c.expires.Valid && (m.ExpiresAt == nil || m.ExpiresAt.UnixMilli() > c.expires.Int64) {
+			var expires any
+			if m.ExpiresAt != nil {
+				expires = m.ExpiresAt.UnixMilli()
+			}
+			if _, err := w.exec(ctx, "UPDATE memories SET expires_at = ? WHERE seq = ?", expires, c.seq); err != nil {
+				return PutResult{}, err
+			}
+		}
+		return PutResult{ID: c.id, Status: StatusDuplicate, CreatedAt: fromMs(c.created)}, nil
 	}
 	return PutResult{}, nil
 }
@@ -673,26 +692,79 @@ func (w *batchWriter) update(ctx context.Context, id string, p Patch) response {
 }
 
 func (w *batchWriter) delete(ctx context.Context, id string) response {
-	var live bool
-	row, err := w.queryRow(ctx, "DELETE FROM memories WHERE id = ? RETURNING superseded_by IS NULL", id)
+	var gone goneMemory
+	row, err := w.queryRow(ctx, "DELETE FROM memories WHERE id = ? RETURNING id, project, key, superseded_by", id)
 	if err != nil {
 		return response{err: err}
 	}
-	if err := row.Scan(&live); errors.Is(err, sql.ErrNoRows) {
+	if err := row.Scan(&gone.id, &gone.project, &gone.key, &gone.supersededBy); errors.Is(err, sql.ErrNoRows) {
 		return response{err: fmt.Errorf("delete %s: %w", id, ErrNotFound)}
 	} else if err != nil {
 		return response{err: err}
 	}
 	res := response{deleted: id}
-	if live {
+	if !gone.supersededBy.Valid {
 		res.delta = -1
 	}
+	revived, err := w.unsupersede(ctx, []goneMemory{gone})
+	res.delta += revived
+	res.err = err
 	return res
+}
+
+// goneMemory is what unsupersede needs of a deleted or purged memory.
+type goneMemory struct {
+	id, project  string
+	key          sql.NullString
+	supersededBy sql.NullString
+}
+
+// unsupersede hands what the gone memories superseded to what superseded
+// them, or, for one that was live, makes it live again: forgetting the
+// newer memory of a key brings back the one it replaced, which would
+// otherwise stay hidden behind an id that no longer exists. It returns how
+// many became live. Supersession is only ever by key, so the key's index
+// finds them.
+func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) (int64, error) {
+	// A purge can take a memory and the one that superseded it at once:
+	// hand over to the first in the chain that is still here.
+	next := make(map[string]sql.NullString, len(gone))
+	for _, g := range gone {
+		next[g.id] = g.supersededBy
+	}
+	var revived int64
+	for _, g := range gone {
+		if !g.key.Valid {
+			continue
+		}
+		to := g.supersededBy
+		for range len(gone) { // bounded, should a damaged file hold a cycle
+			if !to.Valid {
+				break
+			}
+			n, isGone := next[to.String]
+			if !isGone {
+				break
+			}
+			to = n
+		}
+		res, err := w.exec(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ?",
+			to, g.project, g.key.String, g.id)
+		if err != nil {
+			return revived, err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return revived, err
+		} else if !to.Valid {
+			revived += n
+		}
+	}
+	return revived, nil
 }
 
 func (w *batchWriter) purge(ctx context.Context) response {
 	st, err := w.stmt(ctx, `DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?
-		RETURNING superseded_by IS NULL`)
+		RETURNING id, project, key, superseded_by`)
 	if err != nil {
 		return response{err: err}
 	}
@@ -701,17 +773,24 @@ func (w *batchWriter) purge(ctx context.Context) response {
 		return response{err: err}
 	}
 	var res response
+	var gone []goneMemory
 	for rows.Next() {
-		var live bool
-		if err := rows.Scan(&live); err != nil {
+		var g goneMemory
+		if err := rows.Scan(&g.id, &g.project, &g.key, &g.supersededBy); err != nil {
 			rows.Close()
 			return response{err: err}
 		}
-		if live {
+		if !g.supersededBy.Valid {
 			res.delta--
 		}
+		gone = append(gone, g)
 	}
-	res.err = errors.Join(rows.Err(), rows.Close())
+	if res.err = errors.Join(rows.Err(), rows.Close()); res.err != nil {
+		return res
+	}
+	revived, err := w.unsupersede(ctx, gone)
+	res.delta += revived
+	res.err = err
 	return res
 }
 

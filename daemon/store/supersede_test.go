@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// A write with a key is a duplicate only of a memory with that key, so the
+// key is kept and a later write with it replaces the stale fact; one
+// without a key is a duplicate of any memory saying the same.
+func TestDuplicateKeepsTheKey(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	plain := mustPut(t, s, NewMemory{Text: "cache ttl is 5 minutes", Project: "web"})
+	keyed := mustPut(t, s, NewMemory{Text: "cache ttl is 5 minutes", Project: "web", Key: "cache-ttl"})
+	if keyed.Status != StatusCreated || keyed.ID == plain.ID {
+		t.Fatalf("the same text with a key: %+v, want a new memory beside %s", keyed, plain.ID)
+	}
+	if m, err := s.Get(ctx, keyed.ID); err != nil || m.Key != "cache-ttl" {
+		t.Fatalf("keyed memory: %+v %v", m, err)
+	}
+	for _, m := range []NewMemory{
+		{Text: "cache ttl is 5 minutes", Project: "web", Key: "cache-ttl"},
+		{Text: "cache ttl is 5 minutes", Project: "web"},
+	} {
+		if r := mustPut(t, s, m); r.Status != StatusDuplicate {
+			t.Errorf("%+v: %q, want duplicate", m, r.Status)
+		}
+	}
+	if r := mustPut(t, s, NewMemory{Text: "cache ttl is 10 minutes", Project: "web", Key: "cache-ttl"}); r.Status != StatusReplaced {
+		t.Fatalf("new text for the key: %q, want replaced", r.Status)
+	}
+	if m, _ := s.Get(ctx, keyed.ID); m.SupersededBy == "" {
+		t.Fatalf("the keyed 5 minutes is still live: %+v", m)
+	}
+}
+
+// A duplicate never makes a memory expire sooner: without an expiry it
+// keeps the memory for good, with a later one it extends it, with an
+// earlier one it changes nothing.
+func TestDuplicateNeverExpiresSooner(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, Options{Now: c.now})
+	ctx := context.Background()
+	in := func(d time.Duration) *time.Time { e := c.t.Add(d); return &e }
+	expiry := func(id string) *time.Time {
+		t.Helper()
+		m, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ExpiresAt
+	}
+	temp := mustPut(t, s, NewMemory{Text: "temporary, then wanted", ExpiresAt: in(time.Hour)})
+	if r := mustPut(t, s, NewMemory{Text: "temporary, then wanted"}); r.Status != StatusDuplicate || r.ID != temp.ID {
+		t.Fatalf("re-put without expiry: %+v", r)
+	}
+	if e := expiry(temp.ID); e != nil {
+		t.Fatalf("still expires at %v after a write without expiry", e)
+	}
+	perm := mustPut(t, s, NewMemory{Text: "permanent"})
+	mustPut(t, s, NewMemory{Text: "permanent", ExpiresAt: in(2 * time.Second)})
+	if e := expiry(perm.ID); e != nil {
+		t.Fatalf("a permanent memory given an expiry by a duplicate: %v", e)
+	}
+	ext := mustPut(t, s, NewMemory{Text: "extended", ExpiresAt: in(time.Hour)})
+	mustPut(t, s, NewMemory{Text: "extended", ExpiresAt: in(2 * time.Hour)})
+	mustPut(t, s, NewMemory{Text: "extended", ExpiresAt: in(30 * time.Minute)})
+	if e := expiry(ext.ID); e == nil || !e.Equal(*in(2 * time.Hour)) {
+		t.Fatalf("expires at %v, want the later %v", e, in(2*time.Hour))
+	}
+}
+
+// An import is by id alone: two memories that say the same (PATCH can
+// make them so) both arrive.
+func TestImportIsByIDAlone(t *testing.T) {
+	s := openTest(t, Options{})
+	a := mustPut(t, s, NewMemory{Text: "roundtrip alpha"})
+	mustPut(t, s, NewMemory{Text: "roundtrip beta"})
+	id := "01M8ZD30000000000000000001"
+	r := mustPut(t, s, NewMemory{ID: id, Text: "roundtrip alpha", CreatedAt: a.CreatedAt})
+	if r.Status != StatusCreated || r.ID != id {
+		t.Fatalf("import of a memory that says what %s says: %+v, want created as %s", a.ID, r, id)
+	}
+	if s.Count() != 3 {
+		t.Fatalf("count %d, want 3", s.Count())
+	}
+}
+
+// Forgetting the newer memory of a key brings back the one it replaced;
+// forgetting one in the middle of a chain hands its predecessor on; an
+// expiry purge does the same, also for a memory and its successor purged
+// together.
+func TestGoneMemoriesStopSuperseding(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, Options{Now: c.now})
+	ctx := context.Background()
+	supersededBy := func(id string) string {
+		t.Helper()
+		m, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.SupersededBy
+	}
+	put := func(text, key string, expires *time.Time) string {
+		c.t = c.t.Add(time.Millisecond)
+		return mustPut(t, s, NewMemory{Text: text, Key: key, Project: "p", ExpiresAt: expires}).ID
+	}
+
+	monthly := put("rotation monthly", "rot", nil)
+	weekly := put("rotation weekly", "rot", nil)
+	if err := s.Delete(ctx, weekly); err != nil {
+		t.Fatal(err)
+	}
+	if by := supersededBy(monthly); by != "" {
+		t.Fatalf("after forgetting its successor, monthly is superseded by %s", by)
+	}
+	if p, _ := s.List(ctx, Query{Q: "rotation"}); len(p.Memories) != 1 || p.Memories[0].ID != monthly {
+		t.Fatalf("recall after the forget: %+v", p.Memories)
+	}
+
+	v1 := put("colour one", "colour", nil)
+	v2 := put("colour two", "colour", nil)
+	v3 := put("colour three", "colour", nil)
+	if err := s.Delete(ctx, v2); err != nil {
+		t.Fatal(err)
+	}
+	if by := supersededBy(v1); by != v3 {
+		t.Fatalf("v1 superseded by %q after v2 was forgotten, want v3 %s", by, v3)
+	}
+
+	soon := c.t.Add(time.Hour)
+	base := put("port 80", "port", nil)
+	put("port 8080", "port", &soon)
+	put("port 8443", "port", &soon)
+	c.t = soon
+	if res := s.send(ctx, &request{kind: opPurge}); res.err != nil {
+		t.Fatal(res.err)
+	}
+	if by := supersededBy(base); by != "" {
+		t.Fatalf("after both successors expired, port 80 is superseded by %s", by)
+	}
+	// monthly, colour three, port 80
+	if st, _ := s.Stats(ctx); st.Count != 3 || s.Count() != 3 {
+		t.Fatalf("count %d / cached %d, want 3", st.Count, s.Count())
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
