@@ -35,7 +35,7 @@ type PutResult struct {
 type Page struct {
 	Memories   []Memory `json:"memories"`
 	NextCursor string   `json:"next_cursor,omitempty"`
-	Truncated  bool     `json:"truncated"` // max_bytes cut the page short; next_cursor continues it
+	Truncated  bool     `json:"truncated"` // max_bytes cut the page short (next_cursor continues it), or its one memory is longer than max_bytes
 }
 
 // TagCount is a tag and how many live memories carry it.

@@ -126,25 +126,27 @@ func hasIndexedToken(text string) bool {
 // a client could forge from one it was given) is a page or a cursor
 // error, never a failure of the store.
 func FuzzCursor(f *testing.F) {
-	f.Add("deploy", int64(0), int64(0), 0, int64(0))
-	f.Add("", int64(1<<62), int64(-1), 0, int64(0))
-	f.Add("deploy", int64(0), int64(0), 1<<62, int64(0))
-	f.Add("deploy", int64(0), int64(0), int(^uint(0)>>1), int64(0))
-	f.Add("deploy", int64(0), int64(0), -1, int64(-1))
-	f.Add("deploy", int64(0), int64(0), 3, int64(1<<62))
+	f.Add("deploy", int64(0), int64(0), 0, int64(0), int64(0))
+	f.Add("", int64(1<<62), int64(-1), 0, int64(0), int64(0))
+	f.Add("deploy", int64(0), int64(0), 1<<62, int64(0), int64(0))
+	f.Add("deploy", int64(0), int64(0), int(^uint(0)>>1), int64(0), int64(0))
+	f.Add("deploy", int64(0), int64(0), -1, int64(-1), int64(0))
+	f.Add("deploy", int64(0), int64(0), 3, int64(1<<62), int64(0))
+	f.Add("deploy", int64(0), int64(0), 3, int64(0), int64(5))
+	f.Add("deploy", int64(0), int64(0), 3, int64(0), int64(-1))
+	f.Add("deploy", int64(0), int64(0), 3, int64(0), int64(1<<62))
 	s := openTest(f, Options{})
 	ctx := context.Background()
 	for i := range 30 {
 		mustPut(f, s, NewMemory{Text: fmt.Sprintf("deploy note %d", i)})
 	}
-	f.Fuzz(func(t *testing.T, q string, c, seq int64, o int, w int64) {
+	f.Fuzz(func(t *testing.T, q string, c, seq int64, o int, w, z int64) {
 		query := Query{Q: q, Limit: 3}
-		match := matchExpr(q, s.common.Load().docs)
-		query.Cursor = cursor{C: c, S: seq, O: o, W: w, H: queryHash(match, query)}.encode()
+		query.Cursor = cursor{C: c, S: seq, O: o, W: w, Z: z, H: queryHash(query)}.encode()
 		p, err := s.List(ctx, query)
 		var ve *ValidationError
 		if err != nil && !(errors.As(err, &ve) && ve.Field == "cursor") {
-			t.Fatalf("List(%q, cursor c=%d s=%d o=%d w=%d): %v", q, c, seq, o, w, err)
+			t.Fatalf("List(%q, cursor c=%d s=%d o=%d w=%d z=%d): %v", q, c, seq, o, w, z, err)
 		}
 		if err == nil && p.NextCursor != "" {
 			query.Cursor = p.NextCursor

@@ -164,26 +164,37 @@ func (s *Store) windowStart(ctx context.Context, words []string, ct *commonTerms
 	if docs <= s.window {
 		return 0, nil
 	}
-	st, err := s.rstmt(ctx, "SELECT coalesce(max(seq), 0) FROM memories")
+	last, err := s.lastSeq(ctx)
 	if err != nil {
-		return 0, err
-	}
-	var last int64
-	if err := st.QueryRowContext(ctx).Scan(&last); err != nil {
 		return 0, err
 	}
 	return max(last-s.window*ct.rows/docs, 0), nil
 }
 
+// lastSeq is the newest memory's seq, 0 in an empty store.
+func (s *Store) lastSeq(ctx context.Context) (int64, error) {
+	st, err := s.rstmt(ctx, "SELECT coalesce(max(seq), 0) FROM memories")
+	if err != nil {
+		return 0, err
+	}
+	var last int64
+	err = st.QueryRowContext(ctx).Scan(&last)
+	return last, err
+}
+
 // cursor is the position after the last row of a page. Newest-first pages
 // continue below (C, S) = (created_at, seq) of the last row, which stays
 // exact while new rows arrive; ranked pages continue at offset O, within
-// the same recency window W. H ties the cursor to the query that made it.
+// the same recency window W, among the memories there were when the first
+// page was asked for (seq <= Z), so a memory written meanwhile cannot push
+// what the last page showed onto the next. H ties the cursor to the query
+// that made it.
 type cursor struct {
 	C int64  `json:"c,omitempty"`
 	S int64  `json:"s,omitempty"`
 	O int    `json:"o,omitempty"`
 	W int64  `json:"w,omitempty"` // the recency window's first seq, for a query of only common words
+	Z int64  `json:"z,omitempty"` // the last seq a ranked query's pages consider
 	H string `json:"h"`
 }
 
@@ -195,7 +206,7 @@ func (c cursor) encode() string {
 func decodeCursor(s, hash string) (cursor, error) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 256 || json.Unmarshal(b, &c) != nil || c.O < 0 || c.W < 0 {
+	if err != nil || len(b) > 256 || json.Unmarshal(b, &c) != nil || c.O < 0 || c.W < 0 || c.Z < 0 {
 		return c, invalid("cursor", "is not a cursor this store gave out; pass next_cursor from the previous page unchanged")
 	}
 	if c.H != hash {
@@ -204,9 +215,12 @@ func decodeCursor(s, hash string) (cursor, error) {
 	return c, nil
 }
 
-func queryHash(match string, q Query) string {
+// queryHash is over the question as asked, not the MATCH expression made
+// of it: which words count as common changes as memories are written, and
+// a cursor must go on working across that.
+func queryHash(q Query) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q|%q|%q|%d|%d|%t", match, strings.Join(q.Tags, ","), q.Project,
+	fmt.Fprintf(h, "%q|%q|%q|%d|%d|%t", q.Q, strings.Join(q.Tags, ","), q.Project,
 		q.Since.UnixMilli(), q.Until.UnixMilli(), q.IncludeSuperseded)
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
@@ -234,15 +248,20 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 	q.Tags = tags
 	ct := s.common.Load()
 	match, onlyCommon := matchWords(q.Q, ct.docs)
-	hash := queryHash(match, q)
+	hash := queryHash(q)
 	var cur cursor
 	if q.Cursor != "" {
 		if cur, err = decodeCursor(q.Cursor, hash); err != nil {
 			return Page{}, err
 		}
-	} else if onlyCommon != nil {
-		if cur.W, err = s.windowStart(ctx, onlyCommon, ct); err != nil {
+	} else if match != "" {
+		if cur.Z, err = s.lastSeq(ctx); err != nil {
 			return Page{}, fmt.Errorf("list memories: %w", err)
+		}
+		if onlyCommon != nil {
+			if cur.W, err = s.windowStart(ctx, onlyCommon, ct); err != nil {
+				return Page{}, fmt.Errorf("list memories: %w", err)
+			}
 		}
 	}
 
@@ -264,6 +283,10 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 	if !q.Until.IsZero() {
 		where = append(where, "m.created_at < ?")
 		args = append(args, q.Until.UnixMilli())
+	}
+	if match != "" && cur.Z > 0 {
+		where = append(where, "m.seq <= ?")
+		args = append(args, cur.Z)
 	}
 	for _, t := range q.Tags {
 		// EXISTS on the tags primary key, per candidate row: measured far
@@ -303,9 +326,13 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		total += len(h.m.Text)
 		page.Memories = append(page.Memories, h.m)
 		lastSeq = h.seq
+		if q.MaxBytes > 0 && total > q.MaxBytes {
+			// The one memory a page always has is longer than the bound.
+			page.Truncated = true
+		}
 	}
 	if more {
-		next := cursor{H: hash, W: cur.W}
+		next := cursor{H: hash, W: cur.W, Z: cur.Z}
 		if match == "" {
 			last := page.Memories[len(page.Memories)-1]
 			next.C, next.S = last.CreatedAt.UnixMilli(), lastSeq
