@@ -2,16 +2,22 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"io"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/cairnlabs/cairn/daemon/api"
 )
 
 // Idempotency-Key: a client that retries a write (the MCP bridge after a
 // broken connection, say) sends the same key, and gets the first answer
-// instead of a second write. Answers are kept in memory for a day, at most
-// idemMax of them: after a daemon restart a retry is still safe, because an
-// identical memory comes back as "duplicate".
+// instead of a second write. Answers that wrote (2xx) are kept in memory
+// for a day, at most idemMax of them: after a daemon restart a retry is
+// still safe, because an identical memory comes back as "duplicate". The
+// key is the request's: sent with another body it is refused (422), not
+// answered with the first request's result.
 const (
 	idemTTL    = 24 * time.Hour
 	idemMax    = 10000
@@ -19,7 +25,8 @@ const (
 )
 
 type idemEntry struct {
-	done   chan struct{} // closed when the first request has answered
+	sum    [sha256.Size]byte // of the first request's method, path and body
+	done   chan struct{}     // closed when the first request has answered
 	code   int
 	header http.Header
 	body   []byte
@@ -42,7 +49,22 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			writeFieldError(w, "Idempotency-Key", "must be 1 to 128 printable ASCII characters")
 			return
 		}
-		e, first := s.idem.claim(key)
+		// The body is read here to know the request again (it is bounded
+		// already), and handed on as it was.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeBodyError(w, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\x00"), body...))
+		e, first := s.idem.claim(key, sum)
+		if !first && e.sum != sum {
+			writeJSON(w, http.StatusUnprocessableEntity, api.Error{
+				Error: "Idempotency-Key: was used for a different request in the last 24 hours; send a new key with a new request, the same key only with the same request retried",
+				Field: "Idempotency-Key"})
+			return
+		}
 		if !first {
 			select {
 			case <-e.done:
@@ -60,14 +82,16 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		rec := &recorder{ResponseWriter: w, code: http.StatusOK}
 		next(rec, r)
 		e.code, e.header, e.body = rec.code, w.Header().Clone(), rec.buf.Bytes()
-		if e.code >= 500 || e.code == http.StatusTooManyRequests {
-			s.idem.drop(key) // a failure is not an answer: let the retry try again
+		if e.code >= 400 {
+			// Only a write is an answer to keep. A refusal wrote nothing:
+			// the retry, perhaps with the body fixed, goes through again.
+			s.idem.drop(key)
 		}
 		close(e.done)
 	}
 }
 
-func (c *idemCache) claim(key string) (*idemEntry, bool) {
+func (c *idemCache) claim(key string, sum [sha256.Size]byte) (*idemEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
@@ -80,7 +104,7 @@ func (c *idemCache) claim(key string) (*idemEntry, bool) {
 	if len(c.entries) >= idemMax {
 		c.evict(now)
 	}
-	e := &idemEntry{done: make(chan struct{}), at: now}
+	e := &idemEntry{sum: sum, done: make(chan struct{}), at: now}
 	c.entries[key] = e
 	return e, true
 }

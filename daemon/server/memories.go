@@ -125,6 +125,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeBodyError(w, err)
 		return false
 	}
+	body = bytes.TrimPrefix(body, utf8BOM)
 	if !utf8.Valid(body) {
 		writeFieldError(w, "body", "is not valid UTF-8")
 		return false
@@ -147,6 +148,9 @@ func decodeOne(b []byte, v any) (field, msg string, trailing bool) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		field, msg = jsonProblem(err)
+		return field, msg, false
+	}
+	if field, msg := strictProblem(b, v); field != "" {
 		return field, msg, false
 	}
 	return "", "", len(bytes.TrimSpace(b[dec.InputOffset():])) > 0
@@ -493,7 +497,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		}
 		// A long export must not be cut by the server's write timeout.
 		rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
-		return enc.Encode(m)
+		return enc.Encode(exportRecord{Memory: m, AllowSecret: store.LooksLikeSecret(m.Text)})
 	})
 	if err != nil && !started {
 		s.writeStoreError(w, r, err)
@@ -510,6 +514,14 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// exportRecord is a memory as export writes it: allow_secret marks text
+// that looks like a secret (stored so on purpose), so that importing the
+// file keeps it instead of refusing it.
+type exportRecord struct {
+	store.Memory
+	AllowSecret bool `json:"allow_secret,omitempty"`
+}
+
 // importLines stores each JSON Lines record of the body (as `cairn export`
 // writes them), keeping ids and times, so importing twice is harmless.
 // Lines are independent: a bad one is reported by number and the rest go
@@ -519,9 +531,17 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
+	// The whole body is read before any line is stored: one over the limit
+	// (sent chunked, with no length to refuse it by up front) is refused
+	// whole, not after the lines before the limit went in.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeBodyError(w, err)
+		return
+	}
 	var res api.ImportResult
 	res.Errors = []api.ImportError{}
-	sc := bufio.NewScanner(r.Body)
+	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(body, utf8BOM)))
 	sc.Buffer(make([]byte, 0, 64<<10), MaxBodyBytes)
 	line := 0
 	for sc.Scan() {
@@ -568,20 +588,22 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// importRecord is one line of JSON Lines as `cairn export` writes it.
+// importRecord is one line of JSON Lines as `cairn export` writes it. Its
+// times are read as strings and parsed here, so a bad one is named
+// (encoding/json's error for a time says neither which field nor why).
 type importRecord struct {
-	ID           string     `json:"id"`
-	Text         *string    `json:"text"`
-	Tags         []string   `json:"tags"`
-	Project      string     `json:"project"`
-	Source       string     `json:"source"`
-	Key          string     `json:"key"`
-	ExpiresAt    *time.Time `json:"expires_at"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	SupersededBy string     `json:"superseded_by"`
-	Score        float64    `json:"score"`
-	AllowSecret  bool       `json:"allow_secret"`
+	ID           string   `json:"id"`
+	Text         *string  `json:"text"`
+	Tags         []string `json:"tags"`
+	Project      string   `json:"project"`
+	Source       string   `json:"source"`
+	Key          string   `json:"key"`
+	ExpiresAt    *string  `json:"expires_at"`
+	CreatedAt    *string  `json:"created_at"`
+	UpdatedAt    *string  `json:"updated_at"`
+	SupersededBy string   `json:"superseded_by"`
+	Score        float64  `json:"score"`
+	AllowSecret  bool     `json:"allow_secret"`
 }
 
 // decodeImportLine reads one exported memory. Export is oldest first, so a
@@ -603,11 +625,33 @@ func decodeImportLine(raw []byte) (store.NewMemory, error) {
 	if rec.ID == "" {
 		return store.NewMemory{}, errors.New("id: is required (import keeps ids, so importing twice is harmless)")
 	}
-	return store.NewMemory{
+	m := store.NewMemory{
 		ID: rec.ID, Text: *rec.Text, Tags: rec.Tags, Project: rec.Project, Source: rec.Source, Key: rec.Key,
-		ExpiresAt: rec.ExpiresAt, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
-		// What was exported was stored once; refusing it now as a secret
-		// would make the round trip lossy.
-		AllowSecret: true,
-	}, nil
+		// A memory stored as a secret on purpose is exported with
+		// allow_secret, so the round trip keeps it; a line without it is
+		// checked like any write.
+		AllowSecret: rec.AllowSecret,
+	}
+	for _, f := range []struct {
+		name string
+		in   *string
+		out  *time.Time
+	}{{"created_at", rec.CreatedAt, &m.CreatedAt}, {"updated_at", rec.UpdatedAt, &m.UpdatedAt}} {
+		if f.in == nil {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, *f.in)
+		if err != nil {
+			return store.NewMemory{}, fmt.Errorf("%s: %q is not a time; use RFC 3339, as cairn export writes it (2026-12-04T10:00:00Z)", f.name, *f.in)
+		}
+		*f.out = t
+	}
+	if rec.ExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339Nano, *rec.ExpiresAt)
+		if err != nil {
+			return store.NewMemory{}, fmt.Errorf("expires_at: %q is not a time; use RFC 3339, as cairn export writes it (2026-12-04T10:00:00Z)", *rec.ExpiresAt)
+		}
+		m.ExpiresAt = &t
+	}
+	return m, nil
 }

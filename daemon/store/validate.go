@@ -165,6 +165,10 @@ type secretPattern struct {
 	re   *regexp.Regexp
 }
 
+// LooksLikeSecret reports whether text would be refused as a secret
+// without allow_secret.
+func LooksLikeSecret(text string) bool { return secretKind(text) != "" }
+
 // secretKind names the kind of secret text seems to contain, or "".
 func secretKind(text string) string {
 	var lower string
