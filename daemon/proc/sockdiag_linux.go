@@ -2,6 +2,7 @@ package proc
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -19,10 +20,18 @@ import (
 // where /proc/net/tcp walks every bucket of it (4 ms on this machine):
 // cheap enough for every accept, even during a flood.
 func TCPOwner(src, dst netip.AddrPort) (int, bool) {
+	sock, err := TCPSocket(src, dst)
+	return sock.UID, err == nil
+}
+
+// TCPSocket is TCPOwner with what else the kernel says: whether a process
+// holds the socket. ErrNoSocket: the kernel has no such socket (nor a
+// listener it would reach); ErrCannotAsk: sock_diag is not there to ask.
+func TCPSocket(src, dst netip.AddrPort) (PeerSocket, error) {
 	local, remote := dst, src
 	diag.once.Do(diag.open)
 	if diag.err != nil {
-		return 0, false
+		return PeerSocket{}, fmt.Errorf("%w: %v", ErrCannotAsk, diag.err)
 	}
 	family := uint8(unix.AF_INET)
 	if remote.Addr().Is6() && !remote.Addr().Is4In6() {
@@ -50,13 +59,13 @@ func TCPOwner(src, dst netip.AddrPort) (int, bool) {
 	diag.seq = seq
 	binary.NativeEndian.PutUint32(req[8:], seq)
 	if err := unix.Sendto(diag.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, false
+		return PeerSocket{}, fmt.Errorf("sock_diag: %w", err)
 	}
 	buf := diag.buf
 	for {
 		n, _, err := unix.Recvfrom(diag.fd, buf, 0)
 		if err != nil {
-			return 0, false
+			return PeerSocket{}, fmt.Errorf("sock_diag: %w", err)
 		}
 		for msg := buf[:n]; len(msg) >= 16; {
 			l := int(binary.NativeEndian.Uint32(msg[0:]))
@@ -70,9 +79,17 @@ func TCPOwner(src, dst netip.AddrPort) (int, bool) {
 				continue // the answer to an earlier request that timed out
 			}
 			if typ != unix.SOCK_DIAG_BY_FAMILY || len(body) < 72 {
-				return 0, false // NLMSG_ERROR: no such socket (it closed)
+				return PeerSocket{}, ErrNoSocket // NLMSG_ERROR: no such socket (it closed)
 			}
-			return int(binary.NativeEndian.Uint32(body[64:])), true // inet_diag_msg.idiag_uid
+			// inet_diag_msg.idiag_state, idiag_uid and idiag_inode. A
+			// socket no process holds (closed, reset, or not yet accepted)
+			// has no inode; a closed one's time-wait remnant reports uid 0,
+			// root's. A listener is what the kernel finds in place of a
+			// connection that is gone.
+			return PeerSocket{
+				UID:  int(binary.NativeEndian.Uint32(body[64:])),
+				Open: binary.NativeEndian.Uint32(body[68:]) != 0 && body[1] != unix.BPF_TCP_LISTEN,
+			}, nil
 		}
 	}
 }

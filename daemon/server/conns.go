@@ -72,9 +72,9 @@ type conns struct {
 
 	gate chan struct{} // strangers' requests in progress
 
-	// peer names the user behind a connection's other end (peerOf); nil
+	// peer says who is behind a connection's other end (peerOf); nil
 	// treats every peer as unknown.
-	peer func(net.Conn) (uid int, ok bool)
+	peer func(net.Conn) peer
 }
 
 func newConns() *conns {
@@ -143,8 +143,15 @@ func (s *conns) add(nc net.Conn) *conn {
 	c := &conn{Conn: nc, set: s, list: &s.unauth}
 	max := s.max
 	if s.peer != nil {
-		if uid, ok := s.peer(nc); ok {
-			c.owner, c.stranger = uid == os.Geteuid(), uid != os.Geteuid()
+		switch p := s.peer(nc); {
+		case p.known:
+			c.owner, c.stranger = p.uid == os.Geteuid(), p.uid != os.Geteuid()
+		case p.gone:
+			// Nobody can be named as the sender of what it sent: that
+			// is a stranger's case, not an unknown's, or a connection
+			// reset before the accept would carry a leaked credential
+			// past fromStranger.
+			c.stranger = true
 		}
 	}
 	if c.owner {
@@ -211,14 +218,32 @@ func (s *conns) forget(c *conn) {
 	s.mu.Unlock()
 }
 
-// peerOf names the user behind nc's other end, where the kernel says.
-func peerOf(nc net.Conn) (int, bool) {
+// peer is who is behind a connection's other end: a known user, or gone
+// (the kernel was asked, and no process holds that end any more: it was
+// closed or reset before the accept, and what it sent is still buffered),
+// or neither (the kernel cannot be asked: off Linux).
+type peer struct {
+	uid         int
+	known, gone bool
+}
+
+// peerOf asks the kernel who is behind nc's other end.
+func peerOf(nc net.Conn) peer {
 	local, err1 := netip.ParseAddrPort(nc.LocalAddr().String())
 	remote, err2 := netip.ParseAddrPort(nc.RemoteAddr().String())
 	if err1 != nil || err2 != nil {
-		return 0, false
+		return peer{gone: true}
 	}
-	return proc.TCPOwner(remote, local)
+	sock, err := proc.TCPSocket(remote, local)
+	switch {
+	case errors.Is(err, proc.ErrCannotAsk):
+		return peer{}
+	case err != nil || !sock.Open:
+		// A closed socket's remnant reports uid 0, which on a daemon
+		// run by root would pass for its owner.
+		return peer{gone: true}
+	}
+	return peer{uid: sock.UID, known: true}
 }
 
 // admit is the policy's part of every request: a stranger's connection
@@ -309,7 +334,9 @@ func connContext(ctx context.Context, nc net.Conn) context.Context {
 type connKey struct{}
 
 // fromStranger reports whether the kernel names another user as the owner
-// of r's connection (Linux; elsewhere it is never known). No credential
+// of r's connection, or was asked and could name nobody because that end
+// was closed or reset before the accept (Linux; elsewhere it is never
+// known). No credential
 // counts on such a connection: a token, session cookie or dashboard code
 // in another user's hands can only have leaked (a code is in the
 // browser's command line, which /proc shows every user; a cookie for

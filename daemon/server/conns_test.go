@@ -336,13 +336,13 @@ func TestConnsStrangersEvictOnlyStrangers(t *testing.T) {
 	set, _, l := newTestConns(t, 2, time.Minute)
 	var mu sync.Mutex
 	owners := map[string]bool{} // by the server side's remote address
-	set.peer = func(nc net.Conn) (int, bool) {
+	set.peer = func(nc net.Conn) peer {
 		mu.Lock()
 		defer mu.Unlock()
 		if owners[nc.RemoteAddr().String()] {
-			return os.Geteuid(), true
+			return peer{uid: os.Geteuid(), known: true}
 		}
-		return os.Geteuid() + 1, true
+		return peer{uid: os.Geteuid() + 1, known: true}
 	}
 	dialOwner := func() (net.Conn, *conn) {
 		d, err := net.Dial("tcp4", l.Addr().String())
