@@ -120,6 +120,10 @@ func (p Paths) EnsureDataDir() error {
 	if err := checkLinksOnTheWay(p.DataDir); err != nil {
 		return err
 	}
+	// Nor a folder inside one that others can write.
+	if err := checkBeforeCreate(p.DataDir); err != nil {
+		return err
+	}
 	if err := mkdirPrivate(p.DataDir); err != nil {
 		return fmt.Errorf("create %s: %w", p.DataDir, err)
 	}

@@ -4,6 +4,7 @@ package paths
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +82,26 @@ func TestCheckDataDirAncestors(t *testing.T) {
 	os.Chmod(parent, 0o777|os.ModeSticky)
 	if err := p.CheckDataDir(); err != nil {
 		t.Errorf("sticky parent: %v", err)
+	}
+}
+
+// A data dir to be made inside a folder others can write is refused
+// before any folder is made in it; inside a sticky one (as /tmp) it is
+// made.
+func TestEnsureDataDirRefusesBeforeCreatingInAWritableFolder(t *testing.T) {
+	shared := filepath.Join(t.TempDir(), "shared")
+	os.Mkdir(shared, 0o700)
+	os.Chmod(shared, 0o777)
+	err := ForDataDir(filepath.Join(shared, "sub", "cairn"), "").EnsureDataDir()
+	if err == nil || !strings.Contains(err.Error(), "chmod go-w "+shared) {
+		t.Errorf("inside a folder others can write: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(shared, "sub")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a folder was made before the refusal: %v", err)
+	}
+	os.Chmod(shared, 0o777|os.ModeSticky)
+	if err := ForDataDir(filepath.Join(shared, "sub", "cairn"), "").EnsureDataDir(); err != nil {
+		t.Errorf("inside a sticky folder: %v", err)
 	}
 }
 

@@ -3,6 +3,7 @@
 package paths
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -52,7 +53,26 @@ func checkDataDir(dataDir string) error {
 		}
 		return bad(fmt.Sprintf("can be written by group or others (mode %v), so they could plant files in it", fi.Mode()), fix)
 	}
-	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+	if err := checkAbove(dataDir, filepath.Dir(dir)); err != nil {
+		return err
+	}
+	// Root passes the mode bits, but not a read-only mount; access(2) asks
+	// the kernel the very question.
+	if err := syscall.Access(dir, 0o2|0o1); err != nil {
+		return bad(fmt.Sprintf("is not writable by you (%v)", err), "chmod u+rwx "+Quote(dir)+", or point CAIRN_HOME at a writable folder")
+	}
+	return nil
+}
+
+// checkAbove checks dir and every folder above it as folders above the
+// data dir: each owned by root or us, and not writable by group or others
+// unless it has the sticky bit.
+func checkAbove(dataDir, dir string) error {
+	me := os.Geteuid()
+	bad := func(problem, fix string) error {
+		return &DirError{DataDir: dataDir, Problem: problem, Fix: fix}
+	}
+	for d := dir; ; d = filepath.Dir(d) {
 		pfi, err := os.Stat(d)
 		if err != nil {
 			return err
@@ -66,15 +86,32 @@ func checkDataDir(dataDir string) error {
 				"chmod go-w "+Quote(d)+", or point CAIRN_HOME at a folder outside it")
 		}
 		if d == filepath.Dir(d) {
-			break
+			return nil
 		}
 	}
-	// Root passes the mode bits, but not a read-only mount; access(2) asks
-	// the kernel the very question.
-	if err := syscall.Access(dir, 0o2|0o1); err != nil {
-		return bad(fmt.Sprintf("is not writable by you (%v)", err), "chmod u+rwx "+Quote(dir)+", or point CAIRN_HOME at a writable folder")
+}
+
+// checkBeforeCreate checks, for a data dir that does not exist yet, the
+// folders it would be made in, before any is: the nearest that exists
+// and those above it.
+func checkBeforeCreate(dataDir string) error {
+	d := filepath.Clean(dataDir)
+	for {
+		if _, err := os.Stat(d); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
+			return nil // left to the mkdir, which says what is wrong
+		}
+		d = filepath.Dir(d)
 	}
-	return nil
+	if d == filepath.Clean(dataDir) {
+		return nil // it exists: CheckDataDir checks it whole
+	}
+	resolved, err := filepath.EvalSymlinks(d)
+	if err != nil {
+		return nil
+	}
+	return checkAbove(dataDir, resolved)
 }
 
 // checkOwnDir checks a folder inside the data dir (logs/): a real folder,

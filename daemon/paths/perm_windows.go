@@ -8,6 +8,8 @@ func checkDataDir(dir string) error { return nil }
 
 func checkLinksOnTheWay(dataDir string) error { return nil }
 
+func checkBeforeCreate(dataDir string) error { return nil }
+
 func checkOwnDir(dir, dataDir string) error { return nil }
 
 func private(dir string) bool { return true }
