@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -436,8 +437,7 @@ func dataDirError(p paths.Paths, err error) error {
 	if de := (*paths.DirError)(nil); errors.As(err, &de) {
 		return exitcode.New(exitcode.DataDirBad, de.Error()) // already names the fix
 	}
-	return exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
-		"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
+	return exitcode.New(exitcode.DataDirBad, paths.UnusableMessage(p.DataDir, err))
 }
 
 // storeError says what is wrong with cairn.db and what to do.
@@ -445,7 +445,11 @@ func storeError(p paths.Paths, err error) string {
 	if errors.Is(err, store.ErrTooNew) {
 		return fmt.Sprintf("the memory store %s was written by a newer Cairn; upgrade Cairn (it is never downgraded)", p.Store)
 	}
-	return fmt.Sprintf("cannot open the memory store %s: %v. Run 'cairn doctor'; if the file is damaged, move it aside and start again (a fresh store is created).", p.Store, err)
+	if errors.Is(err, store.ErrOrphanWAL) {
+		return err.Error()
+	}
+	return fmt.Sprintf("cannot open the memory store %s: %v. Run 'cairn doctor'; if the file is damaged, move it aside with its %s-wal and %s-shm files and start again (a fresh store is created).",
+		p.Store, err, filepath.Base(p.Store), filepath.Base(p.Store))
 }
 
 func closeAll(lns []net.Listener) {

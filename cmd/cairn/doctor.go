@@ -76,7 +76,7 @@ func checkStoppedStore(d *instance.Diagnosis, path string) {
 	default:
 		d.Problems = append(d.Problems, instance.Problem{
 			Summary: fmt.Sprintf("the memory store cannot be opened, so the daemon refuses to start: %v", err),
-			Fix: fmt.Sprintf("move %s aside (keep it: it may still hold memories to recover, e.g. with sqlite3's .recover), then restore a copy of it, "+
+			Fix: fmt.Sprintf("move %s aside with its -wal and -shm files (keep them: they may still hold memories to recover, e.g. with sqlite3's .recover), then restore a copy of it, "+
 				"or cairn start (an empty store is made) and cairn import an export", paths.Quote(path)),
 		})
 	}

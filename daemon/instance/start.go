@@ -54,8 +54,7 @@ func Start(ctx context.Context, p paths.Paths, opts StartOptions) (StartResult, 
 		if de := (*paths.DirError)(nil); errors.As(err, &de) {
 			return res, exitcode.New(exitcode.DataDirBad, de.Error()) // already names the fix
 		}
-		return res, exitcode.New(exitcode.DataDirBad, fmt.Sprintf(
-			"the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", p.DataDir, err))
+		return res, exitcode.New(exitcode.DataDirBad, paths.UnusableMessage(p.DataDir, err))
 	}
 	// A start that loses the race to another one exits 0, and the winner
 	// is then what we report. A winner already gone again (it stopped on

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/adrg/xdg"
@@ -161,6 +162,16 @@ type DirError struct {
 
 func (e *DirError) Error() string {
 	return fmt.Sprintf("the data dir %s %s; to fix it: %s", e.DataDir, e.Problem, e.Fix)
+}
+
+// UnusableMessage says that the data dir could not be used because of
+// err, and what to do: free space when the disk is full, else the
+// folder's permissions or another folder.
+func UnusableMessage(dataDir string, err error) string {
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Sprintf("the data dir %s is unusable: %v. The disk is full: free some space and start again (the memory store is not touched).", dataDir, err)
+	}
+	return fmt.Sprintf("the data dir %s is unusable: %v. Fix its permissions, or point CAIRN_HOME at a writable folder.", dataDir, err)
 }
 
 // mkdirPrivate creates dir and every missing parent 0700, each with its own

@@ -182,6 +182,9 @@ func open(ctx context.Context, path string, opts Options, target int) (*Store, e
 	if err := checkFiles(path); err != nil {
 		return nil, err
 	}
+	if err := checkOrphanWAL(path); err != nil {
+		return nil, err
+	}
 	if err := createPrivate(path, target == SchemaVersion); err != nil {
 		return nil, err
 	}
@@ -337,6 +340,27 @@ func checkFiles(path string) error {
 		}
 	}
 	return nil
+}
+
+// ErrOrphanWAL is a write-ahead log with no database beside it.
+var ErrOrphanWAL = errors.New("the store file is missing but its write-ahead log is still there")
+
+// checkOrphanWAL refuses to start a new store where a -wal file is left:
+// SQLite has no way to tell which database a WAL belongs to, and would
+// replay the old store's last writes into the new file, damaging it (and
+// they would be lost with the WAL at the next checkpoint). The WAL holds
+// the old store's latest memories, so it is the user's to keep.
+func checkOrphanWAL(path string) error {
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	fi, err := os.Lstat(path + "-wal")
+	if err != nil || fi.Size() == 0 {
+		return nil // none, or empty: nothing in it to replay
+	}
+	return fmt.Errorf("open the memory store: %w: %s (%d bytes) holds the latest writes of the store that was %s. "+
+		"Put that file back beside it; or, to start a new store, move %s and %s away too (together with the old store file they can be opened with sqlite3)",
+		ErrOrphanWAL, path+"-wal", fi.Size(), path, path+"-wal", path+"-shm")
 }
 
 // createPrivate creates a missing database file 0600 (SQLite would create

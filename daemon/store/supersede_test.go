@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -148,5 +151,50 @@ func TestGoneMemoriesStopSuperseding(t *testing.T) {
 	}
 	if err := s.Check(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An edit never puts updated_at before created_at (a memory imported from
+// a clock ahead of this one), which an import of the export would refuse.
+func TestUpdateNeverBeforeCreated(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, Options{Now: c.now})
+	ctx := context.Background()
+	future := c.t.Add(24 * time.Hour)
+	r := mustPut(t, s, NewMemory{ID: "01M8ZD30000000000000000009", Text: "from a clock ahead", CreatedAt: future})
+	m, err := s.Update(ctx, r.ID, Patch{AddTags: []string{"t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.UpdatedAt.Before(m.CreatedAt) {
+		t.Fatalf("updated_at %v before created_at %v", m.UpdatedAt, m.CreatedAt)
+	}
+}
+
+// A -wal file with no store beside it is refused, not replayed into a new
+// store: it holds the old store's last writes.
+func TestOrphanWALRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/cairn.db"
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, s, NewMemory{Text: "only in the wal"})
+	wal, err := os.ReadFile(path + "-wal")
+	if err != nil || len(wal) == 0 {
+		t.Fatalf("no WAL to leave behind: %d bytes, %v", len(wal), err)
+	}
+	s.Close()
+	os.Remove(path)
+	if err := os.WriteFile(path+"-wal", wal, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(path, Options{})
+	if !errors.Is(err, ErrOrphanWAL) || !strings.Contains(err.Error(), path+"-wal") {
+		t.Fatalf("open beside an orphan WAL: %v, want ErrOrphanWAL naming it", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a store file was made: %v", err)
 	}
 }

@@ -658,7 +658,9 @@ func (w *batchWriter) update(ctx context.Context, id string, p Patch) response {
 		if err := row.Scan(&project); err != nil {
 			return response{err: err}
 		}
-		if _, err := w.exec(ctx, "UPDATE memories SET text = ?, hash = ?, updated_at = ? WHERE seq = ?",
+		// Never before created_at (an import from a clock ahead, or this
+		// clock stepped back): export and import hold them to that order.
+		if _, err := w.exec(ctx, "UPDATE memories SET text = ?, hash = ?, updated_at = max(?, created_at) WHERE seq = ?",
 			newText, contentHash(project, newTags, newText), nowMs, seq); err != nil {
 			return response{err: err}
 		}
