@@ -128,14 +128,17 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 func checkExpiry(d time.Duration) (time.Duration, error) {
-	if d <= 0 || d > MaxExpiresIn {
-		return 0, errors.New("must be more than 0 and at most 100 years")
+	if d < time.Second || d > MaxExpiresIn {
+		return 0, errors.New("must be at least 1 second and at most 100 years")
 	}
 	return d, nil
 }
 
 // ParseTime reads since/until: RFC 3339 ("2026-12-01T10:00:00Z"), a date
-// ("2026-12-01", midnight UTC), or Unix milliseconds. Empty is zero.
+// ("2026-12-01", midnight UTC), or Unix milliseconds of at least 12 digits
+// (from late 2001 on): a shorter number is a year ("2026"), a date written
+// without dashes or Unix seconds, each of which would otherwise mean a
+// moment in 1970. Empty is zero.
 func ParseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
@@ -146,8 +149,12 @@ func ParseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil && ms >= 0 {
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil && ms >= 0 && len(s) >= 12 {
 		return time.UnixMilli(ms), nil
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time; use RFC 3339 (2026-12-01T10:00:00Z), a date (2026-12-01) or Unix milliseconds", s)
+	msg := fmt.Sprintf("%q is not a time; use RFC 3339 (2026-12-01T10:00:00Z), a date (2026-12-01) or Unix milliseconds (13 digits, e.g. 1764583200000)", s)
+	if strings.Contains(s, " ") {
+		msg += "; in a URL a '+' reads as a space: write a time zone's + as %2B"
+	}
+	return time.Time{}, errors.New(msg)
 }

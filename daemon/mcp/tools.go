@@ -184,6 +184,11 @@ func (b *bridge) list(ctx context.Context, q url.Values) (*sdk.CallToolResult, M
 		page, err = c.Memories(ctx, q)
 		return err
 	})
+	var se *client.StatusError
+	if errors.As(err, &se) && se.Field == "tag" {
+		// The API's filter is tag=, repeated; the tools' argument is tags.
+		return nil, Memories{}, errors.New("tags" + strings.TrimPrefix(se.Message, "tag"))
+	}
 	if err != nil {
 		return nil, Memories{}, toolError(err)
 	}

@@ -358,6 +358,10 @@ func parseQuery(v url.Values) (q store.Query, field, msg string) {
 	if q.Until, err = api.ParseTime(v.Get("until")); err != nil {
 		return q, "until", err.Error()
 	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return q, "until", fmt.Sprintf("%s is not after since (%s), so nothing could match; until is exclusive",
+			q.Until.UTC().Format(time.RFC3339Nano), q.Since.UTC().Format(time.RFC3339Nano))
+	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 200 {

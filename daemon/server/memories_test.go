@@ -101,6 +101,18 @@ func TestBadInputIs400NamingTheField(t *testing.T) {
 		{"a field in capitals", "POST", "/v1/memories", `{"TEXT":"a"}`, "TEXT"},
 		{"a field in mixed case", "POST", "/v1/memories", `{"text":"a","Tags":["x"]}`, "Tags"},
 		{"patch a field twice", "PATCH", "/v1/memories/01JE0000000000000000000000", `{"text":"a","text":"b"}`, "text"},
+		{"patch a bad tag to add", "PATCH", "/v1/memories/01JE0000000000000000000000", `{"add_tags":["BAD TAG"]}`, "add_tags"},
+		{"only white space", "POST", "/v1/memories", `{"text":"  \n\t "}`, "text"},
+		{"a key that turns the line around", "POST", "/v1/memories", `{"text":"a","key":"abc\u202edef"}`, "key"},
+		{"a source with a line separator", "POST", "/v1/memories", `{"text":"a","source":"a\u2028b"}`, "source"},
+		{"a tag with the Kelvin sign", "POST", "/v1/memories", `{"text":"a","tags":["\u212a8s"]}`, "tags"},
+		{"an expiry under a second", "POST", "/v1/memories", `{"text":"a","expires_in":"1ns"}`, "expires_in"},
+		{"a year as since", "GET", "/v1/memories?since=2026", ``, "since"},
+		{"a date without dashes as until", "GET", "/v1/memories?until=20261204", ``, "until"},
+		{"unix seconds as since", "GET", "/v1/memories?since=1764583200", ``, "since"},
+		{"until before since", "GET", "/v1/memories?since=2026-12-04&until=2026-12-01", ``, "until"},
+		{"an empty tag filter", "GET", "/v1/memories?tag=", ``, "tag"},
+		{"a bad tag filter", "GET", "/v1/memories?tag=Not+OK", ``, "tag"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

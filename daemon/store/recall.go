@@ -241,7 +241,7 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 	if q.MaxBytes < 0 {
 		return Page{}, invalid("max_bytes", "is negative")
 	}
-	tags, err := normalizeTags(q.Tags)
+	tags, err := normalizeTagsOf("tag", q.Tags)
 	if err != nil {
 		return Page{}, err
 	}

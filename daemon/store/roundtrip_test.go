@@ -132,7 +132,7 @@ func randomField(rng *rand.Rand) string {
 	s := []rune(randomText(rng))
 	out := make([]rune, 0, len(s))
 	for _, r := range s {
-		if r >= 0x20 && !(r >= 0x7f && r < 0xa0) && len(string(out))+len(string(r)) <= MaxFieldBytes {
+		if r >= 0x20 && !(r >= 0x7f && r < 0xa0) && !reordering(r) && len(string(out))+len(string(r)) <= MaxFieldBytes {
 			out = append(out, r)
 		}
 	}

@@ -471,7 +471,7 @@ func (s *Store) Update(ctx context.Context, id string, p Patch) (Memory, error) 
 		}
 	}
 	var err error
-	if p.AddTags, err = normalizeTags(p.AddTags); err != nil {
+	if p.AddTags, err = normalizeTagsOf("add_tags", p.AddTags); err != nil {
 		return Memory{}, err
 	}
 	if p.RemoveTags, err = normalizeTagList("remove_tags", p.RemoveTags); err != nil {

@@ -38,10 +38,14 @@ var tagRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[
 // normalizeTags lowercases, checks, folds duplicates and sorts. Tags are
 // case-insensitive: "Prod" and "prod" are one tag, stored as "prod", so a
 // filter never misses a memory over case. The result is never nil.
-func normalizeTags(in []string) ([]string, error) {
-	out, err := normalizeTagList("tags", in)
+func normalizeTags(in []string) ([]string, error) { return normalizeTagsOf("tags", in) }
+
+// normalizeTagsOf is normalizeTags for a field of another name (a PATCH's
+// add_tags, a query's tag filters), which its errors name.
+func normalizeTagsOf(field string, in []string) ([]string, error) {
+	out, err := normalizeTagList(field, in)
 	if err == nil && len(out) > MaxTags {
-		return nil, invalid("tags", "%d tags given; a memory has at most %d", len(out), MaxTags)
+		return nil, invalid(field, "%d tags given; a memory has at most %d", len(out), MaxTags)
 	}
 	return out, err
 }
@@ -49,7 +53,9 @@ func normalizeTags(in []string) ([]string, error) {
 func normalizeTagList(field string, in []string) ([]string, error) {
 	out := make([]string, 0, len(in))
 	for _, t := range in {
-		n := strings.ToLower(t)
+		// ASCII only: strings.ToLower folds the Kelvin sign to k, and a tag
+		// is the ASCII it is shown as.
+		n := asciiLower(t)
 		if !tagRE().MatchString(n) {
 			return nil, invalid(field, "%q is not a valid tag: use 1-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit", t)
 		}
@@ -59,10 +65,22 @@ func normalizeTagList(field string, in []string) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
 func checkText(text string, allowSecret bool) error {
 	switch {
 	case len(text) == 0:
 		return invalid("text", "is empty; a memory needs at least one byte of text")
+	case strings.TrimSpace(text) == "":
+		return invalid("text", "is only white space; a memory needs words, which recall finds it by")
 	case len(text) > MaxTextBytes:
 		return invalid("text", "is %d bytes; the limit is %d (64 KiB): split it into several memories", len(text), MaxTextBytes)
 	case !utf8.ValidString(text):
@@ -80,8 +98,10 @@ func checkText(text string, allowSecret bool) error {
 	return nil
 }
 
-// checkField checks project, source and key: short, UTF-8, no control
-// characters (they would corrupt one-line displays and logs).
+// checkField checks project, source and key: short, UTF-8, no control or
+// format characters and no line or paragraph separators (they would break
+// or reorder one-line displays and logs: U+202E turns the rest of a line
+// around).
 func checkField(field, v string) error {
 	if len(v) > MaxFieldBytes {
 		return invalid(field, "is %d bytes; the limit is %d", len(v), MaxFieldBytes)
@@ -90,11 +110,29 @@ func checkField(field, v string) error {
 		return invalid(field, "is not valid UTF-8")
 	}
 	for _, r := range v {
-		if unicode.IsControl(r) {
+		switch {
+		case unicode.IsControl(r):
 			return invalid(field, "contains the control character %U", r)
+		case reordering(r):
+			return invalid(field, "contains the invisible character %U, which changes how the line reads", r)
 		}
 	}
 	return nil
+}
+
+// reordering reports the characters that break a line or turn its
+// direction around: the line and paragraph separators and the bidi
+// marks, embeddings, overrides and isolates. Other invisible format
+// characters (the zero-width joiners that Persian and Indic names need)
+// pass.
+func reordering(r rune) bool {
+	switch {
+	case r == 0x2028, r == 0x2029, r == 0x061c, r == 0x200e, r == 0x200f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // validateNew checks everything about m that does not need the database, so

@@ -87,7 +87,7 @@ func TestUpdateValidation(t *testing.T) {
 	}{
 		{"empty text", Patch{Text: &empty}, "text"},
 		{"secret text", Patch{Text: &secret}, "text"},
-		{"bad add tag", Patch{AddTags: []string{"no spaces"}}, "tags"},
+		{"bad add tag", Patch{AddTags: []string{"no spaces"}}, "add_tags"},
 		{"bad remove tag", Patch{RemoveTags: []string{"-x"}}, "remove_tags"},
 		{"17th tag", Patch{AddTags: []string{"one-more"}}, "tags"},
 	}
