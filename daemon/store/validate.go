@@ -172,8 +172,10 @@ func validateNew(m NewMemory, now time.Time) (NewMemory, error) {
 }
 
 // secretPatterns are the shapes of credentials people paste by accident.
-// Each is anchored on a vendor prefix or a structure, so ordinary prose that
-// mentions "password" or "sk-learn" passes.
+// Each is anchored on a vendor prefix or a structure, and where a
+// structure alone would catch prose (an "sk-" word, "the secret: always
+// test"), ok looks at the match; so ordinary text that mentions
+// "password" or "sk-learn" passes.
 // hint is a substring every match contains (lowercase when fold): a
 // strings.Contains check skips the regexp for nearly all text, which
 // otherwise cost a sixth of a write's CPU.
@@ -181,18 +183,23 @@ func validateNew(m NewMemory, now time.Time) (NewMemory, error) {
 // the store, and only the daemon checks text.
 var secretPatterns = sync.OnceValue(func() []secretPattern {
 	return []secretPattern{
-		{"a private key block", []string{"PRIVATE KEY"}, false, regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)},
-		{"an AWS access key", []string{"AKIA", "ASIA"}, false, regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
-		{"a GitHub token", []string{"gh", "github_pat_"}, false, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`)},
-		{"a GitLab token", []string{"glpat-"}, false, regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`)},
-		{"a Slack token", []string{"xox"}, false, regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`)},
-		{"a Stripe secret key", []string{"k_live_"}, false, regexp.MustCompile(`\b[sr]k_live_[A-Za-z0-9]{16,}`)},
-		{"a Google API key", []string{"AIza"}, false, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`)},
-		{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`)},
-		{"a JSON Web Token", []string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+		{"a private key block", []string{"PRIVATE KEY"}, false, regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`), nil},
+		{"an AWS access key", []string{"AKIA", "ASIA"}, false, regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`), nil},
+		{"a GitHub token", []string{"gh", "github_pat_"}, false, regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`), nil},
+		{"a GitLab token", []string{"glpat-"}, false, regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`), nil},
+		{"a Slack token", []string{"xox", "xapp-"}, false, regexp.MustCompile(`\bx(?:ox[abposr]|app)-[A-Za-z0-9-]{10,}`), nil},
+		{"a Stripe secret key", []string{"k_live_"}, false, regexp.MustCompile(`\b[sr]k_live_[A-Za-z0-9]{16,}`), nil},
+		{"a Google API key", []string{"AIza"}, false, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), nil},
+		// A key is random: upper and lower case and digits, which a
+		// hyphenated name (sk-learn-compatible-estimator-v2) is not.
+		{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`), func(m []string) bool { return mixed(m[0]) }},
+		{"a JSON Web Token", []string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`), nil},
+		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:([^\s/@$<{*]{3,})@[^\s/@]`), func(m []string) bool {
+			return credentialLike(m[1]) || len(m[1]) >= 12
+		}},
 		// An assignment with a value. Placeholders ($VAR, <...>, {{...}}, ***)
 		// and empty values pass: they are how people document a setting.
-		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b(?:[a-z0-9]+_)*(?:password|passwd|pwd|secret)["']?\s*[:=]\s*["']?[^\s"'$<{*]{3,}`)},
+		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b([a-z0-9_]*(?:password|passwd|passphrase|pwd|secret|pass)[a-z0-9_]*)["']?\s*[:=]\s*(["']?)([^\s"'$<{*]{3,})`), assignment},
 	}
 })
 
@@ -201,6 +208,51 @@ type secretPattern struct {
 	hint []string
 	fold bool
 	re   *regexp.Regexp
+	// ok, when set, decides whether a match (its submatches) is a secret.
+	ok func(m []string) bool
+}
+
+// assignment decides whether "name: value" sets a credential. The name
+// must be one (password, DB_PASS, pgpassword, client_secret; not bypass
+// or compass). A compound name (DB_PASSWORD) or a quoted value is a
+// setting whatever the value; a bare word after "secret:" or
+// "Password=" is prose ("the secret: always test") unless it has a digit
+// or a symbol, as passwords do. A path (pwd: /home/alice) is not one.
+func assignment(m []string) bool {
+	name, quoted, value := strings.ToLower(m[1]), m[2] != "", strings.TrimRight(m[3], ".,;:)")
+	compound, credential := false, false
+	for _, part := range strings.Split(strings.Trim(name, "_"), "_") {
+		switch {
+		case part == "password" || part == "passwd" || part == "passphrase" || part == "pwd" || part == "secret" || part == "pass":
+			credential = true
+		case strings.HasSuffix(part, "password") || strings.HasSuffix(part, "passwd") || strings.HasSuffix(part, "secret"):
+			credential, compound = true, true
+		}
+	}
+	if strings.Contains(strings.Trim(name, "_"), "_") {
+		compound = true
+	}
+	switch {
+	case !credential || len(value) < 3:
+		return false
+	case quoted || compound:
+		return true
+	case strings.HasPrefix(value, "/") || strings.HasPrefix(value, "~") || strings.HasPrefix(value, "."):
+		return false
+	}
+	return credentialLike(value)
+}
+
+// credentialLike: a value with a digit or a symbol in it, as a password
+// has and a word does not.
+func credentialLike(v string) bool {
+	return strings.IndexFunc(v, func(r rune) bool { return !unicode.IsLetter(r) }) >= 0
+}
+
+// mixed: upper and lower case letters and a digit, as a random key has.
+func mixed(s string) bool {
+	return strings.IndexFunc(s, unicode.IsUpper) >= 0 && strings.IndexFunc(s, unicode.IsLower) >= 0 &&
+		strings.IndexFunc(s, unicode.IsDigit) >= 0
 }
 
 // LooksLikeSecret reports whether text would be refused as a secret
@@ -221,8 +273,16 @@ func secretKind(text string) string {
 		if !slices.ContainsFunc(p.hint, func(h string) bool { return strings.Contains(t, h) }) {
 			continue
 		}
-		if p.re.MatchString(text) {
-			return p.kind
+		if p.ok == nil {
+			if p.re.MatchString(text) {
+				return p.kind
+			}
+			continue
+		}
+		for _, m := range p.re.FindAllStringSubmatch(text, -1) {
+			if p.ok(m) {
+				return p.kind
+			}
 		}
 	}
 	return ""

@@ -134,6 +134,13 @@ func TestSecretDetector(t *testing.T) {
 		"json password":    `{"password": "hunter22"}`,
 		"upper PASSWORD":   "PASSWORD = letmein!",
 		"secret in middle": "connect with user=bob pwd=trustno1 to the db",
+		"aws secret":       "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"AWS SECRET":       "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"PGPASSWORD":       "export PGPASSWORD=hunter2",
+		"DB_PASS":          "DB_PASS=hunter2xyz",
+		"url password":     "postgres://admin:hunter2hunter2@db.example.com/app",
+		"slack app":        "xapp-1-A0123456789-1234567890123-abcdef",
+		"pass=":            "pass=s3cret!",
 	}
 	for name, text := range secrets {
 		if secretKind(text) == "" {
@@ -160,6 +167,16 @@ func TestSecretDetector(t *testing.T) {
 		"secret: short":    "secret: no",
 		"aiza short":       "AIza is Google's prefix",
 		"lowercase akia":   "akiaiosfodnn7example",
+		"the secret: word": "Remember the secret: always write the test first",
+		"top secret:":      "top secret: the launch is moved to friday",
+		"pwd: a path":      "run pwd: /home/alice/projects should be your repo root",
+		"Password=Word":    "Password=Required in the form validation rules",
+		"secret=word":      "the secret=sauce of good code is tests",
+		"sk- name":         "We use sk-learn-compatible-estimator-interface-v2 for all models",
+		"bypass=":          "bypass=true skips the cache",
+		"compass:":         "compass: north by northwest",
+		"url user only":    "clone https://git@github.com/cairnlabs/cairn",
+		"url placeholder":  "postgres://user:pass@localhost/db",
 	}
 	for name, text := range fine {
 		if k := secretKind(text); k != "" {
