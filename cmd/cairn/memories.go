@@ -70,6 +70,8 @@ func apiError(err error) error {
 		if flag, ok := fieldFlags[se.Field]; ok {
 			msg = strings.Replace(msg, se.Field+": ", flag+" ", 1)
 		}
+		// The API's switch is a field; the CLI's is a flag.
+		msg = strings.Replace(msg, "set allow_secret to store it anyway", "pass --allow-secret to store it anyway", 1)
 		return exitcode.New(exitcode.Failure, msg)
 	}
 	// The daemon was found (and proven), so it was there: a request that
@@ -86,7 +88,8 @@ func apiError(err error) error {
 
 // fieldFlags maps the API's field names to the flags that set them.
 var fieldFlags = map[string]string{
-	"tags": "--tag", "project": "--project", "key": "--key", "source": "--source", "expires_in": "--expires-in",
+	"tags": "--tag", "tag": "--tag", "project": "--project", "key": "--key", "source": "--source", "expires_in": "--expires-in",
+	"limit": "--limit",
 }
 
 // pathReason is the OS's reason in a path error, without the operation and
@@ -396,7 +399,12 @@ func newForgetCmd() *cobra.Command {
 			}
 			defer c.CloseIdle()
 			var missing []string
+			seen := map[string]bool{}
 			for _, id := range args {
+				if seen[strings.ToUpper(id)] {
+					continue // named twice: forgotten (or missing) once
+				}
+				seen[strings.ToUpper(id)] = true
 				err := c.Forget(cmd.Context(), id)
 				var se *client.StatusError
 				switch {
@@ -587,15 +595,24 @@ func runImport(ctx context.Context, c *client.Client, in io.Reader, out, progres
 	return nil
 }
 
+// plural is one for a count of 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // maxImportErrors is how many failed lines an import lists; a file that
 // is not JSON Lines at all would otherwise print one per line.
 const maxImportErrors = 20
 
 // reportImport says what an import stored, skipped and could not store.
 func reportImport(out io.Writer, total api.ImportResult) {
-	fmt.Fprintf(out, "Imported %d new memories; %d were already there.", total.Created, total.Duplicate)
+	fmt.Fprintf(out, "Imported %d %s; %d %s already there.", total.Created, plural(total.Created, "new memory", "new memories"),
+		total.Duplicate, plural(total.Duplicate, "was", "were"))
 	if total.Expired > 0 {
-		fmt.Fprintf(out, " %d had expired and were skipped.", total.Expired)
+		fmt.Fprintf(out, " %d had expired and %s skipped.", total.Expired, plural(total.Expired, "was", "were"))
 	}
 	if total.Differs > 0 {
 		fmt.Fprintf(out, " %d had the id of a memory here with other content; the one here was kept.", total.Differs)

@@ -124,8 +124,8 @@ func TestImportAndInputEdges(t *testing.T) {
 		t.Fatal(err)
 	}
 	for round, want := range []string{
-		"Imported 1 new memories; 0 were already there. 1 had expired and were skipped.",
-		"Imported 0 new memories; 1 were already there. 1 had expired and were skipped.",
+		"Imported 1 new memory; 0 were already there. 1 had expired and was skipped.",
+		"Imported 0 new memories; 1 was already there. 1 had expired and was skipped.",
 	} {
 		code, out, errOut := cairn(t, env, "import", file)
 		if code != 1 || !strings.HasPrefix(out, want+"\n") || !strings.Contains(out, "  line 3: body: the line has more than one JSON value") ||

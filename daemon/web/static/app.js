@@ -253,8 +253,9 @@ async function importFile(input) {
       batch.push(line); size += n;
     }
     await send();
-    out.textContent = `Imported ${total.created} new memories; ${total.duplicate} were already there.` +
-      (total.expired ? ` ${total.expired} had expired and were skipped.` : "") +
+    const was = (n) => (n === 1 ? "was" : "were");
+    out.textContent = `Imported ${total.created} new ${total.created === 1 ? "memory" : "memories"}; ${total.duplicate} ${was(total.duplicate)} already there.` +
+      (total.expired ? ` ${total.expired} had expired and ${was(total.expired)} skipped.` : "") +
       (total.differs ? ` ${total.differs} had the id of a memory here with other content; the one here was kept.` : "") +
       (total.errors.length ? ` Refused: ${total.errors.join("; ")}` : "");
   } catch (e) {
