@@ -125,7 +125,7 @@ type RecallIn struct {
 // Memories is recall's and recent's answer.
 type Memories struct {
 	Memories  []Memory `json:"memories"`
-	Truncated bool     `json:"truncated" jsonschema:"more matched than max_bytes allows"`
+	Truncated bool     `json:"truncated" jsonschema:"max_bytes cut the answer short (more matched), or its one memory is longer than max_bytes"`
 }
 
 func (b *bridge) recall(ctx context.Context, _ *sdk.CallToolRequest, in RecallIn) (*sdk.CallToolResult, Memories, error) {
