@@ -44,7 +44,7 @@ func TestMemoryCLI(t *testing.T) {
 		t.Fatalf("replace by key: exit %d %s", code, out)
 	}
 	// A secret is refused with the way out named.
-	if code, _, errOut = cairn(t, env, "remember", "token ghp_abcdefghijklmnopqrstuvwxyz0123456789"); code == 0 || !strings.Contains(errOut, "allow_secret") {
+	if code, _, errOut = cairn(t, env, "remember", "token ghp_abcdefghijklmnopqrstuvwxyz0123456789"); code == 0 || !strings.Contains(errOut, "pass --allow-secret") {
 		t.Fatalf("secret: exit %d %s", code, errOut)
 	}
 
