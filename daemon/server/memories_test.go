@@ -268,6 +268,16 @@ func TestExportImportLossless(t *testing.T) {
 	}
 }
 
+// A compressed body is refused as such, not read as text that is not
+// UTF-8.
+func TestCompressedBodyRefused(t *testing.T) {
+	ts, st := newAPI(t)
+	code, out := call(t, ts, "POST", "/v1/memories", "\x1f\x8b\x08\x00", "Content-Encoding", "gzip")
+	if code != http.StatusUnsupportedMediaType || !strings.Contains(out, "uncompressed") || st.Count() != 0 {
+		t.Fatalf("gzip body: %d %s", code, out)
+	}
+}
+
 // What encoding/json would quietly accept is told apart from what is
 // fine: an escaped pair, an escaped backslash before a u, a BOM.
 func TestStrictJSONLetsGoodBodiesThrough(t *testing.T) {

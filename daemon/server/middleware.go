@@ -66,11 +66,17 @@ func validPort(p string) bool {
 	return n >= 1 && n <= 65535
 }
 
-// limitBody refuses a declared oversized body at once and caps the rest.
+// limitBody refuses a declared oversized body at once and caps the rest,
+// and refuses a compressed one, which would otherwise be read as text
+// ("is not valid UTF-8", about bytes the sender never wrote).
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBodyBytes {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes))
+			return
+		}
+		if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Encoding %q is not supported; send the body uncompressed", ce))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
