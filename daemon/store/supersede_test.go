@@ -97,7 +97,8 @@ func TestImportIsByIDAlone(t *testing.T) {
 // together.
 func TestGoneMemoriesStopSuperseding(t *testing.T) {
 	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := openTest(t, Options{Now: c.now})
+	var written []string // OnWrite's, in order: a memory live again is one
+	s := openTest(t, Options{Now: c.now, OnWrite: func(m Memory) { written = append(written, m.Text) }})
 	ctx := context.Background()
 	supersededBy := func(id string) string {
 		t.Helper()
@@ -123,6 +124,9 @@ func TestGoneMemoriesStopSuperseding(t *testing.T) {
 	if p, _ := s.List(ctx, Query{Q: "rotation"}); len(p.Memories) != 1 || p.Memories[0].ID != monthly {
 		t.Fatalf("recall after the forget: %+v", p.Memories)
 	}
+	if len(written) != 3 || written[2] != "rotation monthly" {
+		t.Fatalf("OnWrite saw %q; want the two writes, then monthly live again", written)
+	}
 
 	v1 := put("colour one", "colour", nil)
 	v2 := put("colour two", "colour", nil)
@@ -144,6 +148,9 @@ func TestGoneMemoriesStopSuperseding(t *testing.T) {
 	}
 	if by := supersededBy(base); by != "" {
 		t.Fatalf("after both successors expired, port 80 is superseded by %s", by)
+	}
+	if last := written[len(written)-1]; last != "port 80" {
+		t.Fatalf("OnWrite's last is %q, want port 80 live again", last)
 	}
 	// monthly, colour three, port 80
 	if st, _ := s.Stats(ctx); st.Count != 3 || s.Count() != 3 {

@@ -50,9 +50,10 @@ type response struct {
 	put     PutResult
 	mem     Memory
 	err     error
-	written *Memory // for OnWrite
-	deleted string  // for OnDelete
-	delta   int64   // change in the live count
+	written *Memory  // for OnWrite
+	revived []Memory // for OnWrite: live again, their successor gone
+	deleted string   // for OnDelete
+	delta   int64    // change in the live count
 }
 
 // send queues r and waits for its answer. A caller whose ctx ends while
@@ -288,6 +289,11 @@ func (w *batchWriter) run(batch []*request) {
 	for _, res := range results {
 		if res.written != nil && s.opts.OnWrite != nil {
 			s.opts.OnWrite(*res.written)
+		}
+		if s.opts.OnWrite != nil {
+			for _, m := range res.revived {
+				s.opts.OnWrite(m)
+			}
 		}
 		if res.deleted != "" && s.opts.OnDelete != nil {
 			s.opts.OnDelete(res.deleted)
@@ -708,9 +714,8 @@ func (w *batchWriter) delete(ctx context.Context, id string) response {
 	if !gone.supersededBy.Valid {
 		res.delta = -1
 	}
-	revived, err := w.unsupersede(ctx, []goneMemory{gone})
-	res.delta += revived
-	res.err = err
+	res.revived, res.err = w.unsupersede(ctx, []goneMemory{gone})
+	res.delta += int64(len(res.revived))
 	return res
 }
 
@@ -724,17 +729,17 @@ type goneMemory struct {
 // unsupersede hands what the gone memories superseded to what superseded
 // them, or, for one that was live, makes it live again: forgetting the
 // newer memory of a key brings back the one it replaced, which would
-// otherwise stay hidden behind an id that no longer exists. It returns how
-// many became live. Supersession is only ever by key, so the key's index
-// finds them.
-func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) (int64, error) {
+// otherwise stay hidden behind an id that no longer exists. It returns
+// those that became live. Supersession is only ever by key, so the key's
+// index finds them.
+func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) ([]Memory, error) {
 	// A purge can take a memory and the one that superseded it at once:
 	// hand over to the first in the chain that is still here.
 	next := make(map[string]sql.NullString, len(gone))
 	for _, g := range gone {
 		next[g.id] = g.supersededBy
 	}
-	var revived int64
+	var revived []Memory
 	for _, g := range gone {
 		if !g.key.Valid {
 			continue
@@ -750,15 +755,39 @@ func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) (int64
 			}
 			to = n
 		}
-		res, err := w.exec(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ?",
-			to, g.project, g.key.String, g.id)
+		st, err := w.stmt(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ? RETURNING seq")
 		if err != nil {
 			return revived, err
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		rows, err := st.QueryContext(ctx, to, g.project, g.key.String, g.id)
+		if err != nil {
 			return revived, err
-		} else if !to.Valid {
-			revived += n
+		}
+		var seqs []int64
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return revived, err
+			}
+			seqs = append(seqs, seq)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return revived, err
+		}
+		if to.Valid {
+			continue // handed on: still superseded
+		}
+		for _, seq := range seqs {
+			sel, err := w.stmt(ctx, selectMemory+" WHERE m.seq = ?")
+			if err != nil {
+				return revived, err
+			}
+			m, err := scanMemory(sel.QueryRowContext(ctx, seq))
+			if err != nil {
+				return revived, err
+			}
+			revived = append(revived, m)
 		}
 	}
 	return revived, nil
@@ -790,9 +819,8 @@ func (w *batchWriter) purge(ctx context.Context) response {
 	if res.err = errors.Join(rows.Err(), rows.Close()); res.err != nil {
 		return res
 	}
-	revived, err := w.unsupersede(ctx, gone)
-	res.delta += revived
-	res.err = err
+	res.revived, res.err = w.unsupersede(ctx, gone)
+	res.delta += int64(len(res.revived))
 	return res
 }
 
