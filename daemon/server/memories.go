@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -543,54 +545,109 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 		writeBodyError(w, err)
 		return
 	}
-	var res api.ImportResult
-	res.Errors = []api.ImportError{}
+	type item struct {
+		line    int
+		m       store.NewMemory
+		put     store.PutResult
+		err     error
+		expired bool
+	}
+	var items []*item
 	sc := bufio.NewScanner(bytes.NewReader(bytes.TrimPrefix(body, utf8BOM)))
 	sc.Buffer(make([]byte, 0, 64<<10), MaxBodyBytes)
-	line := 0
-	for sc.Scan() {
-		line++
+	for line := 1; sc.Scan(); line++ {
 		raw := bytes.TrimSpace(sc.Bytes())
 		if len(raw) == 0 {
 			continue
 		}
-		m, err := decodeImportLine(raw)
+		it := &item{line: line}
+		it.m, it.err = decodeImportLine(raw)
 		// A memory that has expired since it was exported is skipped, not
 		// refused: the store would purge it anyway, and a backup restored
 		// (or imported twice) after one of its memories expired must still
 		// go in whole. Its other fields are not checked: nothing of it is
 		// stored.
-		if err == nil && m.ExpiresAt != nil && !m.ExpiresAt.After(time.Now()) {
-			res.Expired++
-			continue
-		}
-		if err == nil {
-			var put store.PutResult
-			put, err = st.Put(r.Context(), m)
-			if err == nil {
-				switch put.Status {
-				case store.StatusDuplicate:
-					res.Duplicate++
-				case store.StatusDiffers:
-					res.Differs++
-				default:
-					res.Created++
-				}
-				continue
-			}
-			if errors.Is(err, store.ErrFull) || errors.Is(err, store.ErrClosed) {
-				s.writeStoreError(w, r, err)
-				return
-			}
-		}
-		res.Errors = append(res.Errors, api.ImportError{Line: line, Error: err.Error()})
+		it.expired = it.err == nil && it.m.ExpiresAt != nil && !it.m.ExpiresAt.After(time.Now())
+		items = append(items, it)
 	}
 	if err := sc.Err(); err != nil {
 		writeBodyError(w, err)
 		return
 	}
+
+	// The lines are stored several at a time, so the store's writer can
+	// commit them in batches (one at a time, each was a commit of its own:
+	// ~2,200 lines/s here). Those with a key go one after another, in the
+	// file's order, which export keeps oldest first, so each supersedes
+	// the one before it as it did when written.
+	ctx, stop := context.WithCancel(r.Context())
+	defer stop()
+	var fatal atomic.Pointer[error]
+	put := func(it *item) {
+		if it.err != nil || it.expired || ctx.Err() != nil {
+			return
+		}
+		it.put, it.err = st.Put(ctx, it.m)
+		if errors.Is(it.err, store.ErrFull) || errors.Is(it.err, store.ErrClosed) {
+			fatal.CompareAndSwap(nil, &it.err)
+			stop()
+		}
+	}
+	var keyed, rest []*item
+	for _, it := range items {
+		if it.err == nil && it.m.Key != "" {
+			keyed = append(keyed, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for _, it := range keyed {
+			put(it)
+		}
+	})
+	next := make(chan *item)
+	for range importWorkers {
+		wg.Go(func() {
+			for it := range next {
+				put(it)
+			}
+		})
+	}
+	for _, it := range rest {
+		next <- it
+	}
+	close(next)
+	wg.Wait()
+	if err := fatal.Load(); err != nil {
+		s.writeStoreError(w, r, *err)
+		return
+	}
+
+	res := api.ImportResult{Errors: []api.ImportError{}}
+	for _, it := range items {
+		switch {
+		case it.expired:
+			res.Expired++
+		case it.err != nil:
+			res.Errors = append(res.Errors, api.ImportError{Line: it.line, Error: it.err.Error()})
+		case it.put.Status == store.StatusDuplicate:
+			res.Duplicate++
+		case it.put.Status == store.StatusDiffers:
+			res.Differs++
+		default:
+			res.Created++
+		}
+	}
 	writeJSON(w, http.StatusOK, res)
 }
+
+// importWorkers is how many of an import's lines without a key are
+// stored at once: enough for the writer's batches to fill (the 8-client
+// bench writes ~3.5× as fast as one), few enough to leave the writer's
+// queue (256) to other clients.
+const importWorkers = 16
 
 // importRecord is one line of JSON Lines as `cairn export` writes it. Its
 // times are read as strings and parsed here, so a bad one is named

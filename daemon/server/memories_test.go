@@ -366,6 +366,34 @@ func TestImportLines(t *testing.T) {
 	}
 }
 
+// An import stores lines without a key several at a time and those with
+// one in the file's order: a chain of versions of a key, some written in
+// the same millisecond, among many memories without one, comes back as it
+// was.
+func TestImportKeepsKeyChainsAmongManyLines(t *testing.T) {
+	src, _ := newAPI(t)
+	for i := range 300 {
+		body := fmt.Sprintf(`{"text":"plain note %d"}`, i)
+		if i%6 == 0 {
+			body = fmt.Sprintf(`{"text":"version %d of the setting","key":"setting"}`, i)
+		}
+		if code, out := call(t, src, "POST", "/v1/memories", body); code != 201 {
+			t.Fatalf("remember: %d %s", code, out)
+		}
+	}
+	_, export := call(t, src, "GET", "/v1/export", "")
+	dst, dstStore := newAPI(t)
+	if code, out := call(t, dst, "POST", "/v1/import", export); code != 200 || !strings.Contains(out, `"created":300`) {
+		t.Fatalf("import: %d %s", code, out)
+	}
+	if _, again := call(t, dst, "GET", "/v1/export", ""); again != export {
+		t.Fatal("the export of the import differs from the export imported")
+	}
+	if n := dstStore.Count(); n != 251 {
+		t.Fatalf("%d live memories, want 250 plain and the last version", n)
+	}
+}
+
 func urlQuery(s string) string {
 	r := strings.NewReplacer("%", "%25", "+", "%2B", " ", "+", "&", "%26", "#", "%23", "?", "%3F", `"`, "%22")
 	return r.Replace(s)
