@@ -216,6 +216,8 @@ func (s *Server) writeStoreError(w http.ResponseWriter, r *http.Request, err err
 		writeError(w, http.StatusNotFound, "no memory with id "+strconv.Quote(r.PathValue("id")))
 	case errors.Is(err, store.ErrFull):
 		writeError(w, http.StatusInsufficientStorage, err.Error())
+	case (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && r.Context().Err() != nil:
+		writeError(w, http.StatusServiceUnavailable, "the request was given up before it finished (the connection closed); retry it")
 	case errors.Is(err, store.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusServiceUnavailable, "the daemon is shutting down; retry in a moment")
 	case store.IsDamaged(err):
@@ -228,6 +230,14 @@ func (s *Server) writeStoreError(w http.ResponseWriter, r *http.Request, err err
 		writeError(w, http.StatusInternalServerError, "the memory store failed; see daemon.log: "+err.Error())
 	}
 }
+
+// detached is the context a request's store call runs under: the
+// request's values without its cancellation. net/http cancels a request
+// when its client half-closes the connection (it reads EOF), and such a
+// client still reads the answer: a write it sent must be answered with
+// what happened, not "failed" after it was stored. Store calls are short;
+// the export, which is not, keeps the request's context.
+func detached(r *http.Request) context.Context { return context.WithoutCancel(r.Context()) }
 
 // store returns the memory store for a request, waiting for it while it
 // opens; without one it writes the 503 itself and returns nil.
@@ -293,7 +303,7 @@ func (s *Server) remember(w http.ResponseWriter, r *http.Request) {
 		at := time.Now().Add(d)
 		m.ExpiresAt = &at
 	}
-	res, err := st.Put(r.Context(), m)
+	res, err := st.Put(detached(r), m)
 	if err != nil {
 		s.writeStoreError(w, r, err)
 		return
@@ -326,7 +336,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, field, msg)
 		return
 	}
-	page, err := st.List(r.Context(), q)
+	page, err := st.List(detached(r), q)
 	if err != nil {
 		s.writeStoreError(w, r, err)
 		return
@@ -393,7 +403,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
-	m, err := st.Get(r.Context(), r.PathValue("id"))
+	m, err := st.Get(detached(r), r.PathValue("id"))
 	if err != nil {
 		s.writeStoreError(w, r, err)
 		return
@@ -418,7 +428,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	m, err := st.Update(r.Context(), r.PathValue("id"), store.Patch{Text: req.Text, AddTags: req.AddTags, RemoveTags: req.RemoveTags, AllowSecret: req.AllowSecret})
+	m, err := st.Update(detached(r), r.PathValue("id"), store.Patch{Text: req.Text, AddTags: req.AddTags, RemoveTags: req.RemoveTags, AllowSecret: req.AllowSecret})
 	if err != nil {
 		s.writeStoreError(w, r, err)
 		return
@@ -432,7 +442,7 @@ func (s *Server) forget(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	if err := st.Delete(r.Context(), id); err != nil {
+	if err := st.Delete(detached(r), id); err != nil {
 		s.writeStoreError(w, r, err)
 		return
 	}
@@ -444,7 +454,7 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
-	tags, err := st.Tags(r.Context())
+	tags, err := st.Tags(detached(r))
 	if err != nil {
 		s.writeStoreError(w, r, err)
 		return
@@ -474,7 +484,7 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
-	stats, err := st.Stats(r.Context())
+	stats, err := st.Stats(detached(r))
 	if err != nil {
 		s.writeStoreError(w, r, err)
 		return
@@ -580,7 +590,7 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 	// ~2,200 lines/s here). Those with a key go one after another, in the
 	// file's order, which export keeps oldest first, so each supersedes
 	// the one before it as it did when written.
-	ctx, stop := context.WithCancel(r.Context())
+	ctx, stop := context.WithCancel(detached(r))
 	defer stop()
 	var fatal atomic.Pointer[error]
 	put := func(it *item) {

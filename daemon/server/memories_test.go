@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -265,6 +266,31 @@ func TestExportImportLossless(t *testing.T) {
 	code, out := call(t, dst, "POST", "/v1/import", "{\"id\":\"nope\",\"text\":\"x\"}\nnot json\n")
 	if code != 200 || !strings.Contains(out, `"line":1`) || !strings.Contains(out, `"line":2`) {
 		t.Fatalf("bad lines: %d %s", code, out)
+	}
+}
+
+// A client that half-closes after its request (net/http then cancels the
+// request's context) still gets the real answer: 201 for a write that was
+// stored, not a 503 saying the daemon is shutting down.
+func TestHalfClosedClientGetsTheAnswer(t *testing.T) {
+	ts, st := newAPI(t)
+	body := `{"text":"sent, then half-closed"}`
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/memories HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		apiToken, len(body), body)
+	conn.(*net.TCPConn).CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated || st.Count() != 1 {
+		t.Fatalf("half-closed write: %d %s, %d stored; want 201 and 1", resp.StatusCode, out, st.Count())
 	}
 }
 
