@@ -3,8 +3,10 @@ package proc
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -87,8 +89,9 @@ func TCPSocket(src, dst netip.AddrPort) (PeerSocket, error) {
 			// root's. A listener is what the kernel finds in place of a
 			// connection that is gone.
 			return PeerSocket{
-				UID:  int(binary.NativeEndian.Uint32(body[64:])),
-				Open: binary.NativeEndian.Uint32(body[68:]) != 0 && body[1] != unix.BPF_TCP_LISTEN,
+				UID:   int(binary.NativeEndian.Uint32(body[64:])),
+				Open:  binary.NativeEndian.Uint32(body[68:]) != 0 && body[1] != unix.BPF_TCP_LISTEN,
+				State: body[1],
 			}, nil
 		}
 	}
@@ -128,4 +131,29 @@ func (d *sockDiag) open() {
 		return
 	}
 	d.buf = make([]byte, 8192)
+}
+
+// Established reports whether conn, an accepted TCP connection, is still
+// established: the peer has sent neither a reset nor a FIN. A peer looked
+// up by its address (TCPSocket) is the sender only while the connection
+// is: once the sender resets, its address is free, and another process
+// connecting from it would be found in its place.
+func Established(conn net.Conn) (bool, error) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return false, ErrCannotAsk
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false, err
+	}
+	var info *unix.TCPInfo
+	var ierr error
+	if err := raw.Control(func(fd uintptr) { info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }); err != nil {
+		return false, err
+	}
+	if ierr != nil {
+		return false, ierr
+	}
+	return info.State == unix.BPF_TCP_ESTABLISHED, nil
 }

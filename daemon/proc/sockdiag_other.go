@@ -2,7 +2,10 @@
 
 package proc
 
-import "net/netip"
+import (
+	"net"
+	"net/netip"
+)
 
 // TCPOwner is unknown off Linux: macOS and Windows have no cheap, cgo-free
 // way to name the owner of a connection's other end.
@@ -10,3 +13,6 @@ func TCPOwner(src, dst netip.AddrPort) (int, bool) { return 0, false }
 
 // TCPSocket is never known off Linux (TCPOwner).
 func TCPSocket(src, dst netip.AddrPort) (PeerSocket, error) { return PeerSocket{}, ErrCannotAsk }
+
+// Established is never known off Linux (TCPOwner).
+func Established(conn net.Conn) (bool, error) { return false, ErrCannotAsk }

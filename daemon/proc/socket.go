@@ -9,6 +9,9 @@ type PeerSocket struct {
 	// closed or reset before the daemon accepted it is not: its UID says
 	// nothing about who sent what is still in the daemon's buffer.
 	Open bool
+	// State is the kernel's TCP state (unix.BPF_TCP_*): FIN_WAIT2 for a
+	// client whose half-close the other end has seen.
+	State uint8
 }
 
 var (

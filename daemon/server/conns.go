@@ -243,6 +243,15 @@ func peerOf(nc net.Conn) peer {
 		// run by root would pass for its owner.
 		return peer{gone: true}
 	}
+	// Asked after the lookup: still established, the connection held its
+	// address while the kernel was asked, so the socket found is its
+	// sender's. Reset before, its address was free, and another process
+	// (the owner's, connecting from the same port) may be what was found:
+	// a review won that race with a stranger's reset request. A client
+	// that half-closed before the accept is a stranger too.
+	if established, err := proc.Established(nc); err == nil && !established {
+		return peer{gone: true}
+	}
 	return peer{uid: sock.UID, known: true}
 }
 

@@ -755,40 +755,60 @@ func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) ([]Mem
 			}
 			to = n
 		}
-		st, err := w.stmt(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ? RETURNING seq")
+		if to.Valid {
+			// Handed on: still superseded, now by the gone one's successor.
+			if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ?",
+				to, g.project, g.key.String, g.id); err != nil {
+				return revived, err
+			}
+			continue
+		}
+		// The gone one was live. Several can point at it (imports older
+		// than it arrive superseded by it): the newest is live again and
+		// the rest are superseded by that one, so a key has one live
+		// memory still.
+		st, err := w.stmt(ctx, `SELECT seq, id FROM memories WHERE project = ? AND key = ? AND superseded_by = ?
+			ORDER BY created_at DESC, seq DESC`)
 		if err != nil {
 			return revived, err
 		}
-		rows, err := st.QueryContext(ctx, to, g.project, g.key.String, g.id)
+		rows, err := st.QueryContext(ctx, g.project, g.key.String, g.id)
 		if err != nil {
 			return revived, err
 		}
 		var seqs []int64
+		var newest string
 		for rows.Next() {
 			var seq int64
-			if err := rows.Scan(&seq); err != nil {
+			var id string
+			if err := rows.Scan(&seq, &id); err != nil {
 				rows.Close()
 				return revived, err
 			}
+			if newest == "" {
+				newest = id
+			}
 			seqs = append(seqs, seq)
 		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(seqs) == 0 {
 			return revived, err
 		}
-		if to.Valid {
-			continue // handed on: still superseded
+		if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = NULL WHERE seq = ?", seqs[0]); err != nil {
+			return revived, err
 		}
-		for _, seq := range seqs {
-			sel, err := w.stmt(ctx, selectMemory+" WHERE m.seq = ?")
-			if err != nil {
-				return revived, err
-			}
-			m, err := scanMemory(sel.QueryRowContext(ctx, seq))
-			if err != nil {
-				return revived, err
-			}
-			revived = append(revived, m)
+		if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ?",
+			newest, g.project, g.key.String, g.id); err != nil {
+			return revived, err
 		}
+		sel, err := w.stmt(ctx, selectMemory+" WHERE m.seq = ?")
+		if err != nil {
+			return revived, err
+		}
+		m, err := scanMemory(sel.QueryRowContext(ctx, seqs[0]))
+		if err != nil {
+			return revived, err
+		}
+		revived = append(revived, m)
 	}
 	return revived, nil
 }
