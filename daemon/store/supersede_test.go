@@ -205,3 +205,30 @@ func TestOrphanWALRefused(t *testing.T) {
 		t.Fatalf("a store file was made: %v", err)
 	}
 }
+
+// Imports older than the live memory of their key arrive superseded by
+// it, several by the same one; forgetting it brings back the newest of
+// them only, the others superseded by that one: a key keeps one live
+// memory.
+func TestForgetWithSeveralItReplaced(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, time.UTC) }
+	live := mustPut(t, s, NewMemory{ID: "01M8ZD30000000000000000031", Text: "value three", Key: "k", CreatedAt: at(3)})
+	oldest := mustPut(t, s, NewMemory{ID: "01M8ZD30000000000000000032", Text: "value one", Key: "k", CreatedAt: at(1)})
+	middle := mustPut(t, s, NewMemory{ID: "01M8ZD30000000000000000033", Text: "value two", Key: "k", CreatedAt: at(2)})
+	if err := s.Delete(ctx, live.ID); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.Get(ctx, middle.ID)
+	o, _ := s.Get(ctx, oldest.ID)
+	if m.SupersededBy != "" || o.SupersededBy != middle.ID {
+		t.Fatalf("after forgetting the live one: two superseded by %q, one by %q; want two live, one superseded by two", m.SupersededBy, o.SupersededBy)
+	}
+	if s.Count() != 1 {
+		t.Fatalf("count %d, want 1", s.Count())
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
