@@ -212,30 +212,36 @@ type secretPattern struct {
 	ok func(m []string) bool
 }
 
-// assignment decides whether "name: value" sets a credential. The name
-// must be one (password, DB_PASS, pgpassword, client_secret; not bypass
-// or compass). A compound name (DB_PASSWORD) or a quoted value is a
-// setting whatever the value; a bare word after "secret:" or
-// "Password=" is prose ("the secret: always test") unless it has a digit
-// or a symbol, as passwords do. A path (pwd: /home/alice) is not one.
+// assignment decides whether "name: value" sets a credential. The name's
+// last part must be a credential's (password, DB_PASS, pgpassword,
+// client_secret, aws_secret_access_key; not bypass, pass_rate or
+// password_reset_timeout). Then:
+//   - password, passwd, passphrase (alone or as the end of a longer name)
+//     and a longer name ending in secret: any value is one;
+//   - secret, pwd and pass alone, or ending a longer name (first_pass):
+//     quoted, right after a bare "=" (a setting), or with a digit or a
+//     symbol, as passwords have: "the secret: always test" and "first_pass:
+//     done" are prose. A path (pwd: /home/alice) is not one.
 func assignment(m []string) bool {
-	name, quoted, value := strings.ToLower(m[1]), m[2] != "", strings.TrimRight(m[3], ".,;:)")
-	compound, credential := false, false
-	for _, part := range strings.Split(strings.Trim(name, "_"), "_") {
-		switch {
-		case part == "password" || part == "passwd" || part == "passphrase" || part == "pwd" || part == "secret" || part == "pass":
-			credential = true
-		case strings.HasSuffix(part, "password") || strings.HasSuffix(part, "passwd") || strings.HasSuffix(part, "secret"):
-			credential, compound = true, true
-		}
-	}
-	if strings.Contains(strings.Trim(name, "_"), "_") {
-		compound = true
-	}
-	switch {
-	case !credential || len(value) < 3:
+	name, quoted := strings.Trim(strings.ToLower(m[1]), "_"), m[2] != ""
+	value := strings.TrimRight(m[3], ".,;:)")
+	if len(value) < 3 {
 		return false
-	case quoted || compound:
+	}
+	parts := strings.Split(name, "_")
+	last := parts[len(parts)-1]
+	if strings.HasSuffix(name, "secret_access_key") || strings.HasSuffix(name, "secret_key") {
+		last = "secret"
+	}
+	strong := strings.HasSuffix(last, "password") || strings.HasSuffix(last, "passwd") || strings.HasSuffix(last, "passphrase") ||
+		(last == "secret" && len(parts) > 1) || (strings.HasSuffix(last, "secret") && last != "secret")
+	weak := last == "secret" || last == "pwd" || last == "pass"
+	switch {
+	case strong:
+		return true
+	case !weak:
+		return false
+	case quoted, strings.HasPrefix(m[0][len(m[1]):], "="):
 		return true
 	case strings.HasPrefix(value, "/") || strings.HasPrefix(value, "~") || strings.HasPrefix(value, "."):
 		return false

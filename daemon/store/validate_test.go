@@ -141,6 +141,10 @@ func TestSecretDetector(t *testing.T) {
 		"url password":     "postgres://admin:hunter2hunter2@db.example.com/app",
 		"slack app":        "xapp-1-A0123456789-1234567890123-abcdef",
 		"pass=":            "pass=s3cret!",
+		"password: word":   "password: correcthorsebatterystaple",
+		"password=word":    "password=letmein",
+		"Password=Word":    "Password=Required",
+		"secret=word":      "secret=sauce",
 	}
 	for name, text := range secrets {
 		if secretKind(text) == "" {
@@ -170,8 +174,10 @@ func TestSecretDetector(t *testing.T) {
 		"the secret: word": "Remember the secret: always write the test first",
 		"top secret:":      "top secret: the launch is moved to friday",
 		"pwd: a path":      "run pwd: /home/alice/projects should be your repo root",
-		"Password=Word":    "Password=Required in the form validation rules",
-		"secret=word":      "the secret=sauce of good code is tests",
+		"pass_rate:":       "CI pass_rate: 97% on main this week",
+		"password_reset":   "password_reset_timeout: 3600 seconds by default",
+		"first_pass:":      "first_pass: done, second pass tomorrow",
+		"secret: spaced":   "the secret = patience",
 		"sk- name":         "We use sk-learn-compatible-estimator-interface-v2 for all models",
 		"bypass=":          "bypass=true skips the cache",
 		"compass:":         "compass: north by northwest",
