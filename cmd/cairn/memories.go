@@ -501,13 +501,18 @@ are private.`,
 const importBatch = 512 << 10
 
 func newImportCmd() *cobra.Command {
-	return &cobra.Command{
+	var allowSecret bool
+	cmd := &cobra.Command{
 		Use:   "import [FILE]",
 		Short: "Read memories from JSON Lines (as 'cairn export' writes them)",
 		Long: `Read memories from JSON Lines (FILE, or standard input), as 'cairn export'
 writes them. Ids and times are kept, so importing the same file twice
 stores nothing new. Lines that cannot be stored are listed by number; the
-rest are stored. Progress goes to standard error.`,
+rest are stored. Progress goes to standard error.
+
+A line whose text looks like a secret is refused, as any write is, unless
+it says "allow_secret":true, which cairn export writes for such text. A
+backup exported before export did goes in whole with --allow-secret.`,
 		Args: maxArgs(1, "cairn import takes at most one file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in := cmd.InOrStdin()
@@ -524,12 +529,14 @@ rest are stored. Progress goes to standard error.`,
 				return err
 			}
 			defer c.CloseIdle()
-			return runImport(cmd.Context(), c, in, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runImport(cmd.Context(), c, in, allowSecret, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	cmd.Flags().BoolVar(&allowSecret, "allow-secret", false, "store lines whose text looks like a secret too (a backup made before export marked them)")
+	return cmd
 }
 
-func runImport(ctx context.Context, c *client.Client, in io.Reader, out, progress io.Writer) error {
+func runImport(ctx context.Context, c *client.Client, in io.Reader, allowSecret bool, out, progress io.Writer) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 64<<10), importBatch)
 	var total api.ImportResult
@@ -540,7 +547,7 @@ func runImport(ctx context.Context, c *client.Client, in io.Reader, out, progres
 		if batch.Len() == 0 {
 			return nil
 		}
-		res, err := c.Import(ctx, batch.Bytes())
+		res, err := c.Import(ctx, batch.Bytes(), allowSecret)
 		if err != nil {
 			err = apiError(err)
 			return exitcode.New(exitcode.Of(err), fmt.Sprintf("%v (while sending lines %d–%d; %d new memories were stored before them, and importing the same file again is safe: what is already there is skipped)",
@@ -618,11 +625,19 @@ func reportImport(out io.Writer, total api.ImportResult) {
 		fmt.Fprintf(out, " %d had the id of a memory here with other content; the one here was kept.", total.Differs)
 	}
 	fmt.Fprintln(out)
+	secrets := false
 	for i, e := range total.Errors {
+		secrets = secrets || strings.Contains(e.Error, "looks like a secret")
 		if i == maxImportErrors {
 			fmt.Fprintf(out, "  … and %d more lines that could not be stored (%d in all)\n", len(total.Errors)-i, len(total.Errors))
 			break
 		}
-		fmt.Fprintf(out, "  line %d: %s\n", e.Line, e.Error)
+		fmt.Fprintf(out, "  line %d: %s\n", e.Line, strings.Replace(e.Error, "set allow_secret to store it anyway", `add "allow_secret":true to the line`, 1))
+	}
+	if secrets {
+		fmt.Fprintln(out, importSecretHint)
 	}
 }
+
+// importSecretHint follows the lines an import refused as secrets.
+const importSecretHint = "A backup exported before cairn export marked such lines goes in whole with 'cairn import --allow-secret'."

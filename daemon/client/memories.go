@@ -117,8 +117,14 @@ func (c *Client) Export(ctx context.Context, w io.Writer) (int64, error) {
 }
 
 // Import sends one batch of JSON Lines (under the daemon's body limit).
-func (c *Client) Import(ctx context.Context, lines []byte) (api.ImportResult, error) {
-	req, err := c.request(ctx, http.MethodPost, "/v1/import", bytes.NewReader(lines))
+// With allowSecret every line may hold text that looks like a secret, as
+// if each said allow_secret (a backup exported before export marked them).
+func (c *Client) Import(ctx context.Context, lines []byte, allowSecret bool) (api.ImportResult, error) {
+	path := "/v1/import"
+	if allowSecret {
+		path += "?allow_secret=true"
+	}
+	req, err := c.request(ctx, http.MethodPost, path, bytes.NewReader(lines))
 	if err != nil {
 		return api.ImportResult{}, err
 	}

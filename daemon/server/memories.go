@@ -547,6 +547,15 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
+	var allowSecret bool
+	for k, v := range r.URL.Query() {
+		b, err := strconv.ParseBool(v[0])
+		if k != "allow_secret" || len(v) > 1 || err != nil {
+			writeFieldError(w, k, "is not a parameter of an import; the one there is is allow_secret=true (every line may hold a secret, as a backup's may)")
+			return
+		}
+		allowSecret = b
+	}
 	// The whole body is read before any line is stored: one over the limit
 	// (sent chunked, with no length to refuse it by up front) is refused
 	// whole, not after the lines before the limit went in.
@@ -572,6 +581,7 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 		}
 		it := &item{line: line}
 		it.m, it.err = decodeImportLine(raw)
+		it.m.AllowSecret = it.m.AllowSecret || allowSecret
 		// A memory that has expired since it was exported is skipped, not
 		// refused: the store would purge it anyway, and a backup restored
 		// (or imported twice) after one of its memories expired must still
