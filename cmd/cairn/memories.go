@@ -447,8 +447,14 @@ func newTagsCmd() *cobra.Command {
 			if len(tags) == 0 {
 				fmt.Fprintln(out, "No tags yet.")
 			}
+			// The column is as wide as the longest tag (up to 64), so the
+			// counts line up.
+			width := 0
 			for _, t := range tags {
-				fmt.Fprintf(out, "%-30s %d\n", t.Tag, t.Count)
+				width = max(width, len(t.Tag))
+			}
+			for _, t := range tags {
+				fmt.Fprintf(out, "%-*s  %d\n", width, t.Tag, t.Count)
 			}
 			return nil
 		},

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -25,6 +23,7 @@ import (
 // Memories is what the API needs of the memory store (*store.Store).
 type Memories interface {
 	Put(ctx context.Context, m store.NewMemory) (store.PutResult, error)
+	PutAll(ctx context.Context, ms []store.NewMemory) []store.PutOutcome
 	Get(ctx context.Context, id string) (store.Memory, error)
 	Update(ctx context.Context, id string, p store.Patch) (store.Memory, error)
 	Delete(ctx context.Context, id string) error
@@ -595,54 +594,25 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// The lines are stored several at a time, so the store's writer can
-	// commit them in batches (one at a time, each was a commit of its own:
-	// ~2,200 lines/s here). Those with a key go one after another, in the
-	// file's order, which export keeps oldest first, so each supersedes
-	// the one before it as it did when written.
-	ctx, stop := context.WithCancel(detached(r))
-	defer stop()
-	var fatal atomic.Pointer[error]
-	put := func(it *item) {
-		if it.err != nil || it.expired || ctx.Err() != nil {
+	// The lines are queued together (PutAll), so the store's writer
+	// commits them in batches (one Put after another, each was a commit
+	// of its own: ~2,200 lines/s here), and in the file's order: export is
+	// oldest first, so each version of a key supersedes the one before it
+	// as it did when written, and the export of an import is the file.
+	var todo []*item
+	var ms []store.NewMemory
+	for _, it := range items {
+		if it.err == nil && !it.expired {
+			todo = append(todo, it)
+			ms = append(ms, it.m)
+		}
+	}
+	for i, o := range st.PutAll(detached(r), ms) {
+		todo[i].put, todo[i].err = o.Result, o.Err
+		if errors.Is(o.Err, store.ErrFull) || errors.Is(o.Err, store.ErrClosed) {
+			s.writeStoreError(w, r, o.Err)
 			return
 		}
-		it.put, it.err = st.Put(ctx, it.m)
-		if errors.Is(it.err, store.ErrFull) || errors.Is(it.err, store.ErrClosed) {
-			fatal.CompareAndSwap(nil, &it.err)
-			stop()
-		}
-	}
-	var keyed, rest []*item
-	for _, it := range items {
-		if it.err == nil && it.m.Key != "" {
-			keyed = append(keyed, it)
-		} else {
-			rest = append(rest, it)
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for _, it := range keyed {
-			put(it)
-		}
-	})
-	next := make(chan *item)
-	for range importWorkers {
-		wg.Go(func() {
-			for it := range next {
-				put(it)
-			}
-		})
-	}
-	for _, it := range rest {
-		next <- it
-	}
-	close(next)
-	wg.Wait()
-	if err := fatal.Load(); err != nil {
-		s.writeStoreError(w, r, *err)
-		return
 	}
 
 	res := api.ImportResult{Errors: []api.ImportError{}}
@@ -662,12 +632,6 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, res)
 }
-
-// importWorkers is how many of an import's lines without a key are
-// stored at once: enough for the writer's batches to fill (the 8-client
-// bench writes ~3.5× as fast as one), few enough to leave the writer's
-// queue (256) to other clients.
-const importWorkers = 16
 
 // importRecord is one line of JSON Lines as `cairn export` writes it. Its
 // times are read as strings and parsed here, so a bad one is named

@@ -462,6 +462,49 @@ func (s *Store) Put(ctx context.Context, m NewMemory) (PutResult, error) {
 	return res.put, nil
 }
 
+// PutOutcome is one memory's result in PutAll.
+type PutOutcome struct {
+	Result PutResult
+	Err    error
+}
+
+// PutAll stores ms as Put would, one after another in their order, but
+// queued together, so the writer commits them in batches rather than one
+// commit (and fsync) each: an import's lines. Each is written in the order
+// given (seqs follow it: an export of the import is the file imported, and
+// each version of a key supersedes the one before it). Once the store is
+// closed or ctx ends, the memories not yet queued get that error.
+func (s *Store) PutAll(ctx context.Context, ms []NewMemory) []PutOutcome {
+	out := make([]PutOutcome, len(ms))
+	reqs := make([]*request, len(ms))
+	for i, m := range ms {
+		m, err := validateNew(m, s.now())
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		r := &request{kind: opPut, put: m}
+		if err := s.enqueue(ctx, r); err != nil {
+			for j := i; j < len(ms); j++ {
+				out[j].Err = fmt.Errorf("store a memory: %w", err)
+			}
+			break
+		}
+		reqs[i] = r
+	}
+	for i, r := range reqs {
+		if r == nil {
+			continue
+		}
+		res := r.wait(ctx)
+		out[i].Result = res.put
+		if res.err != nil {
+			out[i].Err = fmt.Errorf("store a memory: %w", res.err)
+		}
+	}
+	return out
+}
+
 // Update changes a memory's text or tags in place (its id, key and times
 // but updated_at stay) and returns it as stored.
 func (s *Store) Update(ctx context.Context, id string, p Patch) (Memory, error) {

@@ -232,3 +232,18 @@ func TestForgetWithSeveralItReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// An import more than a day ahead of the clock is refused: it would top
+// every newest-first list for good.
+func TestImportFromTheFutureRefused(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, Options{Now: c.now})
+	_, err := s.Put(context.Background(), NewMemory{ID: "01M8ZD30000000000000000051", Text: "from 9999", CreatedAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Field != "created_at" {
+		t.Fatalf("created_at in 9999: %v, want a created_at error", err)
+	}
+	if r := mustPut(t, s, NewMemory{ID: "01M8ZD30000000000000000052", Text: "a few hours ahead", CreatedAt: c.t.Add(5 * time.Hour)}); r.Status != StatusCreated {
+		t.Fatalf("a few hours ahead: %q", r.Status)
+	}
+}

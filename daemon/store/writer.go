@@ -61,20 +61,31 @@ type response struct {
 // before the batch starts, but once a batch runs its requests complete, so
 // a canceled write may still have been made (as over any network).
 func (s *Store) send(ctx context.Context, r *request) response {
+	if err := s.enqueue(ctx, r); err != nil {
+		return response{err: err}
+	}
+	return r.wait(ctx)
+}
+
+// enqueue queues r for the writer without waiting for its answer.
+func (s *Store) enqueue(ctx context.Context, r *request) error {
 	r.ctx = ctx
 	r.done = make(chan response, 1)
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
-		return response{err: ErrClosed}
+		return ErrClosed
 	}
 	select {
 	case s.reqs <- r:
+		return nil
 	case <-ctx.Done():
-		s.mu.RUnlock()
-		return response{err: ctx.Err()}
+		return ctx.Err()
 	}
-	s.mu.RUnlock()
+}
+
+// wait is a queued request's answer.
+func (r *request) wait(ctx context.Context) response {
 	select {
 	case res := <-r.done:
 		return res
