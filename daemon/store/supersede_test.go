@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -97,8 +99,27 @@ func TestImportIsByIDAlone(t *testing.T) {
 // together.
 func TestGoneMemoriesStopSuperseding(t *testing.T) {
 	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	var written []string // OnWrite's, in order: a memory live again is one
-	s := openTest(t, Options{Now: c.now, OnWrite: func(m Memory) { written = append(written, m.Text) }})
+	// OnWrite's texts, in order (a memory live again is one). The hooks
+	// run after the callers are answered, so the test waits for them.
+	var mu sync.Mutex
+	var written []string
+	s := openTest(t, Options{Now: c.now, OnWrite: func(m Memory) { mu.Lock(); written = append(written, m.Text); mu.Unlock() }})
+	announced := func(n int, last string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			mu.Lock()
+			got := slices.Clone(written)
+			mu.Unlock()
+			if len(got) == n && got[n-1] == last {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("OnWrite saw %q; want %d, the last %q", got, n, last)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	ctx := context.Background()
 	supersededBy := func(id string) string {
 		t.Helper()
@@ -124,9 +145,7 @@ func TestGoneMemoriesStopSuperseding(t *testing.T) {
 	if p, _ := s.List(ctx, Query{Q: "rotation"}); len(p.Memories) != 1 || p.Memories[0].ID != monthly {
 		t.Fatalf("recall after the forget: %+v", p.Memories)
 	}
-	if len(written) != 3 || written[2] != "rotation monthly" {
-		t.Fatalf("OnWrite saw %q; want the two writes, then monthly live again", written)
-	}
+	announced(3, "rotation monthly") // the two writes, then monthly live again
 
 	v1 := put("colour one", "colour", nil)
 	v2 := put("colour two", "colour", nil)
@@ -149,9 +168,7 @@ func TestGoneMemoriesStopSuperseding(t *testing.T) {
 	if by := supersededBy(base); by != "" {
 		t.Fatalf("after both successors expired, port 80 is superseded by %s", by)
 	}
-	if last := written[len(written)-1]; last != "port 80" {
-		t.Fatalf("OnWrite's last is %q, want port 80 live again", last)
-	}
+	announced(10, "port 80") // 3 rotations, 3 colours, 3 ports, then port 80 live again
 	// monthly, colour three, port 80
 	if st, _ := s.Stats(ctx); st.Count != 3 || s.Count() != 3 {
 		t.Fatalf("count %d / cached %d, want 3", st.Count, s.Count())
@@ -245,5 +262,43 @@ func TestImportFromTheFutureRefused(t *testing.T) {
 	}
 	if r := mustPut(t, s, NewMemory{ID: "01M8ZD30000000000000000052", Text: "a few hours ahead", CreatedAt: c.t.Add(5 * time.Hour)}); r.Status != StatusCreated {
 		t.Fatalf("a few hours ahead: %q", r.Status)
+	}
+}
+
+// A purge that takes memories of several keys hands each key on, also
+// after one with nothing behind it; and an expired predecessor is not
+// what comes back.
+func TestPurgeOfSeveralKeys(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, Options{Now: c.now})
+	ctx := context.Background()
+	put := func(text, key string, expires *time.Time) string {
+		c.t = c.t.Add(time.Millisecond)
+		return mustPut(t, s, NewMemory{Text: text, Key: key, ExpiresAt: expires}).ID
+	}
+	soon, sooner := c.t.Add(time.Hour), c.t.Add(30*time.Minute)
+	put("lone and expiring", "a", &soon)
+	port := put("port 80", "port", nil)
+	put("port 8080", "port", &soon)
+	put("colour one", "colour", nil)
+	put("colour two", "colour", &sooner)
+	put("colour three", "colour", &soon)
+	c.t = sooner
+	if res := s.send(ctx, &request{kind: opPurge}); res.err != nil {
+		t.Fatal(res.err)
+	}
+	c.t = soon
+	if res := s.send(ctx, &request{kind: opPurge}); res.err != nil {
+		t.Fatal(res.err)
+	}
+	if m, _ := s.Get(ctx, port); m.SupersededBy != "" {
+		t.Fatalf("port 80 still superseded by %s after its successor expired", m.SupersededBy)
+	}
+	p, _ := s.List(ctx, Query{Q: "colour"})
+	if len(p.Memories) != 1 || p.Memories[0].Text != "colour one" {
+		t.Fatalf("colour after both successors expired: %v", texts(p.Memories))
+	}
+	if s.Count() != 2 {
+		t.Fatalf("count %d, want port 80 and colour one", s.Count())
 	}
 }

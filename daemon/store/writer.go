@@ -778,33 +778,21 @@ func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) ([]Mem
 		// than it arrive superseded by it): the newest is live again and
 		// the rest are superseded by that one, so a key has one live
 		// memory still.
+		// One that has expired (and waits for the purge) is no candidate.
 		st, err := w.stmt(ctx, `SELECT seq, id FROM memories WHERE project = ? AND key = ? AND superseded_by = ?
-			ORDER BY created_at DESC, seq DESC`)
+			AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, seq DESC LIMIT 1`)
 		if err != nil {
 			return revived, err
 		}
-		rows, err := st.QueryContext(ctx, g.project, g.key.String, g.id)
-		if err != nil {
-			return revived, err
-		}
-		var seqs []int64
+		var seq int64
 		var newest string
-		for rows.Next() {
-			var seq int64
-			var id string
-			if err := rows.Scan(&seq, &id); err != nil {
-				rows.Close()
-				return revived, err
-			}
-			if newest == "" {
-				newest = id
-			}
-			seqs = append(seqs, seq)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(seqs) == 0 {
+		switch err := st.QueryRowContext(ctx, g.project, g.key.String, g.id, w.now.UnixMilli()).Scan(&seq, &newest); {
+		case errors.Is(err, sql.ErrNoRows):
+			continue // nothing live to bring back; expired ones go with the purge
+		case err != nil:
 			return revived, err
 		}
-		if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = NULL WHERE seq = ?", seqs[0]); err != nil {
+		if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = NULL WHERE seq = ?", seq); err != nil {
 			return revived, err
 		}
 		if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ?",
@@ -815,7 +803,7 @@ func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) ([]Mem
 		if err != nil {
 			return revived, err
 		}
-		m, err := scanMemory(sel.QueryRowContext(ctx, seqs[0]))
+		m, err := scanMemory(sel.QueryRowContext(ctx, seq))
 		if err != nil {
 			return revived, err
 		}
