@@ -133,12 +133,13 @@ func (d *sockDiag) open() {
 	d.buf = make([]byte, 8192)
 }
 
-// Established reports whether conn, an accepted TCP connection, is still
-// established: the peer has sent neither a reset nor a FIN. A peer looked
-// up by its address (TCPSocket) is the sender only while the connection
-// is: once the sender resets, its address is free, and another process
-// connecting from it would be found in its place.
-func Established(conn net.Conn) (bool, error) {
+// HoldsAddress reports whether conn, an accepted TCP connection, still
+// holds its address pair: established, or half-closed by its peer
+// (CLOSE_WAIT), but not reset. A peer looked up by its address
+// (TCPSocket) is the sender only while the connection holds it: once the
+// sender resets, the address is free, and another process connecting
+// from it would be found in its place.
+func HoldsAddress(conn net.Conn) (bool, error) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return false, ErrCannotAsk
@@ -155,5 +156,5 @@ func Established(conn net.Conn) (bool, error) {
 	if ierr != nil {
 		return false, ierr
 	}
-	return info.State == unix.BPF_TCP_ESTABLISHED, nil
+	return info.State == unix.BPF_TCP_ESTABLISHED || info.State == unix.BPF_TCP_CLOSE_WAIT, nil
 }

@@ -14,5 +14,5 @@ func TCPOwner(src, dst netip.AddrPort) (int, bool) { return 0, false }
 // TCPSocket is never known off Linux (TCPOwner).
 func TCPSocket(src, dst netip.AddrPort) (PeerSocket, error) { return PeerSocket{}, ErrCannotAsk }
 
-// Established is never known off Linux (TCPOwner).
-func Established(conn net.Conn) (bool, error) { return false, ErrCannotAsk }
+// HoldsAddress is never known off Linux (TCPOwner).
+func HoldsAddress(conn net.Conn) (bool, error) { return false, ErrCannotAsk }

@@ -243,13 +243,14 @@ func peerOf(nc net.Conn) peer {
 		// run by root would pass for its owner.
 		return peer{gone: true}
 	}
-	// Asked after the lookup: still established, the connection held its
-	// address while the kernel was asked, so the socket found is its
-	// sender's. Reset before, its address was free, and another process
+	// Asked after the lookup: still holding its address (established, or
+	// half-closed by a client that waits for the answer), the connection
+	// held it while the kernel was asked, so the socket found is its
+	// sender's; a half-closed one that nobody holds any more has no inode
+	// (above). Reset before, its address was free, and another process
 	// (the owner's, connecting from the same port) may be what was found:
-	// a review won that race with a stranger's reset request. A client
-	// that half-closed before the accept is a stranger too.
-	if established, err := proc.Established(nc); err == nil && !established {
+	// a review won that race with a stranger's reset request.
+	if holds, err := proc.HoldsAddress(nc); err == nil && !holds {
 		return peer{gone: true}
 	}
 	return peer{uid: sock.UID, known: true}
