@@ -546,11 +546,21 @@ func (s *Server) importLines(w http.ResponseWriter, r *http.Request) {
 	if st == nil {
 		return
 	}
+	// Parsed strictly, as list's are: url.Query drops what it cannot read.
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		writeFieldError(w, "query", "cannot be read: "+err.Error())
+		return
+	}
 	var allowSecret bool
-	for k, v := range r.URL.Query() {
+	for k, v := range params {
+		if k != "allow_secret" {
+			writeFieldError(w, k, "is not a parameter of an import (it takes only allow_secret=true: every line may hold a secret, as a backup's may)")
+			return
+		}
 		b, err := strconv.ParseBool(v[0])
-		if k != "allow_secret" || len(v) > 1 || err != nil {
-			writeFieldError(w, k, "is not a parameter of an import; the one there is is allow_secret=true (every line may hold a secret, as a backup's may)")
+		if len(v) > 1 || err != nil {
+			writeFieldError(w, k, "must be given once, as true or false")
 			return
 		}
 		allowSecret = b

@@ -114,6 +114,9 @@ func TestBadInputIs400NamingTheField(t *testing.T) {
 		{"until before since", "GET", "/v1/memories?since=2026-12-04&until=2026-12-01", ``, "until"},
 		{"an empty tag filter", "GET", "/v1/memories?tag=", ``, "tag"},
 		{"a bad tag filter", "GET", "/v1/memories?tag=Not+OK", ``, "tag"},
+		{"an import parameter it does not take", "POST", "/v1/import?project=x", `{}`, "project"},
+		{"an import parameter cut short", "POST", "/v1/import?allow_secret=true%", `{}`, "query"},
+		{"an import's allow_secret without a value", "POST", "/v1/import?allow_secret", `{}`, "allow_secret"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
