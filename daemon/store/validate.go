@@ -201,14 +201,14 @@ var secretPatterns = sync.OnceValue(func() []secretPattern {
 		{"a Google API key", []string{"AIza"}, false, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), nil},
 		// A key is random: upper and lower case and digits, which a
 		// hyphenated name (sk-learn-compatible-estimator-v2) is not.
-		{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`), func(m []string) bool { return mixed(m[0]) }},
+		{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`), func(m []string, _ string) bool { return mixed(m[0]) }},
 		{"a JSON Web Token", []string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`), nil},
-		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:([^\s/@$<{*]{3,})@[^\s/@]`), func(m []string) bool {
+		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:([^\s/@$<{*]{3,})@[^\s/@]`), func(m []string, _ string) bool {
 			return credentialLike(m[1]) || len(m[1]) >= 12
 		}},
 		// An assignment with a value. Placeholders ($VAR, <...>, {{...}}, ***)
 		// and empty values pass: they are how people document a setting.
-		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b([a-z0-9_]*(?:password|passwd|passphrase|pwd|secret|pass)[a-z0-9_]*)["']?\s*[:=]\s*(["']?)([^\s"'$<{*]{3,})`), assignment},
+		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b([a-z0-9_]*(?:password|passwd|passphrase|pwd|secret|pass)[a-z0-9_]*)["']?\s*([:=])\s*(["']?)([^\s"'$<{*]{3,})`), assignment},
 	}
 })
 
@@ -217,45 +217,83 @@ type secretPattern struct {
 	hint []string
 	fold bool
 	re   *regexp.Regexp
-	// ok, when set, decides whether a match (its submatches) is a secret.
-	ok func(m []string) bool
+	// ok, when set, decides whether a match (its submatches, and the text
+	// after it) is a secret.
+	ok func(m []string, after string) bool
 }
 
-// assignment decides whether "name: value" sets a credential. The name's
-// last part must be a credential's (password, DB_PASS, pgpassword,
-// client_secret, aws_secret_access_key; not bypass, pass_rate or
-// password_reset_timeout). Then:
-//   - password, passwd, passphrase (alone or as the end of a longer name)
-//     and a longer name ending in secret: any value is one;
-//   - secret, pwd and pass alone, or ending a longer name (first_pass):
-//     quoted, right after a bare "=" (a setting), or with a digit or a
-//     symbol, as passwords have: "the secret: always test" and "first_pass:
-//     done" are prose. A path (pwd: /home/alice) is not one.
-func assignment(m []string) bool {
-	name, quoted := strings.Trim(strings.ToLower(m[1]), "_"), m[2] != ""
-	value := strings.TrimRight(m[3], ".,;:)")
-	if len(value) < 3 {
+// assignment decides whether "name: value" sets a credential, from the
+// regexp's groups (the name, the separator, a quote, the value's first
+// word) and the text after it (does a sentence go on?).
+//   - The name holds a password (password, passwd, passphrase, as a part
+//     or its end: PGPASSWORD, password1) or secret (client_secret,
+//     secret_key_base, JWT_SECRET_TOKEN) not followed by a part that makes
+//     it a setting about one (password_reset_timeout, password_file); or
+//     it ends in pwd or pass (DB_PASS; not pass_rate).
+//   - The value is no answer of a form (true, none, n/a, unchanged…).
+//   - A password or a compound secret is one whatever its value, unless
+//     it is a word after ":" that a sentence goes on from ("wifi
+//     password: ask reception").
+//   - A bare secret, pwd or pass needs more: quoted, right after a bare
+//     "=" (a setting), or a digit or symbol in it, as passwords have;
+//     never a path (PWD=/home/alice): "the secret: always test" is prose.
+func assignment(m []string, after string) bool {
+	name := strings.Trim(strings.ToLower(m[1]), "_")
+	next := strings.TrimLeft(after, " \t")
+	prose := len(next) < len(after) && next != "" && unicode.IsLetter([]rune(next)[0])
+	colon, quoted := m[2] == ":", m[3] != ""
+	value := strings.TrimRight(m[4], ".,;:)")
+	if len(value) < 3 || notAnAnswer[strings.ToLower(value)] {
 		return false
 	}
 	parts := strings.Split(name, "_")
-	last := parts[len(parts)-1]
-	if strings.HasSuffix(name, "secret_access_key") || strings.HasSuffix(name, "secret_key") {
-		last = "secret"
+	strong, weak := false, false
+	for i, part := range parts {
+		password := strings.HasPrefix(part, "password") || strings.HasSuffix(part, "password") ||
+			strings.HasSuffix(part, "passwd") || strings.HasSuffix(part, "passphrase")
+		secret := strings.HasSuffix(part, "secret")
+		if !password && !secret {
+			continue
+		}
+		if slices.ContainsFunc(parts[i+1:], func(p string) bool { return aboutOne[p] }) {
+			return false
+		}
+		strong = password || part != "secret" || len(parts) > 1
+		weak = !strong
+		break
 	}
-	strong := strings.HasSuffix(last, "password") || strings.HasSuffix(last, "passwd") || strings.HasSuffix(last, "passphrase") ||
-		(last == "secret" && len(parts) > 1) || (strings.HasSuffix(last, "secret") && last != "secret")
-	weak := last == "secret" || last == "pwd" || last == "pass"
+	if last := parts[len(parts)-1]; !strong && !weak && (last == "pwd" || last == "pass") {
+		weak = true
+	}
 	switch {
 	case strong:
-		return true
+		return quoted || !(colon && prose && !credentialLike(value))
 	case !weak:
+		return false
+	case strings.HasPrefix(value, "/") || strings.HasPrefix(value, "~") || strings.HasPrefix(value, "."):
 		return false
 	case quoted, strings.HasPrefix(m[0][len(m[1]):], "="):
 		return true
-	case strings.HasPrefix(value, "/") || strings.HasPrefix(value, "~") || strings.HasPrefix(value, "."):
-		return false
 	}
 	return credentialLike(value)
+}
+
+// notAnAnswer are values that say something about a credential, not what
+// it is: a form's answers and a note's placeholders.
+var notAnAnswer = map[string]bool{
+	"true": true, "false": true, "yes": true, "no": true, "on": true, "off": true, "none": true, "null": true,
+	"nil": true, "n/a": true, "empty": true, "unset": true, "tbd": true, "todo": true, "redacted": true,
+	"hidden": true, "unchanged": true, "enabled": true, "disabled": true,
+}
+
+// aboutOne are name parts after "password" or "secret" that make the name
+// a setting about one rather than one (password_reset_timeout).
+var aboutOne = map[string]bool{
+	"reset": true, "timeout": true, "length": true, "len": true, "min": true, "max": true, "policy": true,
+	"expiry": true, "expires": true, "expire": true, "hash": true, "hashed": true, "rule": true, "rules": true,
+	"required": true, "enabled": true, "hint": true, "file": true, "path": true, "url": true, "field": true,
+	"prompt": true, "rotation": true, "age": true, "changed": true, "attempts": true, "strength": true,
+	"complexity": true, "history": true, "manager": true, "rate": true,
 }
 
 // credentialLike: a value with a digit or a symbol in it, as a password
@@ -294,8 +332,14 @@ func secretKind(text string) string {
 			}
 			continue
 		}
-		for _, m := range p.re.FindAllStringSubmatch(text, -1) {
-			if p.ok(m) {
+		for _, idx := range p.re.FindAllStringSubmatchIndex(text, -1) {
+			m := make([]string, len(idx)/2)
+			for i := range m {
+				if idx[2*i] >= 0 {
+					m[i] = text[idx[2*i]:idx[2*i+1]]
+				}
+			}
+			if p.ok(m, text[idx[1]:]) {
 				return p.kind
 			}
 		}
