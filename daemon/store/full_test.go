@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 )
@@ -47,5 +48,34 @@ func TestFullSeam(t *testing.T) {
 	}
 	if err := s.Check(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// PutAll stops at a batch that fails with a full disk: the memories after
+// it are not written (and say why), those before it are.
+func TestPutAllStopsOnAFullDisk(t *testing.T) {
+	s, err := Open(t.TempDir()+"/cairn.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var commits atomic.Int64
+	s.failCommit = func() bool { return commits.Add(1) >= 2 } // the second commit on fails
+	ms := make([]NewMemory, 3*maxBatch)
+	for i := range ms {
+		ms[i] = NewMemory{Text: fmt.Sprintf("imported line %d", i)}
+	}
+	out := s.PutAll(context.Background(), ms)
+	firstFail := -1
+	for i, o := range out {
+		if o.Err != nil && firstFail < 0 {
+			firstFail = i
+		}
+		if firstFail >= 0 && !errors.Is(o.Err, ErrFull) {
+			t.Fatalf("line %d after the first failure (%d): %v, want ErrFull", i, firstFail, o.Err)
+		}
+	}
+	if firstFail < 0 || int64(firstFail) != s.Count() {
+		t.Fatalf("first failure at %d, %d stored; want the lines before it stored and none after", firstFail, s.Count())
 	}
 }

@@ -469,37 +469,50 @@ type PutOutcome struct {
 }
 
 // PutAll stores ms as Put would, one after another in their order, but
-// queued together, so the writer commits them in batches rather than one
-// commit (and fsync) each: an import's lines. Each is written in the order
-// given (seqs follow it: an export of the import is the file imported, and
-// each version of a key supersedes the one before it). Once the store is
-// closed or ctx ends, the memories not yet queued get that error.
+// queued a batch at a time (maxBatch), so the writer commits them in
+// batches rather than one commit (and fsync) each: an import's lines.
+// Each is written in the order given (seqs follow it: an export of the
+// import is the file imported, and each version of a key supersedes the
+// one before it). After a batch fails with a full disk or a closed store,
+// or once ctx ends, the memories not yet queued get that error: nothing
+// more is written on a disk that just said it is full.
 func (s *Store) PutAll(ctx context.Context, ms []NewMemory) []PutOutcome {
 	out := make([]PutOutcome, len(ms))
-	reqs := make([]*request, len(ms))
-	for i, m := range ms {
-		m, err := validateNew(m, s.now())
-		if err != nil {
-			out[i].Err = err
-			continue
+	for start := 0; start < len(ms); start += maxBatch {
+		end := min(start+maxBatch, len(ms))
+		reqs := make([]*request, end-start)
+		var stop error
+		for i := start; i < end && stop == nil; i++ {
+			m, err := validateNew(ms[i], s.now())
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			r := &request{kind: opPut, put: m}
+			if stop = s.enqueue(ctx, r); stop == nil {
+				reqs[i-start] = r
+			}
 		}
-		r := &request{kind: opPut, put: m}
-		if err := s.enqueue(ctx, r); err != nil {
-			for j := i; j < len(ms); j++ {
-				out[j].Err = fmt.Errorf("store a memory: %w", err)
+		for i, r := range reqs {
+			if r == nil {
+				continue
+			}
+			res := r.wait(ctx)
+			out[start+i].Result = res.put
+			if res.err != nil {
+				out[start+i].Err = fmt.Errorf("store a memory: %w", res.err)
+				if errors.Is(res.err, ErrFull) || errors.Is(res.err, ErrClosed) {
+					stop = res.err
+				}
+			}
+		}
+		if stop != nil {
+			for i := start; i < len(ms); i++ {
+				if out[i].Err == nil && (i >= end || reqs[i-start] == nil) {
+					out[i].Err = fmt.Errorf("store a memory: %w", stop)
+				}
 			}
 			break
-		}
-		reqs[i] = r
-	}
-	for i, r := range reqs {
-		if r == nil {
-			continue
-		}
-		res := r.wait(ctx)
-		out[i].Result = res.put
-		if res.err != nil {
-			out[i].Err = fmt.Errorf("store a memory: %w", res.err)
 		}
 	}
 	return out

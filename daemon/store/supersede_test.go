@@ -250,55 +250,64 @@ func TestForgetWithSeveralItReplaced(t *testing.T) {
 	}
 }
 
-// An import more than a day ahead of the clock is refused: it would top
-// every newest-first list for good.
-func TestImportFromTheFutureRefused(t *testing.T) {
-	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s := openTest(t, Options{Now: c.now})
-	_, err := s.Put(context.Background(), NewMemory{ID: "01M8ZD30000000000000000051", Text: "from 9999", CreatedAt: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)})
-	var ve *ValidationError
-	if !errors.As(err, &ve) || ve.Field != "created_at" {
-		t.Fatalf("created_at in 9999: %v, want a created_at error", err)
-	}
-	if r := mustPut(t, s, NewMemory{ID: "01M8ZD30000000000000000052", Text: "a few hours ahead", CreatedAt: c.t.Add(5 * time.Hour)}); r.Status != StatusCreated {
-		t.Fatalf("a few hours ahead: %q", r.Status)
-	}
-}
-
-// A purge that takes memories of several keys hands each key on, also
-// after one with nothing behind it; and an expired predecessor is not
-// what comes back.
-func TestPurgeOfSeveralKeys(t *testing.T) {
+// The chains a third review built: the live memory forgotten while its
+// predecessor has expired (not yet purged), and a purge that takes two of
+// a chain while an import older than the newest arrived superseded by it.
+// Each key ends with one live memory, the right one.
+func TestChainsAcrossExpiry(t *testing.T) {
 	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s := openTest(t, Options{Now: c.now})
 	ctx := context.Background()
-	put := func(text, key string, expires *time.Time) string {
+	put := func(m NewMemory) string {
 		c.t = c.t.Add(time.Millisecond)
-		return mustPut(t, s, NewMemory{Text: text, Key: key, ExpiresAt: expires}).ID
+		return mustPut(t, s, m).ID
 	}
-	soon, sooner := c.t.Add(time.Hour), c.t.Add(30*time.Minute)
-	put("lone and expiring", "a", &soon)
-	port := put("port 80", "port", nil)
-	put("port 8080", "port", &soon)
-	put("colour one", "colour", nil)
-	put("colour two", "colour", &sooner)
-	put("colour three", "colour", &soon)
-	c.t = sooner
+	live := func(key string) []string {
+		t.Helper()
+		p, err := s.List(ctx, Query{Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, m := range p.Memories {
+			if m.Key == key {
+				out = append(out, m.Text)
+			}
+		}
+		return out
+	}
+	hour := c.t.Add(time.Hour)
+
+	put(NewMemory{Text: "first value one", Key: "first"})
+	put(NewMemory{Text: "first value two", Key: "first", ExpiresAt: &hour})
+	three := put(NewMemory{Text: "first value three", Key: "first"})
+
+	old := c.t
+	put(NewMemory{Text: "second value a", Key: "second"})
+	put(NewMemory{Text: "second value b", Key: "second", ExpiresAt: &hour})
+	put(NewMemory{Text: "second value c", Key: "second", ExpiresAt: &hour})
+	put(NewMemory{ID: "01M8ZD30000000000000000061", Text: "second value x", Key: "second", CreatedAt: old.Add(2 * time.Millisecond)})
+
+	c.t = hour
+	if err := s.Delete(ctx, three); err != nil {
+		t.Fatal(err)
+	}
+	if got := live("first"); len(got) != 1 || got[0] != "first value one" {
+		t.Fatalf("first, its live one forgotten while two had expired: %q, want one", got)
+	}
 	if res := s.send(ctx, &request{kind: opPurge}); res.err != nil {
 		t.Fatal(res.err)
 	}
-	c.t = soon
-	if res := s.send(ctx, &request{kind: opPurge}); res.err != nil {
-		t.Fatal(res.err)
+	if got := live("first"); len(got) != 1 || got[0] != "first value one" {
+		t.Fatalf("first after the purge: %q, want one", got)
 	}
-	if m, _ := s.Get(ctx, port); m.SupersededBy != "" {
-		t.Fatalf("port 80 still superseded by %s after its successor expired", m.SupersededBy)
-	}
-	p, _ := s.List(ctx, Query{Q: "colour"})
-	if len(p.Memories) != 1 || p.Memories[0].Text != "colour one" {
-		t.Fatalf("colour after both successors expired: %v", texts(p.Memories))
+	if got := live("second"); len(got) != 1 || got[0] != "second value x" {
+		t.Fatalf("second after b and c expired: %q, want x alone", got)
 	}
 	if s.Count() != 2 {
-		t.Fatalf("count %d, want port 80 and colour one", s.Count())
+		t.Fatalf("count %d, want 2", s.Count())
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

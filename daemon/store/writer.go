@@ -737,77 +737,72 @@ type goneMemory struct {
 	supersededBy sql.NullString
 }
 
-// unsupersede hands what the gone memories superseded to what superseded
-// them, or, for one that was live, makes it live again: forgetting the
-// newer memory of a key brings back the one it replaced, which would
-// otherwise stay hidden behind an id that no longer exists. It returns
-// those that became live. Supersession is only ever by key, so the key's
-// index finds them.
+// unsupersede mends the keys of memories just deleted or purged, so each
+// still has one live memory if any of it is left: forgetting the newer
+// memory of a key brings back the one it replaced, which would otherwise
+// stay hidden behind an id that no longer exists. Per key, whatever points
+// at a memory that is gone (or expired, waiting for the purge) is handed
+// to the key's live memory; with none left, the newest memory of the key
+// that is not expired and not superseded by one that is still there
+// becomes live. Worked out per key, not per gone memory, since a purge
+// can take several of a chain at once, and imports older than a memory
+// arrive superseded by it, several by the same one. It returns the
+// memories that became live. Supersession is only ever by key, so the
+// key's index finds them.
 func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) ([]Memory, error) {
-	// A purge can take a memory and the one that superseded it at once:
-	// hand over to the first in the chain that is still here.
-	next := make(map[string]sql.NullString, len(gone))
-	for _, g := range gone {
-		next[g.id] = g.supersededBy
-	}
+	type key struct{ project, key string }
+	seen := map[key]bool{}
 	var revived []Memory
+	now := w.now.UnixMilli()
+	const here = `EXISTS (SELECT 1 FROM memories s WHERE s.id = m.superseded_by AND (s.expires_at IS NULL OR s.expires_at > ?))`
 	for _, g := range gone {
-		if !g.key.Valid {
+		k := key{g.project, g.key.String}
+		if !g.key.Valid || seen[k] {
 			continue
 		}
-		to := g.supersededBy
-		for range len(gone) { // bounded, should a damaged file hold a cycle
-			if !to.Valid {
-				break
-			}
-			n, isGone := next[to.String]
-			if !isGone {
-				break
-			}
-			to = n
+		seen[k] = true
+		var seq int64
+		var id string
+		live := true
+		row, err := w.queryRow(ctx, `SELECT seq, id FROM memories m WHERE project = ? AND key = ? AND superseded_by IS NULL
+			AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, seq DESC LIMIT 1`, k.project, k.key, now)
+		if err != nil {
+			return revived, err
 		}
-		if to.Valid {
-			// Handed on: still superseded, now by the gone one's successor.
-			if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ?",
-				to, g.project, g.key.String, g.id); err != nil {
+		if err := row.Scan(&seq, &id); errors.Is(err, sql.ErrNoRows) {
+			live = false
+		} else if err != nil {
+			return revived, err
+		}
+		if !live {
+			row, err := w.queryRow(ctx, `SELECT seq, id FROM memories m WHERE project = ? AND key = ?
+				AND (expires_at IS NULL OR expires_at > ?) AND NOT `+here+`
+				ORDER BY created_at DESC, seq DESC LIMIT 1`, k.project, k.key, now, now)
+			if err != nil {
 				return revived, err
 			}
-			continue
+			if err := row.Scan(&seq, &id); errors.Is(err, sql.ErrNoRows) {
+				continue // nothing of the key is left but what expired
+			} else if err != nil {
+				return revived, err
+			}
+			if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = NULL WHERE seq = ?", seq); err != nil {
+				return revived, err
+			}
+			sel, err := w.stmt(ctx, selectMemory+" WHERE m.seq = ?")
+			if err != nil {
+				return revived, err
+			}
+			mem, err := scanMemory(sel.QueryRowContext(ctx, seq))
+			if err != nil {
+				return revived, err
+			}
+			revived = append(revived, mem)
 		}
-		// The gone one was live. Several can point at it (imports older
-		// than it arrive superseded by it): the newest is live again and
-		// the rest are superseded by that one, so a key has one live
-		// memory still.
-		// One that has expired (and waits for the purge) is no candidate.
-		st, err := w.stmt(ctx, `SELECT seq, id FROM memories WHERE project = ? AND key = ? AND superseded_by = ?
-			AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, seq DESC LIMIT 1`)
-		if err != nil {
+		if _, err := w.exec(ctx, `UPDATE memories AS m SET superseded_by = ? WHERE project = ? AND key = ? AND seq != ?
+			AND superseded_by IS NOT NULL AND NOT `+here, id, k.project, k.key, seq, now); err != nil {
 			return revived, err
 		}
-		var seq int64
-		var newest string
-		switch err := st.QueryRowContext(ctx, g.project, g.key.String, g.id, w.now.UnixMilli()).Scan(&seq, &newest); {
-		case errors.Is(err, sql.ErrNoRows):
-			continue // nothing live to bring back; expired ones go with the purge
-		case err != nil:
-			return revived, err
-		}
-		if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = NULL WHERE seq = ?", seq); err != nil {
-			return revived, err
-		}
-		if _, err := w.exec(ctx, "UPDATE memories SET superseded_by = ? WHERE project = ? AND key = ? AND superseded_by = ?",
-			newest, g.project, g.key.String, g.id); err != nil {
-			return revived, err
-		}
-		sel, err := w.stmt(ctx, selectMemory+" WHERE m.seq = ?")
-		if err != nil {
-			return revived, err
-		}
-		m, err := scanMemory(sel.QueryRowContext(ctx, seq))
-		if err != nil {
-			return revived, err
-		}
-		revived = append(revived, m)
 	}
 	return revived, nil
 }
