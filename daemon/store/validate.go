@@ -194,12 +194,21 @@ var secretPatterns = sync.OnceValue(func() []secretPattern {
 		// hyphenated name (sk-learn-compatible-estimator-v2) is not.
 		{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`), func(m []string, _ string) bool { return mixed(m[0]) }},
 		{"a JSON Web Token", []string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`), nil},
-		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]+:([^\s/@$<{*]{3,})@[^\s/@]`), func(m []string, _ string) bool {
-			return credentialLike(m[1]) || len(m[1]) >= 12
+		{"a Hugging Face or npm token", []string{"hf_", "npm_"}, false, regexp.MustCompile(`\b(?:hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{36})\b`), nil},
+		// A URL's password, unless it is one of the words docs put there.
+		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:([^\s/@$<{*]{3,})@[^\s/@]`), func(m []string, _ string) bool {
+			return !urlPlaceholder[strings.ToLower(m[1])]
 		}},
+		// The ways a password goes on a command line.
+		{"a password on a command line", []string{"password", "curl", "mysql", "sshpass"}, false, regexp.MustCompile(
+			`\blogin\s+\S+\s+password\s+[^\s$<{*]{3,}|\bcurl\b[^\n]*?\s-u\s*['"]?[^\s:'"]+:[^\s'"@$<{*]{3,}|\bmysql(?:dump|admin)?\b[^\n]*?\s-p[^\s\-$<{*][^\s]{2,}|\bsshpass\b[^\n]*?\s-p\s*[^\s\-$<{*][^\s]{2,}`), nil},
 		// An assignment with a value. Placeholders ($VAR, <...>, {{...}}, ***)
 		// and empty values pass: they are how people document a setting.
-		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b([a-z0-9_]*(?:password|passwd|passphrase|pwd|secret|pass)[a-z0-9_]*)["']?\s*([:=])\s*(["']?)([^\s"'$<{*]{3,})`), assignment},
+		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b([a-z0-9_-]*(?:password|passwd|passphrase|pwd|secret|pass)[a-z0-9_-]*)["']?\s*([:=])\s*(["']?)([^\s"'$<{*]{3,})`), assignment},
+		// A token or API key set to a long value with digits in it.
+		{"a token assignment", []string{"token", "key"}, true, regexp.MustCompile(`(?i)\b[a-z0-9_-]*(?:token|api_?key|access_?key|private_?key|auth_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9_\-./+=]{16,})`), func(m []string, _ string) bool {
+			return credentialLike(m[1]) && strings.IndexFunc(m[1], unicode.IsDigit) >= 0
+		}},
 	}
 })
 
@@ -216,32 +225,37 @@ type secretPattern struct {
 // assignment decides whether "name: value" sets a credential, from the
 // regexp's groups (the name, the separator, a quote, the value's first
 // word) and the text after it (does a sentence go on?).
-//   - The name holds a password (password, passwd, passphrase, as a part
-//     or its end: PGPASSWORD, password1) or secret (client_secret,
-//     secret_key_base, JWT_SECRET_TOKEN) not followed by a part that makes
-//     it a setting about one (password_reset_timeout, password_file); or
-//     it ends in pwd or pass (DB_PASS; not pass_rate).
+//   - The name holds a password (password, passwd, passphrase, as a part,
+//     its end or with a number: PGPASSWORD, password1) or a secret that
+//     names a kind of key (client_secret, secret_key_base, JWT_SECRET_TOKEN;
+//     not secret_santa), not followed by a part that makes it a setting
+//     about one (password_reset_timeout, password_file); or it ends in pwd,
+//     or in pass after another part (DB_PASS; not "boarding pass" or
+//     pass_rate).
 //   - The value is no answer of a form (true, none, n/a, unchanged…).
-//   - A password or a compound secret is one whatever its value, unless
-//     it is a word after ":" that a sentence goes on from ("wifi
-//     password: ask reception").
-//   - A bare secret, pwd or pass needs more: quoted, right after a bare
-//     "=" (a setting), or a digit or symbol in it, as passwords have;
-//     never a path (PWD=/home/alice): "the secret: always test" is prose.
+//   - Such a password or secret is one after "=" unless a sentence goes
+//     on ("guest password = ask reception"), and after ":" when quoted,
+//     under a compound name (DB_PASSWORD: …), or with a digit or symbol in
+//     it, as passwords have ("VPN password: see 1Password" is a note).
+//   - A bare secret, a pwd or a pass needs a quote, a bare "=" or a digit
+//     or symbol, and never a path (PWD=/home/alice).
 func assignment(m []string, after string) bool {
-	name := strings.Trim(strings.ToLower(m[1]), "_")
+	name := strings.Trim(strings.ToLower(m[1]), "_-")
 	next := strings.TrimLeft(after, " \t")
-	prose := len(next) < len(after) && next != "" && unicode.IsLetter([]rune(next)[0])
+	prose := len(next) < len(after) && next != "" && (unicode.IsLetter([]rune(next)[0]) || unicode.IsDigit([]rune(next)[0]))
 	colon, quoted := m[2] == ":", m[3] != ""
 	value := strings.TrimRight(m[4], ".,;:)")
 	if len(value) < 3 || notAnAnswer[strings.ToLower(value)] {
 		return false
 	}
-	parts := strings.Split(name, "_")
+	parts := strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' })
+	if len(parts) == 0 {
+		return false
+	}
 	strong, weak := false, false
 	for i, part := range parts {
-		password := strings.HasPrefix(part, "password") || strings.HasSuffix(part, "password") ||
-			strings.HasSuffix(part, "passwd") || strings.HasSuffix(part, "passphrase")
+		digits := strings.TrimLeft(strings.TrimPrefix(part, "password"), "0123456789") == "" && strings.HasPrefix(part, "password")
+		password := digits || strings.HasSuffix(part, "password") || strings.HasSuffix(part, "passwd") || strings.HasSuffix(part, "passphrase")
 		secret := strings.HasSuffix(part, "secret")
 		if !password && !secret {
 			continue
@@ -249,16 +263,19 @@ func assignment(m []string, after string) bool {
 		if slices.ContainsFunc(parts[i+1:], func(p string) bool { return aboutOne[p] }) {
 			return false
 		}
-		strong = password || part != "secret" || len(parts) > 1
-		weak = !strong
+		keyed := part != "secret" || slices.ContainsFunc(parts, func(p string) bool { return keyKinds[p] })
+		strong = password || keyed
+		weak = !strong && len(parts) == 1
 		break
 	}
-	if last := parts[len(parts)-1]; !strong && !weak && (last == "pwd" || last == "pass") {
+	if last := parts[len(parts)-1]; !strong && !weak && (last == "pwd" || last == "pass" && len(parts) > 1) {
 		weak = true
 	}
 	switch {
+	case strong && !colon:
+		return quoted || !prose
 	case strong:
-		return quoted || !(colon && prose && !credentialLike(value))
+		return quoted || (len(parts) > 1 || credentialLike(value)) && !prose
 	case !weak:
 		return false
 	case strings.HasPrefix(value, "/") || strings.HasPrefix(value, "~") || strings.HasPrefix(value, "."):
@@ -266,8 +283,19 @@ func assignment(m []string, after string) bool {
 	case quoted, strings.HasPrefix(m[0][len(m[1]):], "="):
 		return true
 	}
-	return credentialLike(value)
+	return credentialLike(value) && !prose
 }
+
+// keyKinds are the name parts that make a secret a key's (client_secret,
+// JWT_SECRET_TOKEN), not a word (secret_santa).
+var keyKinds = map[string]bool{
+	"key": true, "token": true, "access": true, "base": true, "client": true, "api": true, "app": true,
+	"jwt": true, "aws": true, "shared": true, "webhook": true, "signing": true, "session": true, "cookie": true,
+	"oauth": true, "consumer": true, "private": true, "master": true, "encryption": true, "hmac": true, "db": true,
+}
+
+// urlPlaceholder are the passwords docs write in a URL.
+var urlPlaceholder = map[string]bool{"pass": true, "password": true, "passwd": true, "secret": true, "pw": true, "pwd": true, "xxx": true, "xxxx": true, "xxxxx": true}
 
 // notAnAnswer are values that say something about a credential, not what
 // it is: a form's answers and a note's placeholders.
@@ -284,7 +312,8 @@ var aboutOne = map[string]bool{
 	"expiry": true, "expires": true, "expire": true, "hash": true, "hashed": true, "rule": true, "rules": true,
 	"required": true, "enabled": true, "hint": true, "file": true, "path": true, "url": true, "field": true,
 	"prompt": true, "rotation": true, "age": true, "changed": true, "attempts": true, "strength": true,
-	"complexity": true, "history": true, "manager": true, "rate": true,
+	"complexity": true, "history": true, "manager": true, "rate": true, "requirements": true, "requirement": true,
+	"less": true,
 }
 
 // credentialLike: a value with a digit or a symbol in it, as a password
