@@ -133,12 +133,13 @@ func (d *sockDiag) open() {
 	d.buf = make([]byte, 8192)
 }
 
-// HoldsAddress reports whether conn, an accepted TCP connection, still
-// holds its address pair: established, or half-closed by its peer
-// (CLOSE_WAIT), but not reset. A peer looked up by its address
-// (TCPSocket) is the sender only while the connection holds it: once the
-// sender resets, the address is free, and another process connecting
-// from it would be found in its place.
+// HoldsAddress reports whether conn, an accepted TCP connection, is still
+// connected to its sender: established, or half-closed by it
+// (CLOSE_WAIT), but not closed (a reset, or the reset a newcomer from the
+// same address draws). A peer looked up by its address (TCPSocket) is the
+// sender only while this holds: once the sender lets its address go,
+// another process connecting from it would be found in its place (see
+// the daemon's peerOf).
 func HoldsAddress(conn net.Conn) (bool, error) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {

@@ -243,14 +243,20 @@ func peerOf(nc net.Conn) peer {
 		// run by root would pass for its owner.
 		return peer{gone: true}
 	}
-	// Asked after the lookup: still holding its address (established, or
-	// half-closed by a client that waits for the answer), the connection
-	// held it while the kernel was asked, so the socket found is its
-	// sender's; a half-closed one that nobody holds any more has no inode
-	// (above). Reset before, its address was free, and another process
-	// (the owner's, connecting from the same port) may be what was found:
-	// a review won that race with a stranger's reset request.
-	if holds, err := proc.HoldsAddress(nc); err == nil && !holds {
+	// Asked after the lookup, which is by address: another process can
+	// connect from the sender's address once the sender lets go of it,
+	// and be what the kernel found. A review won that race with a
+	// stranger's reset request and the owner's next connection. Reset,
+	// the connection is CLOSE at once. Closed with a FIN, its sender's
+	// socket turns into a time-wait remnant (no inode: gone, above) that
+	// loopback lets a new connection reuse; that connection's SYN meets
+	// this half-closed one, and the challenge ACK and the reset it draws
+	// close this one too, so it is CLOSE by the time the lookup can find
+	// the newcomer. Established, or half-closed by a sender still holding
+	// its socket (and so its port: nobody else can bind it), the socket
+	// found is the sender's. A connection that cannot be asked is a
+	// stranger's too.
+	if holds, err := proc.HoldsAddress(nc); !errors.Is(err, proc.ErrCannotAsk) && (err != nil || !holds) {
 		return peer{gone: true}
 	}
 	return peer{uid: sock.UID, known: true}
