@@ -192,21 +192,23 @@ var secretPatterns = sync.OnceValue(func() []secretPattern {
 		{"a Google API key", []string{"AIza"}, false, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`), nil},
 		// A key is random: upper and lower case and digits, which a
 		// hyphenated name (sk-learn-compatible-estimator-v2) is not.
-		{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`), func(m []string, _ string) bool { return mixed(m[0]) }},
+		{"an OpenAI or Anthropic API key", []string{"sk-"}, false, regexp.MustCompile(`\bsk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_-]{32,}`), func(m []string, _, _ string) bool { return mixed(m[0]) }},
 		{"a JSON Web Token", []string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`), nil},
 		{"a Hugging Face or npm token", []string{"hf_", "npm_"}, false, regexp.MustCompile(`\b(?:hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{36})\b`), nil},
 		// A URL's password, unless it is one of the words docs put there.
-		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:([^\s/@$<{*]{3,})@[^\s/@]`), func(m []string, _ string) bool {
+		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:([^\s/@$<{*]{3,})@[^\s/@]`), func(m []string, _, _ string) bool {
 			return !urlPlaceholder[strings.ToLower(m[1])]
 		}},
 		// The ways a password goes on a command line.
-		{"a password on a command line", []string{"password", "curl", "mysql", "sshpass"}, false, regexp.MustCompile(
-			`\blogin\s+\S+\s+password\s+[^\s$<{*]{3,}|\bcurl\b[^\n]*?\s-u\s*['"]?[^\s:'"]+:[^\s'"@$<{*]{3,}|\bmysql(?:dump|admin)?\b[^\n]*?\s-p[^\s\-$<{*][^\s]{2,}|\bsshpass\b[^\n]*?\s-p\s*[^\s\-$<{*][^\s]{2,}`), nil},
+		{"a password on a command line", []string{"login"}, false, regexp.MustCompile(`\blogin\s+\S+\s+password\s+[^\s$<{*]{3,}`), nil},
+		{"a password on a command line", []string{"curl"}, false, regexp.MustCompile(`\bcurl\b[^\n]*?\s-u\s*['"]?[^\s:'"]+:[^\s'"@$<{*]{3,}`), nil},
+		{"a password on a command line", []string{"mysql"}, false, regexp.MustCompile(`\bmysql(?:dump|admin)?\b[^\n]*?\s-p[^\s\-$<{*][^\s]{2,}`), nil},
+		{"a password on a command line", []string{"sshpass"}, false, regexp.MustCompile(`\bsshpass\b[^\n]*?\s-p\s*[^\s\-$<{*][^\s]{2,}`), nil},
 		// An assignment with a value. Placeholders ($VAR, <...>, {{...}}, ***)
 		// and empty values pass: they are how people document a setting.
-		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)\b([a-z0-9_-]*(?:password|passwd|passphrase|pwd|secret|pass)[a-z0-9_-]*)["']?\s*([:=])\s*(["']?)([^\s"'$<{*]{3,})`), assignment},
+		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)((?:password|passwd|passphrase|pwd|secret|pass)[a-z0-9_-]*)["']?\s*([:=])\s*(["']?)([^\s"'$<{*]{3,})`), assignment},
 		// A token or API key set to a long value with digits in it.
-		{"a token assignment", []string{"token", "key"}, true, regexp.MustCompile(`(?i)\b[a-z0-9_-]*(?:token|api_?key|access_?key|private_?key|auth_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9_\-./+=]{16,})`), func(m []string, _ string) bool {
+		{"a token assignment", []string{"token", "key"}, true, regexp.MustCompile(`(?i)(?:token|api_?key|access_?key|private_?key|auth_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9_\-./+=]{16,})`), func(m []string, _, _ string) bool {
 			return credentialLike(m[1]) && strings.IndexFunc(m[1], unicode.IsDigit) >= 0
 		}},
 	}
@@ -218,8 +220,8 @@ type secretPattern struct {
 	fold bool
 	re   *regexp.Regexp
 	// ok, when set, decides whether a match (its submatches, and the text
-	// after it) is a secret.
-	ok func(m []string, after string) bool
+	// before and after it) is a secret.
+	ok func(m []string, before, after string) bool
 }
 
 // assignment decides whether "name: value" sets a credential, from the
@@ -239,7 +241,15 @@ type secretPattern struct {
 //     it, as passwords have ("VPN password: see 1Password" is a note).
 //   - A bare secret, a pwd or a pass needs a quote, a bare "=" or a digit
 //     or symbol, and never a path (PWD=/home/alice).
-func assignment(m []string, after string) bool {
+func assignment(m []string, before, after string) bool {
+	// The regexp starts at the credential word (a leading name pattern
+	// made it ~20 µs a text); the rest of the name is what precedes it,
+	// back to a character no name has.
+	lead := len(before)
+	for lead > 0 && nameByte(before[lead-1]) {
+		lead--
+	}
+	m = append([]string{before[lead:] + m[0], before[lead:] + m[1]}, m[2:]...)
 	name := strings.Trim(strings.ToLower(m[1]), "_-")
 	next := strings.TrimLeft(after, " \t")
 	prose := len(next) < len(after) && next != "" && (unicode.IsLetter([]rune(next)[0]) || unicode.IsDigit([]rune(next)[0]))
@@ -284,6 +294,10 @@ func assignment(m []string, after string) bool {
 		return true
 	}
 	return credentialLike(value) && !prose
+}
+
+func nameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
 // keyKinds are the name parts that make a secret a key's (client_secret,
@@ -359,7 +373,7 @@ func secretKind(text string) string {
 					m[i] = text[idx[2*i]:idx[2*i+1]]
 				}
 			}
-			if p.ok(m, text[idx[1]:]) {
+			if p.ok(m, text[:idx[0]], text[idx[1]:]) {
 				return p.kind
 			}
 		}
