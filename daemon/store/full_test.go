@@ -79,3 +79,28 @@ func TestPutAllStopsOnAFullDisk(t *testing.T) {
 		t.Fatalf("first failure at %d, %d stored; want the lines before it stored and none after", firstFail, s.Count())
 	}
 }
+
+// An invalid memory among those PutAll gives up on after a full disk
+// still says what is wrong with it, not that the disk is full.
+func TestPutAllNamesInvalidLinesAfterAFullDisk(t *testing.T) {
+	s, err := Open(t.TempDir()+"/cairn.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var commits atomic.Int64
+	s.failCommit = func() bool { return commits.Add(1) >= 2 }
+	ms := make([]NewMemory, 3*maxBatch)
+	for i := range ms {
+		if i%7 == 6 {
+			continue // empty text: invalid
+		}
+		ms[i] = NewMemory{Text: fmt.Sprintf("imported line %d", i)}
+	}
+	for i, o := range s.PutAll(context.Background(), ms) {
+		var ve *ValidationError
+		if i%7 == 6 && !errors.As(o.Err, &ve) {
+			t.Fatalf("line %d (empty): %v, want its validation error", i, o.Err)
+		}
+	}
+}

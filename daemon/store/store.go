@@ -474,41 +474,51 @@ type PutOutcome struct {
 // Each is written in the order given (seqs follow it: an export of the
 // import is the file imported, and each version of a key supersedes the
 // one before it). After a batch fails with a full disk or a closed store,
-// or once ctx ends, the memories not yet queued get that error: nothing
-// more is written on a disk that just said it is full.
+// or once ctx ends, the valid memories not yet queued get that error:
+// nothing more is written on a disk that just said it is full. Each is
+// checked first, so an invalid one always says what is wrong with it.
 func (s *Store) PutAll(ctx context.Context, ms []NewMemory) []PutOutcome {
 	out := make([]PutOutcome, len(ms))
-	for start := 0; start < len(ms); start += maxBatch {
-		end := min(start+maxBatch, len(ms))
-		reqs := make([]*request, end-start)
-		var stop error
-		for i := start; i < end && stop == nil; i++ {
-			m, err := validateNew(ms[i], s.now())
-			if err != nil {
-				out[i].Err = err
-				continue
-			}
-			r := &request{kind: opPut, put: m}
-			if stop = s.enqueue(ctx, r); stop == nil {
-				reqs[i-start] = r
-			}
+	// Every line is checked first, so one that cannot be stored says why
+	// even when a full disk stops the rest.
+	checked := make([]NewMemory, len(ms))
+	var valid []int
+	for i := range ms {
+		m, err := validateNew(ms[i], s.now())
+		if err != nil {
+			out[i].Err = err
+			continue
 		}
-		for i, r := range reqs {
+		checked[i] = m
+		valid = append(valid, i)
+	}
+	for start := 0; start < len(valid); start += maxBatch {
+		batch := valid[start:min(start+maxBatch, len(valid))]
+		reqs := make([]*request, len(batch))
+		var stop error
+		for j, i := range batch {
+			r := &request{kind: opPut, put: checked[i]}
+			if stop = s.enqueue(ctx, r); stop != nil {
+				break
+			}
+			reqs[j] = r
+		}
+		for j, r := range reqs {
 			if r == nil {
 				continue
 			}
 			res := r.wait(ctx)
-			out[start+i].Result = res.put
+			out[batch[j]].Result = res.put
 			if res.err != nil {
-				out[start+i].Err = fmt.Errorf("store a memory: %w", res.err)
+				out[batch[j]].Err = fmt.Errorf("store a memory: %w", res.err)
 				if errors.Is(res.err, ErrFull) || errors.Is(res.err, ErrClosed) {
 					stop = res.err
 				}
 			}
 		}
 		if stop != nil {
-			for i := start; i < len(ms); i++ {
-				if out[i].Err == nil && (i >= end || reqs[i-start] == nil) {
+			for j, i := range valid[start:] {
+				if j >= len(reqs) || reqs[j] == nil {
 					out[i].Err = fmt.Errorf("store a memory: %w", stop)
 				}
 			}

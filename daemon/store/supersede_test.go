@@ -311,3 +311,38 @@ func TestChainsAcrossExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A key whose live memory has expired (not yet purged) keeps it as its
+// live one when another of its memories is forgotten: bringing an older
+// one back beside it left the key with two for good (a review's case).
+func TestForgetBesideAnExpiredLiveOne(t *testing.T) {
+	c := &clock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := openTest(t, Options{Now: c.now})
+	ctx := context.Background()
+	put := func(text string, expires *time.Time) string {
+		c.t = c.t.Add(time.Millisecond)
+		return mustPut(t, s, NewMemory{Text: text, Key: "k", ExpiresAt: expires}).ID
+	}
+	hour := c.t.Add(time.Hour)
+	a := put("value a", nil)
+	put("value c", nil)
+	put("value b", &hour)
+	c.t = hour
+	if err := s.Delete(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	put("value n", nil)
+	if res := s.send(ctx, &request{kind: opPurge}); res.err != nil {
+		t.Fatal(res.err)
+	}
+	p, err := s.List(ctx, Query{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(p.Memories); len(got) != 1 || got[0] != "value n" {
+		t.Fatalf("live memories of k: %q, want value n alone", got)
+	}
+	if s.Count() != 1 {
+		t.Fatalf("count %d, want 1", s.Count())
+	}
+}

@@ -742,9 +742,9 @@ type goneMemory struct {
 // memory of a key brings back the one it replaced, which would otherwise
 // stay hidden behind an id that no longer exists. Per key, whatever points
 // at a memory that is gone (or expired, waiting for the purge) is handed
-// to the key's live memory; with none left, the newest memory of the key
-// that is not expired and not superseded by one that is still there
-// becomes live. Worked out per key, not per gone memory, since a purge
+// to the key's live memory (an expired one too, until the purge); with
+// none left, the newest memory of the key that is not expired and not
+// superseded by one that is still there becomes live. Worked out per key, not per gone memory, since a purge
 // can take several of a chain at once, and imports older than a memory
 // arrive superseded by it, several by the same one. It returns the
 // memories that became live. Supersession is only ever by key, so the
@@ -764,8 +764,11 @@ func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) ([]Mem
 		var seq int64
 		var id string
 		live := true
+		// A live one that has expired still counts until the purge takes
+		// it (and mends the key again), as it does for put: skipping it
+		// here would bring an older one back beside it.
 		row, err := w.queryRow(ctx, `SELECT seq, id FROM memories m WHERE project = ? AND key = ? AND superseded_by IS NULL
-			AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, seq DESC LIMIT 1`, k.project, k.key, now)
+			ORDER BY created_at DESC, seq DESC LIMIT 1`, k.project, k.key)
 		if err != nil {
 			return revived, err
 		}
