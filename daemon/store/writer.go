@@ -712,11 +712,11 @@ func (w *batchWriter) update(ctx context.Context, id string, p Patch) response {
 
 func (w *batchWriter) delete(ctx context.Context, id string) response {
 	var gone goneMemory
-	row, err := w.queryRow(ctx, "DELETE FROM memories WHERE id = ? RETURNING id, project, key, superseded_by", id)
+	row, err := w.queryRow(ctx, "DELETE FROM memories WHERE id = ? RETURNING project, key, superseded_by", id)
 	if err != nil {
 		return response{err: err}
 	}
-	if err := row.Scan(&gone.id, &gone.project, &gone.key, &gone.supersededBy); errors.Is(err, sql.ErrNoRows) {
+	if err := row.Scan(&gone.project, &gone.key, &gone.supersededBy); errors.Is(err, sql.ErrNoRows) {
 		return response{err: fmt.Errorf("delete %s: %w", id, ErrNotFound)}
 	} else if err != nil {
 		return response{err: err}
@@ -732,7 +732,7 @@ func (w *batchWriter) delete(ctx context.Context, id string) response {
 
 // goneMemory is what unsupersede needs of a deleted or purged memory.
 type goneMemory struct {
-	id, project  string
+	project      string
 	key          sql.NullString
 	supersededBy sql.NullString
 }
@@ -812,7 +812,7 @@ func (w *batchWriter) unsupersede(ctx context.Context, gone []goneMemory) ([]Mem
 
 func (w *batchWriter) purge(ctx context.Context) response {
 	st, err := w.stmt(ctx, `DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?
-		RETURNING id, project, key, superseded_by`)
+		RETURNING project, key, superseded_by`)
 	if err != nil {
 		return response{err: err}
 	}
@@ -824,7 +824,7 @@ func (w *batchWriter) purge(ctx context.Context) response {
 	var gone []goneMemory
 	for rows.Next() {
 		var g goneMemory
-		if err := rows.Scan(&g.id, &g.project, &g.key, &g.supersededBy); err != nil {
+		if err := rows.Scan(&g.project, &g.key, &g.supersededBy); err != nil {
 			rows.Close()
 			return response{err: err}
 		}
