@@ -196,17 +196,19 @@ var secretPatterns = sync.OnceValue(func() []secretPattern {
 		{"a JSON Web Token", []string{"eyJ"}, false, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`), nil},
 		{"a Hugging Face or npm token", []string{"hf_", "npm_"}, false, regexp.MustCompile(`\b(?:hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{36})\b`), nil},
 		// A URL's password, unless it is one of the words docs put there.
-		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:([^\s/@$<{*]{3,})@[^\s/@]`), func(m []string, _, _ string) bool {
+		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:([^\s/@$<{*][^\s/@<{*]{2,})@[^\s/@]`), func(m []string, _, _ string) bool {
 			return !urlPlaceholder[strings.ToLower(m[1])]
 		}},
 		// The ways a password goes on a command line.
-		{"a password on a command line", []string{"login"}, false, regexp.MustCompile(`\blogin\s+\S+\s+password\s+[^\s$<{*]{3,}`), nil},
-		{"a password on a command line", []string{"curl"}, false, regexp.MustCompile(`\bcurl\b[^\n]*?\s-u\s*['"]?[^\s:'"]+:[^\s'"@$<{*]{3,}`), nil},
+		{"a password on a command line", []string{"login"}, false, regexp.MustCompile(`\blogin\s+\S+\s+password\s+[^\s$<{*][^\s<{*]{2,}`), nil},
+		{"a password on a command line", []string{"curl"}, false, regexp.MustCompile(`\bcurl\b[^\n]*?\s-u\s*['"]?[^\s:'"]+:[^\s'"@$<{*][^\s'"@<{*]{2,}`), nil},
 		{"a password on a command line", []string{"mysql"}, false, regexp.MustCompile(`\bmysql(?:dump|admin)?\b[^\n]*?\s-p[^\s\-$<{*][^\s]{2,}`), nil},
 		{"a password on a command line", []string{"sshpass"}, false, regexp.MustCompile(`\bsshpass\b[^\n]*?\s-p\s*[^\s\-$<{*][^\s]{2,}`), nil},
-		// An assignment with a value. Placeholders ($VAR, <...>, {{...}}, ***)
-		// and empty values pass: they are how people document a setting.
-		{"a password assignment", []string{"pass", "pwd", "secret"}, true, regexp.MustCompile(`(?i)((?:password|passwd|passphrase|pwd|secret|pass)[a-z0-9_-]*)["']?\s*([:=])\s*(["']?)([^\s"'$<{*]{3,})`), assignment},
+		// An assignment with a value. Placeholders ($VAR, $(cmd), ${VAR},
+		// <...>, {{...}}, ***) and empty values pass: they are how people
+		// document a setting. A "$" inside a value or before more than a
+		// name (pa$$w0rd, $uperS3cret!) is a password's.
+		{"a password assignment", []string{"pass", "pw", "secret"}, true, regexp.MustCompile(`(?i)((?:password|passwd|passphrase|passcode|pwd|pw|secret|pass)[a-z0-9_-]*)["']?\s*([:=])\s*(["']?)([^\s"'<{*]{3,})`), assignment},
 		// A token or API key set to a long value with digits in it.
 		{"a token assignment", []string{"token", "key"}, true, regexp.MustCompile(`(?i)(?:token|api_?key|access_?key|private_?key|auth_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9_\-./+=]{16,})`), func(m []string, _, _ string) bool {
 			return credentialLike(m[1]) && strings.IndexFunc(m[1], unicode.IsDigit) >= 0
@@ -227,11 +229,11 @@ type secretPattern struct {
 // assignment decides whether "name: value" sets a credential, from the
 // regexp's groups (the name, the separator, a quote, the value's first
 // word) and the text after it (does a sentence go on?).
-//   - The name holds a password (password, passwd, passphrase, as a part,
+//   - The name holds a password (password, passwd, passphrase, passcode, as a part,
 //     its end or with a number: PGPASSWORD, password1) or a secret that
 //     names a kind of key (client_secret, secret_key_base, JWT_SECRET_TOKEN;
 //     not secret_santa), not followed by a part that makes it a setting
-//     about one (password_reset_timeout, password_file); or it ends in pwd,
+//     about one (password_reset_timeout, password_file); or it ends in pwd or pw,
 //     or in pass after another part (DB_PASS; not "boarding pass" or
 //     pass_rate).
 //   - The value is no answer of a form (true, none, n/a, unchanged…).
@@ -255,7 +257,7 @@ func assignment(m []string, before, after string) bool {
 	prose := len(next) < len(after) && next != "" && (unicode.IsLetter([]rune(next)[0]) || unicode.IsDigit([]rune(next)[0]))
 	colon, quoted := m[2] == ":", m[3] != ""
 	value := strings.TrimRight(m[4], ".,;:)")
-	if len(value) < 3 || notAnAnswer[strings.ToLower(value)] {
+	if len(value) < 3 || notAnAnswer[strings.ToLower(value)] || shellReference(value) {
 		return false
 	}
 	parts := strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' })
@@ -265,7 +267,7 @@ func assignment(m []string, before, after string) bool {
 	strong, weak := false, false
 	for i, part := range parts {
 		digits := strings.TrimLeft(strings.TrimPrefix(part, "password"), "0123456789") == "" && strings.HasPrefix(part, "password")
-		password := digits || strings.HasSuffix(part, "password") || strings.HasSuffix(part, "passwd") || strings.HasSuffix(part, "passphrase")
+		password := digits || strings.HasSuffix(part, "password") || strings.HasSuffix(part, "passwd") || strings.HasSuffix(part, "passphrase") || strings.HasSuffix(part, "passcode")
 		secret := strings.HasSuffix(part, "secret")
 		if !password && !secret {
 			continue
@@ -278,7 +280,7 @@ func assignment(m []string, before, after string) bool {
 		weak = !strong && len(parts) == 1
 		break
 	}
-	if last := parts[len(parts)-1]; !strong && !weak && (last == "pwd" || last == "pass" && len(parts) > 1) {
+	if last := parts[len(parts)-1]; !strong && !weak && (last == "pwd" || last == "pw" || last == "pass" && len(parts) > 1) {
 		weak = true
 	}
 	switch {
@@ -294,6 +296,24 @@ func assignment(m []string, before, after string) bool {
 		return true
 	}
 	return credentialLike(value) && !prose
+}
+
+// shellReference: a value that is a variable's name or a command's output
+// ($DB_PASSWORD, $(cat /run/secrets/db)), which documents where the
+// password comes from rather than what it is.
+func shellReference(v string) bool {
+	if !strings.HasPrefix(v, "$") {
+		return false
+	}
+	if strings.HasPrefix(v, "$(") {
+		return true
+	}
+	for i, c := range v[1:] {
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func nameByte(c byte) bool {

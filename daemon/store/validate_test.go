@@ -163,6 +163,14 @@ func TestSecretDetector(t *testing.T) {
 		"npm token":        "npm_abcdefghijklmnopqrstuvwxyzABCDEF1234",
 		"client-secret":    "client-secret: abcdefghijklmnopqrst",
 		"db_pass digits":   "db_pass: hunter2",
+		"$ inside":         "password=pa$$w0rd",
+		"$ before more":    "DB_PASSWORD=$uperS3cret!",
+		"passcode":         "door passcode: 4821",
+		"wifi pw":          "wifi pw: hunter22",
+		"ADMIN_PW=":        "ADMIN_PW=hunter22",
+		"url with $":       "postgres://app:pa$$w0rd@db.internal/app",
+		"netrc with $":     "machine github.com login alice password pa$$w0rd",
+		"curl -u with $":   "curl -u admin:pa$$w0rd https://ci.internal/api",
 	}
 	for name, text := range secrets {
 		if secretKind(text) == "" {
@@ -228,6 +236,12 @@ func TestSecretDetector(t *testing.T) {
 		"compass:":         "compass: north by northwest",
 		"url user only":    "clone https://git@github.com/cairnlabs/cairn",
 		"url placeholder":  "postgres://user:pass@localhost/db",
+		"$VAR":             "password=$DB_PASSWORD",
+		"$(cmd)":           "DB_PASSWORD=$(cat /run/secrets/db)",
+		"pw: see":          "pw: see the team vault",
+		"pwm:":             "fan pwm: 50%",
+		"passcode_length":  "passcode_length: 6",
+		"url $VAR":         "postgres://app:$DB_PASSWORD@db.internal/app",
 	}
 	for name, text := range fine {
 		if k := secretKind(text); k != "" {
