@@ -144,12 +144,13 @@ type commonTerms struct {
 	rows int64 // memories (superseded ones too) when it was computed
 }
 
-// windowStart is the lowest seq a query of only common words searches:
-// every memory from there on, where about s.window (commonWindow) of them match
-// (the words' document counts over the rows, as if spread evenly). 0 is
-// no bound: the words match few enough memories to rank them all. Any
-// older memory would match as well, and ranking tens of thousands by bm25
-// took 20-60 ms, so the newest of them are ranked.
+// windowStart is the lowest seq of the first band a query of only common
+// words ranks: every memory from there on, where about s.window
+// (commonWindow) of them match (the words' document counts over the rows,
+// as if spread evenly). 0 is no bound: the words match few enough
+// memories to rank them all. Ranking tens of thousands by bm25 took 20-60
+// ms, so the newest band is ranked first, and the older ones after it
+// (nextBand) when a page needs more.
 func (s *Store) windowStart(ctx context.Context, words []string, ct *commonTerms) (int64, error) {
 	var docs int64
 	for _, w := range words {
@@ -171,6 +172,25 @@ func (s *Store) windowStart(ctx context.Context, words []string, ct *commonTerms
 	return max(last-s.window*ct.rows/docs, 0), nil
 }
 
+// band is the seqs [W, E) a ranked page ranks among; E 0 is no upper
+// bound (the query's horizon Z bounds it), W 0 no lower one.
+type band struct{ W, E int64 }
+
+// nextBand is the band of older memories after b, twice its span (the
+// words' matches need not be spread evenly: they may all be old), and
+// false after the band that reaches the first memory.
+func nextBand(b band, z int64) (band, bool) {
+	if b.W == 0 {
+		return band{}, false
+	}
+	end := b.E
+	if end == 0 {
+		end = z + 1
+	}
+	span := max(end-b.W, 1)
+	return band{W: max(b.W-2*span, 0), E: b.W}, true
+}
+
 // lastSeq is the newest memory's seq, 0 in an empty store.
 func (s *Store) lastSeq(ctx context.Context) (int64, error) {
 	st, err := s.rstmt(ctx, "SELECT coalesce(max(seq), 0) FROM memories")
@@ -184,16 +204,17 @@ func (s *Store) lastSeq(ctx context.Context) (int64, error) {
 
 // cursor is the position after the last row of a page. Newest-first pages
 // continue below (C, S) = (created_at, seq) of the last row, which stays
-// exact while new rows arrive; ranked pages continue at offset O, within
-// the same recency window W, among the memories there were when the first
-// page was asked for (seq <= Z), so a memory written meanwhile cannot push
-// what the last page showed onto the next. H ties the cursor to the query
-// that made it.
+// exact while new rows arrive; ranked pages continue at offset O within
+// the band [W, E) (for a query of only common words; the whole store
+// otherwise), among the memories there were when the first page was asked
+// for (seq <= Z), so a memory written meanwhile cannot push what the last
+// page showed onto the next. H ties the cursor to the query that made it.
 type cursor struct {
 	C int64  `json:"c,omitempty"`
 	S int64  `json:"s,omitempty"`
 	O int    `json:"o,omitempty"`
-	W int64  `json:"w,omitempty"` // the recency window's first seq, for a query of only common words
+	W int64  `json:"w,omitempty"` // the band's first seq, for a query of only common words
+	E int64  `json:"e,omitempty"` // the seq past the band's last, 0 for the newest band
 	Z int64  `json:"z,omitempty"` // the last seq a ranked query's pages consider
 	H string `json:"h"`
 }
@@ -206,7 +227,7 @@ func (c cursor) encode() string {
 func decodeCursor(s, hash string) (cursor, error) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 256 || json.Unmarshal(b, &c) != nil || c.O < 0 || c.W < 0 || c.Z < 0 {
+	if err != nil || len(b) > 256 || json.Unmarshal(b, &c) != nil || c.O < 0 || c.W < 0 || c.E < 0 || c.Z < 0 || c.E > 0 && c.E <= c.W {
 		return c, invalid("cursor", "is not a cursor this store gave out; pass next_cursor from the previous page unchanged")
 	}
 	if c.H != hash {
@@ -305,14 +326,14 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 			" ORDER BY m.created_at DESC, m.seq DESC LIMIT ?"
 		hits, _, err = s.queryHits(ctx, sqlText, append(args, q.Limit+1), 0)
 	} else {
-		hits, err = s.ranked(ctx, match, cur.W, where, args, q.Limit, cur.O, len(q.Tags) > 0 || q.Project != "" || !q.Since.IsZero() || !q.Until.IsZero())
+		hits, err = s.rankedBands(ctx, match, band{cur.W, cur.E}, cur.Z, where, args, q.Limit, cur.O, len(q.Tags) > 0 || q.Project != "" || !q.Since.IsZero() || !q.Until.IsZero())
 	}
 	if err != nil {
 		return Page{}, fmt.Errorf("list memories: %w", err)
 	}
 	page := Page{Memories: []Memory{}}
 	var total int
-	var lastSeq int64
+	var last hit
 	more := false
 	for _, h := range hits {
 		if len(page.Memories) == q.Limit {
@@ -325,35 +346,66 @@ func (s *Store) List(ctx context.Context, q Query) (Page, error) {
 		}
 		total += len(h.m.Text)
 		page.Memories = append(page.Memories, h.m)
-		lastSeq = h.seq
+		last = h
 		if q.MaxBytes > 0 && total > q.MaxBytes {
 			// The one memory a page always has is longer than the bound.
 			page.Truncated = true
 		}
 	}
 	if more {
-		next := cursor{H: hash, W: cur.W, Z: cur.Z}
+		next := cursor{H: hash, Z: cur.Z}
 		if match == "" {
-			last := page.Memories[len(page.Memories)-1]
-			next.C, next.S = last.CreatedAt.UnixMilli(), lastSeq
+			next.C, next.S = last.m.CreatedAt.UnixMilli(), last.seq
 		} else {
-			next.O = cur.O + len(page.Memories)
+			next.W, next.E, next.O = last.band.W, last.band.E, last.at+1
 		}
 		page.NextCursor = next.encode()
 	}
 	return page, nil
 }
 
-// hit is one row of a page: the memory, its seq and (ranked) its bm25.
+// hit is one row of a page: the memory, its seq and (ranked) its bm25,
+// the band it was ranked in and its offset there.
 type hit struct {
-	m   Memory
-	seq int64
-	r   float64
+	m    Memory
+	seq  int64
+	r    float64
+	band band
+	at   int
+}
+
+// rankedBands returns up to limit+1 ranked matches from offset in band b
+// on, going on into older bands (nextBand) while the page is not full:
+// every match is listed once, the newest band's first, each band's by
+// bm25. A band that yields too few rows is most often one the filters
+// thin out, or words whose matches are all older than the first band's
+// estimate.
+func (s *Store) rankedBands(ctx context.Context, match string, b band, z int64, where []string, args []any, limit, offset int, filtered bool) ([]hit, error) {
+	var all []hit
+	for {
+		need := limit - len(all)
+		hits, err := s.ranked(ctx, match, b, where, args, need, offset, filtered)
+		if err != nil {
+			return nil, err
+		}
+		for i := range hits {
+			hits[i].band, hits[i].at = b, offset+i
+		}
+		all = append(all, hits...)
+		if len(hits) == need+1 {
+			return all, nil
+		}
+		var ok bool
+		if b, ok = nextBand(b, z); !ok {
+			return all, nil
+		}
+		offset = 0
+	}
 }
 
 // ranked returns up to limit+1 matches of match after offset that pass
-// where, by bm25 then recency (created_at, seq, newest first); with from
-// > 0 only memories with seq >= from (windowStart).
+// where, by bm25 then recency (created_at, seq, newest first), among the
+// memories of band b.
 //
 // It first lets FTS5 rank alone: the best topSize(...) matches by (rank,
 // rowid DESC) with no join, then joins only those to memories for the
@@ -364,11 +416,14 @@ type hit struct {
 // the recency order, and every tie that precedes the row was kept).
 // Otherwise (filters left too few rows, or a tie at the edge in a store
 // with imports) it runs the full query, which ranks and joins every match.
-func (s *Store) ranked(ctx context.Context, match string, from int64, where []string, args []any, limit, offset int, filtered bool) ([]hit, error) {
+func (s *Store) ranked(ctx context.Context, match string, b band, where []string, args []any, limit, offset int, filtered bool) ([]hit, error) {
 	cond := strings.Join(where, " AND ")
 	window, ftsArgs := "", []any{match}
-	if from > 0 {
-		window, ftsArgs = " AND memories_fts.rowid >= ?", []any{match, from}
+	if b.W > 0 {
+		window, ftsArgs = window+" AND memories_fts.rowid >= ?", append(ftsArgs, b.W)
+	}
+	if b.E > 0 {
+		window, ftsArgs = window+" AND memories_fts.rowid < ?", append(ftsArgs, b.E)
 	}
 	if s.schema >= 3 {
 		n := topSize(offset+limit+1, filtered)

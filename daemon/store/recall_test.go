@@ -204,8 +204,9 @@ func TestRankedMatchesFullRanking(t *testing.T) {
 }
 
 // TestCommonOnlyWindow: a query of only common words ranks the newest
-// memories where about the window's size of them match, and its cursor
-// stays in that window; with a rarer word beside it nothing is windowed.
+// memories where about the window's size of them match first, and its
+// pages go on into older bands until every match was listed, each once;
+// with a rarer word beside it nothing is windowed.
 func TestCommonOnlyWindow(t *testing.T) {
 	s := openTest(t, Options{})
 	s.window = 300 // commonWindow would need more than 2,000 memories
@@ -225,24 +226,96 @@ func TestCommonOnlyWindow(t *testing.T) {
 	if _, ok := s.common.Load().docs["alpha"]; !ok {
 		t.Fatal("alpha, in every memory, is not a common term")
 	}
-	seen := 0
+	seen := map[string]bool{}
 	q := Query{Q: "alpha", Limit: 50}
-	for {
+	var firstBand int64
+	for page := 0; ; page++ {
 		p, err := s.List(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen += len(p.Memories)
+		for _, m := range p.Memories {
+			if seen[m.ID] {
+				t.Fatalf("page %d repeats %s", page, m.ID)
+			}
+			seen[m.ID] = true
+		}
 		if p.NextCursor == "" {
 			break
 		}
 		q.Cursor = p.NextCursor
+		c, err := decodeCursor(p.NextCursor, queryHash(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page == 0 {
+			firstBand = c.W
+		}
 	}
-	if seen < int(s.window)*9/10 || seen > int(s.window)*11/10 {
-		t.Fatalf("a query of only a common word ranked %d of %d matches, want about %d", seen, n+1, s.window)
+	if len(seen) != n+1 {
+		t.Fatalf("the pages of a query of only a common word listed %d of its %d matches", len(seen), n+1)
+	}
+	if newest := int64(n + 1); firstBand == 0 || newest-firstBand < s.window*9/10 || newest-firstBand > s.window*11/10 {
+		t.Fatalf("the first band starts at seq %d of %d; want about the newest %d", firstBand, n+1, s.window)
 	}
 	p, err := s.List(ctx, Query{Q: "alpha beta", Limit: 5})
 	if err != nil || len(p.Memories) == 0 || p.Memories[0].Text != "alpha beta" {
 		t.Fatalf("alpha beta: %+v %v", p.Memories, err)
+	}
+}
+
+// TestCommonOnlyMatchesAllOld: common words whose every match is older
+// than many memories without them are still found (the first band, sized
+// as if the matches were spread evenly, holds none of them), and so are
+// those of a project the newest band has none of.
+func TestCommonOnlyMatchesAllOld(t *testing.T) {
+	s := openTest(t, Options{})
+	s.window = 100
+	ctx := context.Background()
+	var batch []NewMemory
+	for i := range 600 {
+		project := "web"
+		if i < 50 {
+			project = "infra"
+		}
+		batch = append(batch, NewMemory{Text: fmt.Sprintf("kubernetes rollout note %d", i), Project: project})
+	}
+	for i := range 1500 {
+		batch = append(batch, NewMemory{Text: fmt.Sprintf("groceries list %d", i), Project: "web"})
+	}
+	for i, o := range s.PutAll(ctx, batch) {
+		if o.Err != nil {
+			t.Fatalf("memory %d: %v", i, o.Err)
+		}
+	}
+	s.refreshCommon(ctx)
+	ct := s.common.Load()
+	if _, ok := ct.docs["kubernetes"]; !ok {
+		t.Fatalf("kubernetes, in 600 of 2,100 memories, is not a common term: %v", ct.docs)
+	}
+	if w, err := s.windowStart(ctx, []string{"kubernetes", "rollout"}, ct); err != nil || w <= 600 {
+		t.Fatalf("the first band starts at %d (%v); the test needs one past every match", w, err)
+	}
+	for _, q := range []Query{
+		{Q: "kubernetes rollout", Limit: 10},
+		{Q: "kubernetes rollout", Project: "infra", Limit: 10},
+		{Q: "kubernetes", Tags: nil, Project: "infra", Limit: 60},
+	} {
+		p, err := s.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(q.Limit, 600)
+		if q.Project == "infra" {
+			want = min(q.Limit, 50)
+		}
+		if len(p.Memories) != want {
+			t.Errorf("%+v: %d memories, want %d", q, len(p.Memories), want)
+		}
+		for _, m := range p.Memories {
+			if !strings.HasPrefix(m.Text, "kubernetes rollout") || q.Project != "" && m.Project != q.Project {
+				t.Errorf("%+v: got %q in %q", q, m.Text, m.Project)
+			}
+		}
 	}
 }
