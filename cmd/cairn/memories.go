@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -61,14 +62,15 @@ func connect(cmd *cobra.Command) (*client.Client, error) {
 }
 
 // apiError turns the daemon's answer into what the CLI says: the daemon's
-// own sentence, exit 1. Bad input names the API's field, which becomes the
-// flag the user typed.
+// own sentence, exit 1. Bad input names the API's field; a field a flag
+// sets becomes that flag, and the mistake is the command line's (exit 2,
+// with the usage line), as when the CLI finds it itself.
 func apiError(err error) error {
 	var se *client.StatusError
 	if errors.As(err, &se) {
 		msg := se.Message
-		if flag, ok := fieldFlags[se.Field]; ok {
-			msg = strings.Replace(msg, se.Field+": ", flag+" ", 1)
+		if flag, ok := fieldFlags[se.Field]; ok && se.Code == http.StatusBadRequest {
+			return usage(strings.Replace(msg, se.Field+": ", flag+" ", 1))
 		}
 		// The API's switch is a field; the CLI's is a flag.
 		msg = strings.Replace(msg, "set allow_secret to store it anyway", "pass --allow-secret to store it anyway", 1)
@@ -206,11 +208,12 @@ func textOf(cmd *cobra.Command, args []string) (string, error) {
 		return "", fmt.Errorf("read standard input: %w", err)
 	}
 	text := strings.TrimRight(string(data), "\r\n")
+	// What standard input holds is data, not the command line: exit 1.
 	if len(data) == readAtMost || len(text) > maxTextBytes {
-		return "", usage(fmt.Sprintf("standard input is larger than %d KiB, the most one memory holds; split it into smaller memories", maxTextBytes>>10))
+		return "", exitcode.New(exitcode.Failure, fmt.Sprintf("standard input is larger than %d KiB, the most one memory holds; split it into smaller memories", maxTextBytes>>10))
 	}
 	if !utf8.ValidString(text) {
-		return "", usage("standard input is not valid UTF-8 text")
+		return "", exitcode.New(exitcode.Failure, fmt.Sprintf("standard input is not valid UTF-8 text (byte %d is not); give it as UTF-8: a memory is stored exactly as given, so it is not changed to fit", firstInvalid(text)+1))
 	}
 	if text == "" {
 		return "", usage("standard input is empty, and a memory needs text; give it as arguments or on standard input")
@@ -249,8 +252,10 @@ func newRecallCmd() *cobra.Command {
 		Use:   "recall [WORDS...]",
 		Short: "Find memories by their words (the newest when no words are given)",
 		Long: `Find memories by their words, best match first. The words are taken as
-words, never as query syntax: "prod-east", "c++", "OR" and "*" are just
-words. Without words, the newest memories.`,
+words, never as query syntax: "prod-east" and "c++" are searched for as
+written, and "OR", "NEAR(", "*" and quotes are never operators. Words too
+common to tell memories apart ("the", "or") are left out. Without words,
+or with only such words, the newest memories.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 1 || limit > 200 {
 				return usage("--limit takes a number from 1 to 200")
@@ -470,14 +475,18 @@ func newExportCmd() *cobra.Command {
 		Long: `Write every memory, oldest first, as JSON Lines: one object a line with
 its id, text, tags, project, source, key, times. 'cairn import' reads it
 back losslessly. A FILE is written atomically with mode 0600: the memories
-are private.`,
+are private. A FILE that is a link is followed (the file it names is
+replaced, the link kept); one that is not a plain file (a pipe, a device
+such as /dev/stdout) is written to as it is.`,
 		Args: maxArgs(1, "cairn export takes at most one file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var target exportTarget
 			if len(args) == 1 && args[0] != "-" {
-				// Before the daemon is asked for anything: a folder that
-				// is not there is known now.
-				if fi, err := os.Stat(filepath.Dir(args[0])); err != nil || !fi.IsDir() {
-					return exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: the folder %s does not exist", args[0], filepath.Dir(args[0])))
+				// Before the daemon is asked for anything: what the file
+				// name names is known now.
+				var err error
+				if target, err = exportTargetOf(args[0]); err != nil {
+					return err
 				}
 			}
 			c, err := connect(cmd)
@@ -485,21 +494,101 @@ are private.`,
 				return err
 			}
 			defer c.CloseIdle()
-			if len(args) == 0 || args[0] == "-" {
+			if target.path == "" {
 				_, err := c.Export(cmd.Context(), cmd.OutOrStdout())
 				return apiError(err)
 			}
-			var buf bytes.Buffer
-			if _, err := c.Export(cmd.Context(), &buf); err != nil {
-				return apiError(err)
+			var lines int
+			if target.stream {
+				lines, err = exportTo(cmd.Context(), c, target.path)
+			} else {
+				var buf bytes.Buffer
+				if _, err := c.Export(cmd.Context(), &buf); err != nil {
+					return apiError(err)
+				}
+				lines = bytes.Count(buf.Bytes(), []byte("\n"))
+				if err = atomicfile.Write(target.path, buf.Bytes(), 0o600); err != nil {
+					err = exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", args[0], pathReason(err)))
+				}
 			}
-			if err := atomicfile.Write(args[0], buf.Bytes(), 0o600); err != nil {
-				return exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", args[0], pathReason(err)))
+			if err != nil {
+				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "Exported %d memories to %s.\n", bytes.Count(buf.Bytes(), []byte("\n")), args[0])
+			fmt.Fprintf(cmd.ErrOrStderr(), "Exported %d %s to %s.\n", lines, plural(lines, "memory", "memories"), args[0])
 			return nil
 		},
 	}
+}
+
+// exportTarget is where cairn export FILE writes: path, replaced
+// atomically, or (stream) opened and written as it is.
+type exportTarget struct {
+	path   string
+	stream bool
+}
+
+// exportTargetOf decides how to write name. A plain file is replaced by
+// a temp file renamed over it, and a link to one is followed first: the
+// rename would otherwise put a plain file in the link's place. Anything
+// else that is there (a pipe, /dev/stdout, a device) is not a file to
+// replace (as root, /dev/null would have become one): it is written to.
+func exportTargetOf(name string) (exportTarget, error) {
+	fail := func(format string, a ...any) (exportTarget, error) {
+		return exportTarget{}, exitcode.New(exitcode.Failure, "cannot write "+name+": "+fmt.Sprintf(format, a...))
+	}
+	if name == "" {
+		return exportTarget{}, usage("give a file name to export to, or none (or -) for standard output")
+	}
+	fi, err := os.Stat(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if li, lerr := os.Lstat(name); lerr == nil && li.Mode()&os.ModeSymlink != 0 {
+			to, _ := os.Readlink(name)
+			return fail("it is a link to %s, which does not exist", to)
+		}
+		if di, err := os.Stat(filepath.Dir(name)); err != nil || !di.IsDir() {
+			return fail("the folder %s does not exist", filepath.Dir(name))
+		}
+		return exportTarget{path: name}, nil
+	case err != nil:
+		return fail("%v", pathReason(err))
+	case fi.IsDir():
+		return fail("it is a folder; give the name of a file in it")
+	case !fi.Mode().IsRegular():
+		return exportTarget{path: name, stream: true}, nil
+	}
+	real, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return fail("%v", pathReason(err))
+	}
+	return exportTarget{path: real}, nil
+}
+
+// exportTo writes the export into what path names as it is (no temp file,
+// no rename) and counts its lines.
+func exportTo(ctx context.Context, c *client.Client, path string) (int, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return 0, exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", path, pathReason(err)))
+	}
+	lc := &lineCounter{w: f}
+	_, err = c.Export(ctx, lc)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		return 0, exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", path, pathReason(cerr)))
+	}
+	return lc.n, apiError(err)
+}
+
+// lineCounter counts the lines written through it.
+type lineCounter struct {
+	w io.Writer
+	n int
+}
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	l.n += bytes.Count(p[:n], []byte("\n"))
+	return n, err
 }
 
 // importBatch bounds one POST /v1/import, well under the daemon's 1 MiB

@@ -181,8 +181,12 @@ func TestImportAndInputEdges(t *testing.T) {
 	if code, out, errOut := proctest.RunWithInput(t, env, full+"\n", cairnBin, "remember"); code != 0 {
 		t.Errorf("64 KiB and a newline on standard input: exit %d %s%s", code, out, errOut)
 	}
-	if code, _, errOut := proctest.RunWithInput(t, env, full+"y\n", cairnBin, "remember"); code != 2 || !strings.Contains(errOut, "larger than 64 KiB") {
-		t.Errorf("64 KiB and a byte on standard input: exit %d, want 2: %s", code, errOut)
+	// What standard input holds is data: exit 1, no usage line.
+	if code, _, errOut := proctest.RunWithInput(t, env, full+"y\n", cairnBin, "remember"); code != 1 || !strings.Contains(errOut, "larger than 64 KiB") || strings.Contains(errOut, "--help") {
+		t.Errorf("64 KiB and a byte on standard input: exit %d, want 1: %s", code, errOut)
+	}
+	if code, _, errOut := proctest.RunWithInput(t, env, "bad \xff bytes", cairnBin, "remember"); code != 1 || !strings.Contains(errOut, "not valid UTF-8 text (byte 5 is not)") || strings.Contains(errOut, "--help") {
+		t.Errorf("invalid UTF-8 on standard input: exit %d, want 1: %s", code, errOut)
 	}
 }
 

@@ -116,7 +116,8 @@ func TestDoctorOfAHungDaemon(t *testing.T) {
 }
 
 // The daemon's complaints about bad input name the flag the user typed,
-// and ids are quoted alike whoever says they are missing.
+// as a mistake on the command line (exit 2, the usage line), and ids are
+// quoted alike whoever says they are missing (exit 1).
 func TestMemoryMessagesNameTheFlag(t *testing.T) {
 	t.Parallel()
 	env := proctest.NewEnv(t)
@@ -125,16 +126,27 @@ func TestMemoryMessagesNameTheFlag(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		msg  string
+		code int
 	}{
-		{[]string{"remember", "-t", "Bad Tag", "hello"}, `--tag "Bad Tag" is not a valid tag`},
-		{[]string{"remember", "--expires-in", "5", "hello"}, `--expires-in "5" is not a duration; use a unit`},
-		{[]string{"get", "nope"}, `no memory with id "nope"`},
-		{[]string{"forget", "nope"}, `no memory with id "nope"`},
+		{[]string{"remember", "-t", "Bad Tag", "hello"}, `--tag "Bad Tag" is not a valid tag`, 2},
+		{[]string{"remember", "--expires-in", "5", "hello"}, `--expires-in "5" is not a duration; use a unit`, 2},
+		{[]string{"recall", "-t", "Bad Tag", "hello"}, `--tag "Bad Tag" is not a valid tag`, 2},
+		{[]string{"get", "nope"}, `no memory with id "nope"`, 1},
+		{[]string{"forget", "nope"}, `no memory with id "nope"`, 1},
 	} {
 		code, _, errOut := cairn(t, env, tc.args...)
-		if code != 1 || !strings.HasPrefix(errOut, "cairn: "+tc.msg) || strings.Contains(errOut, "--help") {
-			t.Errorf("%q: exit %d, %q; want %q", tc.args, code, errOut, tc.msg)
+		usageLine := strings.Contains(errOut, "Run 'cairn "+tc.args[0]+" --help' for usage.")
+		if code != tc.code || !strings.HasPrefix(errOut, "cairn: "+tc.msg) || usageLine != (tc.code == 2) {
+			t.Errorf("%q: exit %d, %q; want %q, exit %d", tc.args, code, errOut, tc.msg, tc.code)
 		}
+	}
+	code, out, _ := cairn(t, env, "remember", "--json", "-t", "Bad Tag", "hello")
+	var e struct {
+		ExitCode int  `json:"exit_code"`
+		Usage    bool `json:"usage"`
+	}
+	if err := jsonUnmarshal(out, &e); err != nil || code != 2 || e.ExitCode != 2 || !e.Usage {
+		t.Errorf("remember --json with a bad tag: exit %d, %q (%v); want exit 2 and \"usage\": true", code, out, err)
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 
 // TestUnusableStoreExits5: the daemon serves while its store opens, but a
 // store it cannot use still ends it with exit 5 and a message, and leaves
-// no discovery file or lock behind. A newer schema is read from the file's
-// header before the daemon binds; a damaged file fails the open itself.
+// no discovery file or lock behind. A newer schema, and a write-ahead log
+// left without its store, are found before the daemon binds; a damaged
+// file fails the open itself.
 func TestUnusableStoreExits5(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -41,6 +42,11 @@ func TestUnusableStoreExits5(t *testing.T) {
 			var v [4]byte
 			binary.BigEndian.PutUint32(v[:], uint32(store.SchemaVersion+1))
 			if _, err := f.WriteAt(v[:], 60); err != nil { // the header's user_version
+				t.Fatal(err)
+			}
+		}},
+		{"a write-ahead log without its store", "write-ahead log", false, func(t *testing.T, path string) {
+			if err := os.WriteFile(path+"-wal", []byte("the old store's last writes"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}},
