@@ -172,11 +172,12 @@ func migrate(ctx context.Context, conn *sql.Conn, target int) (err error) {
 // short (ErrCutShort) refuses the start before anyone is told the daemon
 // is ready; Open, after the daemon serves, still checks in full
 // (the header can lag a newer Cairn's migration that is only in the WAL).
-// A missing or empty file is a new store: nil.
+// A missing or empty file is a new store: nil, unless a write-ahead log
+// is left where it was (ErrOrphanWAL).
 func CheckHeader(path string) error {
 	f, err := safefile.Open(path, os.O_RDONLY, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return checkOrphanWAL(path)
 	}
 	if err != nil {
 		return fmt.Errorf("open the memory store %s: %w", path, err)

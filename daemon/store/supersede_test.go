@@ -214,6 +214,9 @@ func TestOrphanWALRefused(t *testing.T) {
 	if err := os.WriteFile(path+"-wal", wal, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := CheckHeader(path); !errors.Is(err, ErrOrphanWAL) {
+		t.Errorf("CheckHeader beside an orphan WAL: %v, want ErrOrphanWAL", err)
+	}
 	_, err = Open(path, Options{})
 	if !errors.Is(err, ErrOrphanWAL) || !strings.Contains(err.Error(), path+"-wal") {
 		t.Fatalf("open beside an orphan WAL: %v, want ErrOrphanWAL naming it", err)
