@@ -121,6 +121,18 @@ func TestJSONShapes(t *testing.T) {
 	if !errJ.Body.Usage || errJ.Body.ExitCode != 2 || !strings.Contains(errJ.Body.Error, "use a unit, e.g. 5s") {
 		t.Errorf("start --json --timeout 5: %+v", errJ.Body)
 	}
+	// --json after the flag that fails to parse, which stops the parse.
+	for _, args := range [][]string{
+		{"start", "--timeout", "5", "--json"},
+		{"recall", "deploy", "--limit", "abc", "--json"},
+		{"remember", "hi", "--bogus", "--json"},
+	} {
+		errJ = withSchema[errorJSON]{}
+		checkShape(t, env, 2, schemaError, []string{"error", "exit_code", "usage"}, &errJ, args...)
+		if !errJ.Body.Usage || errJ.Body.ExitCode != 2 {
+			t.Errorf("%q: %+v", args, errJ.Body)
+		}
+	}
 
 	var start withSchema[instance.StartResult]
 	checkShape(t, env, 0, schemaStart, []string{"pid", "addr", "already_running", "log"}, &start, "start", "--json")

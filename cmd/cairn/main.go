@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if m := cobraUnknown.FindStringSubmatch(err.Error()); m != nil && cmd != nil {
 		err = unknownCommand(cmd, m[1])
 	}
-	if cmd != nil && wantsJSON(cmd) {
+	if cmd != nil && (wantsJSON(cmd) || isUsage && asksJSON(cmd, args)) {
 		if printJSON(stdout, schemaError, errorJSON{Error: err.Error(), ExitCode: code, Usage: isUsage}) == nil {
 			return code
 		}
@@ -110,6 +110,24 @@ func unknownCommand(cmd *cobra.Command, name string) error {
 func wantsJSON(cmd *cobra.Command) bool {
 	f := cmd.Flags().Lookup("json")
 	return f != nil && f.Value.String() == "true"
+}
+
+// asksJSON reports whether args hold --json for cmd, which takes it: a
+// flag that fails to parse stops cobra before a --json after it, which
+// must still get its JSON answer.
+func asksJSON(cmd *cobra.Command, args []string) bool {
+	if cmd.Flags().Lookup("json") == nil {
+		return false
+	}
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "--json=true":
+			return true
+		}
+	}
+	return false
 }
 
 // usageError is bad usage: exit 2.
