@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -56,9 +58,57 @@ func connect(cmd *cobra.Command) (*client.Client, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		// It was running a moment ago (found or just started), and a
 		// daemon removes its discovery file only as it stops.
-		return nil, exitcode.New(exitcode.Failure, fmt.Sprintf("the daemon stopped right after it was found (it may have stopped on an error); run 'cairn doctor' (%v)", err))
+		return nil, &daemonGone{exitcode.New(exitcode.Failure, fmt.Sprintf("the daemon stopped right after it was found (told to, or on an error); run 'cairn doctor' (%v)", err))}
 	}
 	return c, err
+}
+
+// daemonGone is a daemon that stopped between being found and being used.
+type daemonGone struct{ err *exitcode.Error }
+
+func (d *daemonGone) Error() string { return d.err.Error() }
+func (d *daemonGone) Unwrap() error { return d.err }
+
+// onDaemon runs req against this data dir's daemon (connect), and runs
+// it once more against the daemon found, or started, again when the first
+// went away under it: stopped or restarted between the look and the
+// answer (`cairn stop` while a script writes). Only what is safe to send
+// twice comes here: reads, and a remember with an Idempotency-Key, which
+// a daemon that stored it and stopped before answering finds again as a
+// duplicate of what it stored.
+func onDaemon(cmd *cobra.Command, req func(*client.Client) error) error {
+	for try := 0; ; try++ {
+		c, err := connect(cmd)
+		if err == nil {
+			err = req(c)
+			c.CloseIdle()
+		}
+		if try == 1 || !wentAway(err) {
+			return err
+		}
+	}
+}
+
+// wentAway is a daemon that stopped under a request: its discovery file
+// gone as it was read, or a request to a daemon that was found (and
+// proven) failing on its way (refused, closed, reset, the discovery file
+// gone on a redial). Timeouts, impostors and a canceled command are not:
+// their own messages stand.
+func wentAway(err error) bool {
+	var gone *daemonGone
+	if errors.As(err, &gone) {
+		return true
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) && !ue.Timeout() && !client.IsImpostor(err) && !errors.Is(err, context.Canceled)
+}
+
+// newIdempotencyKey names one remember, so that a second try of it is
+// known for the same write.
+func newIdempotencyKey() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "cli-" + hex.EncodeToString(b)
 }
 
 // apiError turns the daemon's answer into what the CLI says: the daemon's
@@ -76,14 +126,9 @@ func apiError(err error) error {
 		msg = strings.Replace(msg, "set allow_secret to store it anyway", "pass --allow-secret to store it anyway", 1)
 		return exitcode.New(exitcode.Failure, msg)
 	}
-	// The daemon was found (and proven), so it was there: a request that
-	// then fails on its way (refused, closed, reset, the discovery file
-	// gone on a redial) is a daemon that went away before it answered: it
-	// stopped, on an error or when told to. Impostors, timeouts and a
-	// canceled command keep their own messages.
-	var ue *url.Error
-	if errors.As(err, &ue) && !ue.Timeout() && !client.IsImpostor(err) && !errors.Is(err, context.Canceled) {
-		return exitcode.New(exitcode.Failure, fmt.Sprintf("the daemon went away before it answered (it may have stopped on an error); run 'cairn doctor' (%v)", err))
+	var gone *daemonGone
+	if wentAway(err) && !errors.As(err, &gone) {
+		return exitcode.New(exitcode.Failure, fmt.Sprintf("the daemon went away before it answered (told to stop, or on an error); run 'cairn doctor' (%v)", err))
 	}
 	return err
 }
@@ -140,13 +185,12 @@ password=… line) is refused unless --allow-secret.`,
 				}
 			}
 			r.Text = text
-			c, err := connect(cmd)
-			if err != nil {
+			var res api.PutResult
+			key := newIdempotencyKey()
+			if err := onDaemon(cmd, func(c *client.Client) (err error) {
+				res, err = c.Remember(cmd.Context(), r, key)
 				return err
-			}
-			defer c.CloseIdle()
-			res, err := c.Remember(cmd.Context(), r, "")
-			if err != nil {
+			}); err != nil {
 				return apiError(err)
 			}
 			out := cmd.OutOrStdout()
@@ -276,13 +320,11 @@ or with only such words, the newest memories.`,
 			for _, t := range tags {
 				q.Add("tag", t)
 			}
-			c, err := connect(cmd)
-			if err != nil {
+			var page api.Page
+			if err := onDaemon(cmd, func(c *client.Client) (err error) {
+				page, err = c.Memories(cmd.Context(), q)
 				return err
-			}
-			defer c.CloseIdle()
-			page, err := c.Memories(cmd.Context(), q)
-			if err != nil {
+			}); err != nil {
 				return apiError(err)
 			}
 			out := cmd.OutOrStdout()
@@ -367,13 +409,11 @@ func newGetCmd() *cobra.Command {
 		Short: "Show one memory",
 		Args:  exactArgs(1, "cairn get takes one memory id ('cairn recall' shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := connect(cmd)
-			if err != nil {
+			var m api.Memory
+			if err := onDaemon(cmd, func(c *client.Client) (err error) {
+				m, err = c.Memory(cmd.Context(), args[0])
 				return err
-			}
-			defer c.CloseIdle()
-			m, err := c.Memory(cmd.Context(), args[0])
-			if err != nil {
+			}); err != nil {
 				return apiError(err)
 			}
 			if asJSON {
@@ -436,13 +476,11 @@ func newTagsCmd() *cobra.Command {
 		Short: "List the tags in use, with how many memories carry each",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := connect(cmd)
-			if err != nil {
+			var tags []api.TagCount
+			if err := onDaemon(cmd, func(c *client.Client) (err error) {
+				tags, err = c.Tags(cmd.Context())
 				return err
-			}
-			defer c.CloseIdle()
-			tags, err := c.Tags(cmd.Context())
-			if err != nil {
+			}); err != nil {
 				return apiError(err)
 			}
 			out := cmd.OutOrStdout()

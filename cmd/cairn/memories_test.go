@@ -364,3 +364,47 @@ func TestImportAllowSecret(t *testing.T) {
 		t.Fatalf("import --allow-secret: exit %d\n%s", code, out)
 	}
 }
+
+// TestRememberAcrossAStop: `cairn stop` while a script writes. A remember
+// whose daemon stops between being found and answering finds (or starts)
+// the daemon again and sends the write once more, under the same
+// Idempotency-Key: every one succeeds, and every one is stored once.
+func TestRememberAcrossAStop(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	t.Cleanup(func() { cairn(t, env, "stop") })
+	const rounds, writers = 6, 12
+	for r := range rounds {
+		if code, out, errOut := cairn(t, env, "start"); code != 0 {
+			t.Fatalf("start: exit %d %s%s", code, out, errOut)
+		}
+		var wg sync.WaitGroup
+		first := make(chan struct{})
+		var once sync.Once
+		for w := range writers {
+			wg.Go(func() {
+				code, out, errOut := cairn(t, env, "remember", fmt.Sprintf("round %d writer %d", r, w))
+				once.Do(func() { close(first) })
+				if code != 0 {
+					t.Errorf("round %d writer %d: exit %d %s%s", r, w, code, out, errOut)
+				}
+			})
+		}
+		<-first // the others are on their way: stop the daemon under them
+		if code, out, errOut := cairn(t, env, "stop"); code != 0 {
+			t.Errorf("stop: exit %d %s%s", code, out, errOut)
+		}
+		wg.Wait()
+	}
+	code, out, errOut := cairn(t, env, "export")
+	if code != 0 {
+		t.Fatalf("export: exit %d %s", code, errOut)
+	}
+	for r := range rounds {
+		for w := range writers {
+			if n := strings.Count(out, fmt.Sprintf(`"round %d writer %d"`, r, w)); n != 1 {
+				t.Errorf("round %d writer %d is stored %d times", r, w, n)
+			}
+		}
+	}
+}
