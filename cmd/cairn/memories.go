@@ -332,7 +332,8 @@ or with only such words, the newest memories.`,
 				return printJSON(out, schemaMemories, page)
 			}
 			if len(page.Memories) == 0 {
-				fmt.Fprintln(out, "No memories match.")
+				// A message, not data: a script counting lines counts none.
+				fmt.Fprintln(cmd.ErrOrStderr(), "No memories match.")
 				return nil
 			}
 			for i, m := range page.Memories {
@@ -409,6 +410,9 @@ func newGetCmd() *cobra.Command {
 		Short: "Show one memory",
 		Args:  exactArgs(1, "cairn get takes one memory id ('cairn recall' shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "" {
+				return usage("cairn get takes one memory id ('cairn recall' shows them); the one given is empty")
+			}
 			var m api.Memory
 			if err := onDaemon(cmd, func(c *client.Client) (err error) {
 				m, err = c.Memory(cmd.Context(), args[0])
@@ -488,7 +492,7 @@ func newTagsCmd() *cobra.Command {
 				return printJSON(out, schemaTags, api.Tags{Tags: tags})
 			}
 			if len(tags) == 0 {
-				fmt.Fprintln(out, "No tags yet.")
+				fmt.Fprintln(cmd.ErrOrStderr(), "No tags yet.")
 			}
 			// The column is as wide as the longest tag (up to 64), so the
 			// counts line up.
@@ -655,7 +659,12 @@ backup exported before export did goes in whole with --allow-secret.`,
 					return exitcode.New(exitcode.Failure, fmt.Sprintf("cannot read %s: %v", args[0], pathReason(err)))
 				}
 				defer f.Close()
+				if fi, err := f.Stat(); err == nil && fi.IsDir() {
+					return exitcode.New(exitcode.Failure, fmt.Sprintf("cannot read %s: it is a folder; give the file 'cairn export' wrote", args[0]))
+				}
 				in = f
+			} else if isTerminal(os.Stdin) {
+				return usage("give the file to import ('cairn import memories.jsonl'), or pipe it in; standard input is a terminal")
 			}
 			c, err := connect(cmd)
 			if err != nil {

@@ -62,6 +62,10 @@ func TestMemoryCLI(t *testing.T) {
 			t.Errorf("recall %q: exit %d %s%s", nasty, code, out, errOut)
 		}
 	}
+	// "No memories match." is a message, not a line of results.
+	if code, out, errOut = cairn(t, env, "recall", "zzyzx"); code != 0 || out != "" || errOut != "No memories match.\n" {
+		t.Errorf("recall with no match: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
 	if code, out, _ = cairn(t, env, "get", id); code != 0 || !strings.Contains(out, "prod-east needs the c++ toolchain") {
 		t.Fatalf("get: exit %d %s", code, out)
 	}

@@ -44,6 +44,7 @@ func TestMessagesReadAsSentences(t *testing.T) {
 		{[]string{"service", "frobnicate"}, 2, `cairn service has no command "frobnicate"`, "cairn service"},
 		{[]string{"get"}, 2, "cairn get takes one memory id ('cairn recall' shows them)", "cairn get"},
 		{[]string{"forget"}, 2, "cairn forget takes the ids of the memories to delete ('cairn recall' shows them)", "cairn forget"},
+		{[]string{"get", ""}, 2, "cairn get takes one memory id ('cairn recall' shows them); the one given is empty", "cairn get"},
 		{[]string{"open", "extra"}, 2, `cairn open takes no arguments, got ["extra"]`, "cairn open"},
 		{[]string{"remember"}, 2, "standard input is empty, and a memory needs text; give it as arguments or on standard input", "cairn remember"},
 		{[]string{"export", "a", "b"}, 2, "cairn export takes at most one file name", "cairn export"},
@@ -52,6 +53,7 @@ func TestMessagesReadAsSentences(t *testing.T) {
 		{[]string{"recall", "--c++"}, 2, "cairn recall has no flag --c++; words that start with '-' are read as flags, so put -- before them: cairn recall -- '-x is a flag'", "cairn recall"},
 		// Not usage errors: no pointer to --help.
 		{[]string{"import", "/no/such/file"}, 1, "cannot read /no/such/file: no such file or directory", ""},
+		{[]string{"import", "/"}, 1, "cannot read /: it is a folder; give the file 'cairn export' wrote", ""},
 		{[]string{"export", "/no/such/folder/memories.jsonl"}, 1, "cannot write /no/such/folder/memories.jsonl: the folder /no/such/folder does not exist", ""},
 		{[]string{"port"}, 1, "no Cairn daemon answers: stopped; run 'cairn start'", ""},
 		{[]string{"service", "start"}, 1, "the Cairn service is not installed; run 'cairn service install'", ""},

@@ -125,3 +125,41 @@ func TestTakeoverAsksOnATerminal(t *testing.T) {
 	holder.Wait(t, 10*time.Second)
 	assertOursServes(t, env, holder.PID())
 }
+
+// A command that reads its input from standard input does not wait on a
+// terminal for it: remember and import without a file say what to give.
+func TestInputCommandsRefuseATerminal(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"remember"}, "give the text as arguments"},
+		{[]string{"import"}, "give the file to import ('cairn import memories.jsonl'), or pipe it in; standard input is a terminal"},
+		{[]string{"import", "-"}, "give the file to import"},
+	} {
+		_, slave := openPTY(t)
+		cmd := exec.Command(cairnBin, tc.args...)
+		cmd.Env = env.Environ()
+		cmd.Stdin = slave
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			ee, ok := err.(*exec.ExitError)
+			if !ok || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("%q on a terminal: %v, stderr %q; want exit 2 and %q", tc.args, err, stderr.String(), tc.want)
+			}
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Errorf("%q waited on the terminal for 20 s", tc.args)
+		}
+	}
+}
