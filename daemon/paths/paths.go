@@ -42,6 +42,10 @@ type Paths struct {
 // available, so there is nowhere sensible to keep data.
 var ErrNoHome = errors.New("cannot find a data dir: neither CAIRN_HOME nor HOME is set; set one of them")
 
+// ErrRelativeDataDir is returned when CAIRN_HOME (or the data dir from
+// XDG_DATA_HOME) is not an absolute path.
+var ErrRelativeDataDir = errors.New("cannot find a data dir: it is a relative path, which would name another folder wherever a command runs")
+
 // ErrRelativeHome is returned when HOME is not an absolute path.
 var ErrRelativeHome = errors.New("cannot find a data dir: HOME is a relative path")
 
@@ -63,11 +67,10 @@ func Resolve() (Paths, error) {
 		dataDir = filepath.Join(xdg.DataHome, "cairn")
 	}
 	if !filepath.IsAbs(dataDir) {
-		abs, err := filepath.Abs(dataDir)
-		if err != nil {
-			return Paths{}, fmt.Errorf("resolve data dir %q: %w", dataDir, err)
-		}
-		dataDir = abs
+		// Resolved against the folder each command runs in, one CAIRN_HOME
+		// would name a data dir (and a daemon) per folder; and the XDG
+		// spec says to ignore a relative XDG_DATA_HOME.
+		return Paths{}, fmt.Errorf("%w: %q; set CAIRN_HOME (or XDG_DATA_HOME) to an absolute path, or unset it", ErrRelativeDataDir, dataDir)
 	}
 	return ForDataDir(dataDir, home), nil
 }

@@ -137,6 +137,19 @@ func TestResolveRefusesRelativeHome(t *testing.T) {
 	}
 }
 
+func TestResolveRefusesARelativeDataDir(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("CAIRN_HOME", "relhome")
+	if _, err := Resolve(); !errors.Is(err, ErrRelativeDataDir) || !strings.Contains(err.Error(), `"relhome"`) {
+		t.Errorf("Resolve with CAIRN_HOME=relhome: %v", err)
+	}
+	t.Setenv("CAIRN_HOME", "")
+	t.Setenv("XDG_DATA_HOME", "rel/data")
+	if p, err := Resolve(); err == nil && !filepath.IsAbs(p.DataDir) {
+		t.Errorf("Resolve with XDG_DATA_HOME=rel/data: a relative data dir %q", p.DataDir)
+	}
+}
+
 func TestRemoveStaleTemps(t *testing.T) {
 	root := t.TempDir()
 	p := ForDataDir(filepath.Join(root, "cairn"), filepath.Join(root, "home"))
