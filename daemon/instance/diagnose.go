@@ -398,9 +398,17 @@ func problems(d Diagnosis) []Problem {
 			break
 		}
 		if !f.Exists {
-			if d.State == StateRunning {
-				add(fmt.Sprintf("discovery file %s is missing", f.Path), "cairn stop && cairn start")
+			if d.State != StateRunning {
+				continue
 			}
+			// A restart makes it again, unless its folder cannot be
+			// written (a read-only HOME): then that is the fix.
+			if dir := unwritableFolder(f.Path); dir != "" {
+				add(fmt.Sprintf("discovery file %s is missing: you cannot write in %s", f.Path, dir),
+					fmt.Sprintf("make %s writable for you (clients find the daemon by the other file meanwhile), then cairn stop && cairn start", paths.Quote(dir)))
+				continue
+			}
+			add(fmt.Sprintf("discovery file %s is missing", f.Path), "cairn stop && cairn start")
 			continue
 		}
 		if f.Stale {
