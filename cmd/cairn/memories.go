@@ -574,6 +574,9 @@ type exportTarget struct {
 // rename would otherwise put a plain file in the link's place. Anything
 // else that is there (a pipe, /dev/stdout, a device) is not a file to
 // replace (as root, /dev/null would have become one): it is written to.
+// A link or a pipe another user made is refused: planted where an export
+// is written (in /tmp), it would aim the export at a file of the
+// exporter's, or hand the memories to whoever reads the pipe.
 func exportTargetOf(name string) (exportTarget, error) {
 	fail := func(format string, a ...any) (exportTarget, error) {
 		return exportTarget{}, exitcode.New(exitcode.Failure, "cannot write "+name+": "+fmt.Sprintf(format, a...))
@@ -581,29 +584,44 @@ func exportTargetOf(name string) (exportTarget, error) {
 	if name == "" {
 		return exportTarget{}, usage("give a file name to export to, or none (or -) for standard output")
 	}
-	fi, err := os.Stat(name)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if li, lerr := os.Lstat(name); lerr == nil && li.Mode()&os.ModeSymlink != 0 {
-			to, _ := os.Readlink(name)
-			return fail("it is a link to %s, which does not exist", to)
+	path := name
+	for hops := 0; ; hops++ {
+		fi, err := os.Lstat(path)
+		switch {
+		case errors.Is(err, os.ErrNotExist) && hops > 0:
+			return fail("it is a link to %s, which does not exist", path)
+		case errors.Is(err, os.ErrNotExist):
+			if di, err := os.Stat(filepath.Dir(path)); err != nil || !di.IsDir() {
+				return fail("the folder %s does not exist", filepath.Dir(path))
+			}
+			return exportTarget{path: path}, nil
+		case err != nil:
+			return fail("%v", pathReason(err))
+		case fi.Mode()&os.ModeSymlink != 0:
+			if madeByOtherUser(fi) {
+				return fail("%s is a link another user made; remove it, or export to another name", path)
+			}
+			if hops == 40 {
+				return fail("too many links")
+			}
+			to, err := os.Readlink(path)
+			if err != nil {
+				return fail("%v", pathReason(err))
+			}
+			if !filepath.IsAbs(to) {
+				to = filepath.Join(filepath.Dir(path), to)
+			}
+			path = to
+			continue
+		case fi.IsDir():
+			return fail("it is a folder; give the name of a file in it")
+		case fi.Mode().IsRegular():
+			return exportTarget{path: path}, nil
+		case madeByOtherUser(fi):
+			return fail("%s is a pipe or device another user made, who could read what is written into it; remove it, or export to another name", path)
 		}
-		if di, err := os.Stat(filepath.Dir(name)); err != nil || !di.IsDir() {
-			return fail("the folder %s does not exist", filepath.Dir(name))
-		}
-		return exportTarget{path: name}, nil
-	case err != nil:
-		return fail("%v", pathReason(err))
-	case fi.IsDir():
-		return fail("it is a folder; give the name of a file in it")
-	case !fi.Mode().IsRegular():
-		return exportTarget{path: name, stream: true}, nil
+		return exportTarget{path: path, stream: true}, nil
 	}
-	real, err := filepath.EvalSymlinks(name)
-	if err != nil {
-		return fail("%v", pathReason(err))
-	}
-	return exportTarget{path: real}, nil
 }
 
 // exportTo writes the export into what path names as it is (no temp file,
