@@ -3,7 +3,10 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -97,5 +100,81 @@ func TestExportTargets(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(sub); len(entries) != 0 {
 		t.Errorf("the folder was written into: %v", entries)
+	}
+}
+
+// TestExportToDescriptors: cairn export /dev/stdout writes where the
+// shell pointed standard output, as a pipe or a device is written: a
+// file opened with >> keeps what it held and gets the export after it
+// (replacing the file would lose the log it was appended to), and
+// /dev/fd/N of a pipe (bash's >(…)) carries the export to its reader.
+func TestExportToDescriptors(t *testing.T) {
+	t.Parallel()
+	env := proctest.NewEnv(t)
+	t.Cleanup(func() { cairn(t, env, "stop") })
+	if code, out, errOut := cairn(t, env, "remember", "a memory for the log"); code != 0 {
+		t.Fatalf("remember: exit %d %s%s", code, out, errOut)
+	}
+	logPath := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(logPath, []byte("earlier line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run := func(stdout *os.File, extra []*os.File, args ...string) string {
+		cmd := exec.CommandContext(ctx, cairnBin, args...)
+		cmd.Env = env.Environ()
+		cmd.Stdout = stdout
+		cmd.ExtraFiles = extra
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("cairn %s: %v %s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stderr.String()
+	}
+
+	if errOut := run(logFile, nil, "export", "/dev/stdout"); !strings.Contains(errOut, "Exported 1 memory to /dev/stdout") {
+		t.Errorf("export /dev/stdout said %q", errOut)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "earlier line\n{") || !strings.Contains(string(data), "a memory for the log") {
+		t.Errorf("the >> file holds %q; want its earlier line, then the export", data)
+	}
+	if after, err := os.Stat(logPath); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the >> file was replaced by another (%v)", err)
+	}
+
+	got := make(chan string, 1)
+	go func() {
+		data, _ := io.ReadAll(r)
+		got <- string(data)
+	}()
+	run(nil, []*os.File{w}, "export", "/dev/fd/3") // ExtraFiles[0] is descriptor 3
+	w.Close()
+	select {
+	case data := <-got:
+		if !strings.Contains(data, "a memory for the log") {
+			t.Errorf("/dev/fd/3's reader got %q", data)
+		}
+	case <-ctx.Done():
+		t.Fatal("/dev/fd/3's reader got nothing before the deadline")
 	}
 }

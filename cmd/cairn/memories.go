@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"github.com/cairnlabs/cairn/daemon/client"
 	"github.com/cairnlabs/cairn/daemon/exitcode"
 	"github.com/cairnlabs/cairn/daemon/instance"
+	"github.com/cairnlabs/cairn/internal/outpath"
 )
 
 // maxTextBytes is the store's limit on one memory's text.
@@ -518,17 +518,25 @@ func newExportCmd() *cobra.Command {
 its id, text, tags, project, source, key, times. 'cairn import' reads it
 back losslessly. A FILE is written atomically with mode 0600: the memories
 are private. A FILE that is a link is followed (the file it names is
-replaced, the link kept); one that is not a plain file (a pipe, a device
-such as /dev/stdout) is written to as it is.`,
+replaced, the link kept); a pipe or a device is written as it is, and
+/dev/stdout, /dev/fd/N as the shell set them up (>> appends).
+
+Refused, because another user could have planted it to read the memories
+or to aim the export at a file of yours: a link, pipe or device of
+another user's, and a folder on the way that is another user's or that
+everybody may change (a sticky one such as /tmp is fine).`,
 		Args: maxArgs(1, "cairn export takes at most one file name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var target exportTarget
+			var target outpath.Target
 			if len(args) == 1 && args[0] != "-" {
 				// Before the daemon is asked for anything: what the file
 				// name names is known now.
+				if args[0] == "" {
+					return usage("give a file name to export to, or none (or -) for standard output")
+				}
 				var err error
-				if target, err = exportTargetOf(args[0]); err != nil {
-					return err
+				if target, err = outpath.Resolve(args[0]); err != nil {
+					return exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", args[0], pathReason(err)))
 				}
 			}
 			c, err := connect(cmd)
@@ -536,20 +544,21 @@ such as /dev/stdout) is written to as it is.`,
 				return err
 			}
 			defer c.CloseIdle()
-			if target.path == "" {
+			if len(args) == 0 || args[0] == "-" {
 				_, err := c.Export(cmd.Context(), cmd.OutOrStdout())
 				return apiError(err)
 			}
 			var lines int
-			if target.stream {
-				lines, err = exportTo(cmd.Context(), c, target.path)
-			} else {
+			switch target.Kind {
+			case outpath.Stream, outpath.Descriptor:
+				lines, err = exportInto(cmd.Context(), c, target, args[0])
+			default:
 				var buf bytes.Buffer
 				if _, err := c.Export(cmd.Context(), &buf); err != nil {
 					return apiError(err)
 				}
 				lines = bytes.Count(buf.Bytes(), []byte("\n"))
-				if err = atomicfile.Write(target.path, buf.Bytes(), 0o600); err != nil {
+				if err = atomicfile.Write(target.Path, buf.Bytes(), 0o600); err != nil {
 					err = exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", args[0], pathReason(err)))
 				}
 			}
@@ -562,79 +571,17 @@ such as /dev/stdout) is written to as it is.`,
 	}
 }
 
-// exportTarget is where cairn export FILE writes: path, replaced
-// atomically, or (stream) opened and written as it is.
-type exportTarget struct {
-	path   string
-	stream bool
-}
-
-// exportTargetOf decides how to write name. A plain file is replaced by
-// a temp file renamed over it, and a link to one is followed first: the
-// rename would otherwise put a plain file in the link's place. Anything
-// else that is there (a pipe, /dev/stdout, a device) is not a file to
-// replace (as root, /dev/null would have become one): it is written to.
-// A link or a pipe another user made is refused: planted where an export
-// is written (in /tmp), it would aim the export at a file of the
-// exporter's, or hand the memories to whoever reads the pipe.
-func exportTargetOf(name string) (exportTarget, error) {
-	fail := func(format string, a ...any) (exportTarget, error) {
-		return exportTarget{}, exitcode.New(exitcode.Failure, "cannot write "+name+": "+fmt.Sprintf(format, a...))
-	}
-	if name == "" {
-		return exportTarget{}, usage("give a file name to export to, or none (or -) for standard output")
-	}
-	path := name
-	for hops := 0; ; hops++ {
-		fi, err := os.Lstat(path)
-		switch {
-		case errors.Is(err, os.ErrNotExist) && hops > 0:
-			return fail("it is a link to %s, which does not exist", path)
-		case errors.Is(err, os.ErrNotExist):
-			if di, err := os.Stat(filepath.Dir(path)); err != nil || !di.IsDir() {
-				return fail("the folder %s does not exist", filepath.Dir(path))
-			}
-			return exportTarget{path: path}, nil
-		case err != nil:
-			return fail("%v", pathReason(err))
-		case fi.Mode()&os.ModeSymlink != 0:
-			if madeByOtherUser(fi) {
-				return fail("%s is a link another user made; remove it, or export to another name", path)
-			}
-			if hops == 40 {
-				return fail("too many links")
-			}
-			to, err := os.Readlink(path)
-			if err != nil {
-				return fail("%v", pathReason(err))
-			}
-			if !filepath.IsAbs(to) {
-				to = filepath.Join(filepath.Dir(path), to)
-			}
-			path = to
-			continue
-		case fi.IsDir():
-			return fail("it is a folder; give the name of a file in it")
-		case fi.Mode().IsRegular():
-			return exportTarget{path: path}, nil
-		case madeByOtherUser(fi):
-			return fail("%s is a pipe or device another user made, who could read what is written into it; remove it, or export to another name", path)
-		}
-		return exportTarget{path: path, stream: true}, nil
-	}
-}
-
-// exportTo writes the export into what path names as it is (no temp file,
-// no rename) and counts its lines.
-func exportTo(ctx context.Context, c *client.Client, path string) (int, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+// exportInto writes the export into a pipe, a device or a descriptor as
+// it is (no temp file, no rename) and counts its lines.
+func exportInto(ctx context.Context, c *client.Client, target outpath.Target, name string) (int, error) {
+	f, err := target.Open()
 	if err != nil {
-		return 0, exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", path, pathReason(err)))
+		return 0, exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", name, pathReason(err)))
 	}
 	lc := &lineCounter{w: f}
 	_, err = c.Export(ctx, lc)
 	if cerr := f.Close(); err == nil && cerr != nil {
-		return 0, exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", path, pathReason(cerr)))
+		return 0, exitcode.New(exitcode.Failure, fmt.Sprintf("cannot write %s: %v", name, pathReason(cerr)))
 	}
 	return lc.n, apiError(err)
 }
