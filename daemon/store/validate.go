@@ -199,8 +199,11 @@ var secretPatterns = sync.OnceValue(func() []secretPattern {
 		{"a password in a URL", []string{"://"}, false, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s/:@]*:([^\s/@$<{*][^\s/@<{*]{2,})@[^\s/@]`), func(m []string, _, _ string) bool {
 			return !urlPlaceholder[strings.ToLower(m[1])]
 		}},
+		// A .netrc entry, on one line or several: it names the machine (or
+		// starts a line with "default") before login, account and password
+		// in any order. "login X password Y" alone is also ordinary prose.
+		{"a password in a .netrc entry", []string{"machine", "default"}, false, regexp.MustCompile(`(?m)(?:\bmachine\s+\S+|^[ \t]*default)\s+(?:(?:login|account)\s+\S+\s+)*password\s+[^\s$<{*][^\s<{*]{2,}`), nil},
 		// The ways a password goes on a command line.
-		{"a password on a command line", []string{"login"}, false, regexp.MustCompile(`\blogin\s+\S+\s+password\s+[^\s$<{*][^\s<{*]{2,}`), nil},
 		{"a password on a command line", []string{"curl"}, false, regexp.MustCompile(`\bcurl\b[^\n]*?\s-u\s*['"]?[^\s:'"]+:[^\s'"@$<{*][^\s'"@<{*]{2,}`), nil},
 		{"a password on a command line", []string{"mysql"}, false, regexp.MustCompile(`\bmysql(?:dump|admin)?\b[^\n]*?\s-p[^\s\-$<{*][^\s]{2,}`), nil},
 		{"a password on a command line", []string{"sshpass"}, false, regexp.MustCompile(`\bsshpass\b[^\n]*?\s-p\s*[^\s\-$<{*][^\s]{2,}`), nil},
